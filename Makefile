@@ -1,0 +1,57 @@
+# The command surface of the project. `make run` and `make test` are the README's contract.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format check migrate bench-runs bench-webhooks bench-kb bench-kb-quality bench-checkpointer clean-db
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# Reinstall whenever the declared dependencies change.
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m myloware.devserver
+
+test: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+format: $(STAMP)
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+migrate: $(STAMP)
+	$(PY) manage.py migrate
+
+bench-runs: $(STAMP)
+	$(PY) bench/runs_api.py
+
+bench-webhooks: $(STAMP)
+	$(PY) bench/webhook_ingest.py
+
+bench-kb: $(STAMP)
+	$(PY) bench/kb_search.py
+
+bench-kb-quality: $(STAMP)
+	$(PY) bench/kb_quality.py
+
+bench-checkpointer: $(STAMP)
+	$(PY) bench/checkpointer.py
+
+# Stops the embedded PostgreSQL (it keeps running between commands otherwise).
+stop-db: $(STAMP)
+	$(PY) -c "from pathlib import Path; from myloware.db import stop_embedded_server; print('stopped' if stop_embedded_server(Path('var/pgdata')) else 'not running')"

@@ -1,0 +1,83 @@
+"""One JSON error shape for every API error:
+
+{"error": {"status": 409, "code": "conflict", "message": "...", "details": {...}}}
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from myloware.lib.errors import DomainError, RateLimited
+
+logger = logging.getLogger(__name__)
+DB_RETRY_AFTER_SECONDS = 5
+
+
+def error_body(status_code: int, code: str, message: str, details: Any = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"status": status_code, "code": code, "message": message}
+    if details:
+        body["details"] = details
+    return {"error": body}
+
+
+def database_unavailable_response() -> JsonResponse:
+    response = JsonResponse(
+        error_body(503, "database_unavailable", "The database is unavailable; retry shortly"), status=503
+    )
+    response["Retry-After"] = str(DB_RETRY_AFTER_SECONDS)
+    return response
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DomainError):
+        response = Response(
+            error_body(exc.http_status, exc.code, exc.message, exc.details), status=exc.http_status
+        )
+        if isinstance(exc, RateLimited):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
+    if isinstance(exc, OperationalError | InterfaceError):
+        logger.warning("database unavailable: %s", exc)
+        django_response = database_unavailable_response()
+        response = Response(django_response_json(django_response), status=503)
+        response["Retry-After"] = str(DB_RETRY_AFTER_SECONDS)
+        return response
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or "Not found.")
+    response = exception_handler(exc, context)
+    if response is None:
+        if isinstance(exc, DatabaseError):
+            logger.exception("database error")
+        return None
+    return _reshape(exc, response)
+
+
+def django_response_json(response: JsonResponse) -> Any:
+    import json
+
+    return json.loads(response.content)
+
+
+def _reshape(exc: Exception, response: Response) -> Response:
+    if isinstance(exc, exceptions.ValidationError):
+        message = "Invalid input"
+        details = exc.detail
+        if isinstance(details, list) and len(details) == 1:
+            message, details = str(details[0]), None
+        response.data = error_body(response.status_code, "invalid", message, details)
+        return response
+    detail = getattr(exc, "detail", None)
+    code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+    if response.status_code == status.HTTP_401_UNAUTHORIZED:
+        code = (
+            "not_authenticated" if isinstance(exc, exceptions.NotAuthenticated) else "authentication_failed"
+        )
+    response.data = error_body(response.status_code, str(code), str(detail or exc), None)
+    return response

