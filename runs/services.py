@@ -5,7 +5,9 @@ Every interface (API, admin, webhook handlers, tasks, commands) calls these func
 
 from __future__ import annotations
 
+import copy
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -60,11 +62,22 @@ def run_transition(*, run_id: str, to: str, actor: str, reason: str = "") -> Run
 
 def run_merge_result(*, run_id: str, patch: dict[str, Any], actor: str = "system") -> Run:
     """Deep-merge ``patch`` into ``run.result`` under a row lock (no lost updates)."""
+    return run_update_result(run_id=run_id, mutate=lambda result: deep_merge(result, patch), actor=actor)
+
+
+def run_update_result(
+    *, run_id: str, mutate: Callable[[dict[str, Any]], dict[str, Any]], actor: str = "system"
+) -> Run:
+    """Apply ``mutate`` to a copy of ``run.result`` while holding the run's row lock.
+
+    For changes a merge can't express (e.g. marking ``result.videos[i]``): the lock makes the
+    read-modify-write atomic, so concurrent webhook handlers never lose each other's updates.
+    """
     with transaction.atomic():
         run = Run.objects.select_for_update().filter(run_id=run_id).first()
         if run is None:
             raise NotFound(f"Run {run_id!r} does not exist")
-        run.result = deep_merge(run.result or {}, patch)
+        run.result = mutate(copy.deepcopy(run.result or {}))
         Run.objects.filter(run_id=run_id).update(result=run.result, updated_at=Now())
     return run
 

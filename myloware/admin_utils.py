@@ -1,0 +1,69 @@
+"""Admin plumbing shared by the apps: fast changelists on big tables, safe display of raw bodies."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Any
+
+from django.core.paginator import Paginator
+from django.db import connection
+from django.utils.functional import cached_property
+from django.utils.html import format_html
+
+BODY_DISPLAY_LIMIT = 64 * 1024
+
+
+class EstimatedCountPaginator(Paginator):
+    """Uses the planner's row estimate (pg_class.reltuples) for unfiltered changelists.
+
+    ``COUNT(*)`` on a table of millions of rows takes seconds; an estimate is what a page
+    navigator needs. Filtered querysets are usually small and still counted exactly.
+    """
+
+    @cached_property
+    def count(self) -> int:
+        query = getattr(self.object_list, "query", None)
+        if query is not None and not query.where:
+            estimate = _estimated_rows(self.object_list.model._meta.db_table)
+            if estimate is not None and estimate > 10_000:
+                return estimate
+        return super().count
+
+
+def _estimated_rows(table: str) -> int | None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)", [table])
+        row = cursor.fetchone()
+    return int(row[0]) if row and row[0] >= 0 else None
+
+
+class BigTableAdminMixin:
+    """For changelists of big tables: no full count, estimated pagination."""
+
+    show_full_result_count = False
+    paginator = EstimatedCountPaginator
+    list_per_page = 50
+
+
+def pretty_body(raw: bytes | memoryview | str | None, limit: int = BODY_DISPLAY_LIMIT) -> str:
+    """Render a raw request body safely: escaped, size-capped, pretty-printed when JSON."""
+    if raw is None:
+        return "—"
+    data = bytes(raw) if not isinstance(raw, str) else raw.encode()
+    truncated = len(data) > limit
+    text = data[:limit].decode("utf-8", errors="replace")
+    if not truncated:
+        with contextlib.suppress(ValueError):
+            text = json.dumps(json.loads(text), indent=2, ensure_ascii=False, sort_keys=True)
+    note = f"\n… truncated: {len(data):,} bytes in total" if truncated else ""
+    return format_html(
+        '<pre style="white-space: pre-wrap; max-height: 40em; overflow: auto">{}{}</pre>', text, note
+    )
+
+
+def pretty_json(value: Any) -> str:
+    return format_html(
+        '<pre style="white-space: pre-wrap">{}</pre>',
+        json.dumps(value, indent=2, ensure_ascii=False, default=str),
+    )
