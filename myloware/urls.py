@@ -4,9 +4,11 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from myloware.api.me import MeView
 from myloware.health import healthz
 
 api_v1 = [
+    path("me", MeView.as_view(), name="api-me"),
     path("", include("runs.urls")),
     path("", include("artifacts.urls")),
     path("", include("webhooks.urls")),

@@ -7,6 +7,8 @@ app adds a model or a permission an operator needs, so the group is always creat
 
 from __future__ import annotations
 
+import secrets
+from pathlib import Path
 from typing import Any
 
 OPERATORS_GROUP = "operators"
@@ -46,3 +48,24 @@ def sync_operators_group(apps: Any, schema_editor: Any = None) -> None:
         for label, codename in (item.split(".") for item in OPERATOR_EXTRA_PERMISSIONS)
     ]
     group.permissions.add(*views, *[perm for perm in extras if perm is not None])
+
+
+def operator_superuser_ensure(*, username: str, password_file: Path) -> str | None:
+    """Create the local operator superuser once; returns its generated password when created.
+
+    The password is random (never a fixed default) and saved to ``password_file`` (mode 0600,
+    git-ignored folder) so it can be looked up again; existing users are left untouched.
+    """
+    from django.contrib.auth.models import Group, User
+
+    if User.objects.filter(username=username).exists():
+        return None
+    password = secrets.token_urlsafe(12)
+    user = User.objects.create_superuser(username=username, email="", password=password)
+    group = Group.objects.filter(name=OPERATORS_GROUP).first()
+    if group:
+        user.groups.add(group)
+    password_file.parent.mkdir(parents=True, exist_ok=True)
+    password_file.write_text(f"{username}\n{password}\n")
+    password_file.chmod(0o600)
+    return password

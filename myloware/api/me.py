@@ -1,0 +1,24 @@
+"""``GET /api/v1/me``: lets a script check that its key works and see the name it acts under."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from myloware.api.request import actor_for
+
+
+class MeView(APIView):
+    @extend_schema(
+        summary="The API key in use",
+        responses=inline_serializer(
+            "Me",
+            {"name": serializers.CharField(), "prefix": serializers.CharField(), "actor": serializers.CharField()},
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        key = request.user
+        return Response({"name": key.name, "prefix": key.prefix, "actor": actor_for(request)})

@@ -1,0 +1,61 @@
+"""Every admin changelist and add page opens; operators see what they need."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth.models import Group
+from django.test import Client
+from django.urls import reverse
+
+ALL_MODELS = sorted(admin.site._registry, key=lambda model: model._meta.label)
+# User and group management is for superusers; operators see the control plane.
+OPERATOR_MODELS = [model for model in ALL_MODELS if model._meta.app_label != "auth"]
+
+
+def _url(model, page: str) -> str:  # type: ignore[no-untyped-def]
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{page}")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", OPERATOR_MODELS, ids=lambda m: m._meta.label)
+def test_every_changelist_opens_for_the_operator(operator_client: Client, model) -> None:  # type: ignore[no-untyped-def]
+    assert operator_client.get(_url(model, "changelist")).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("model", ALL_MODELS, ids=lambda m: m._meta.label)
+def test_every_changelist_and_add_page_opens_for_a_superuser(superuser_client: Client, model) -> None:  # type: ignore[no-untyped-def]
+    assert superuser_client.get(_url(model, "changelist")).status_code == 200
+    model_admin = admin.site._registry[model]
+    request = superuser_client.get("/admin/").wsgi_request
+    if model_admin.has_add_permission(request):
+        assert superuser_client.get(_url(model, "add")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_operators_group_views_everything_and_changes_runs_and_dlq() -> None:
+    codenames = set(Group.objects.get(name="operators").permissions.values_list("codename", flat=True))
+    for model in ALL_MODELS:
+        if model._meta.app_label in {"api", "runs", "artifacts", "webhooks", "knowledge", "socials"}:
+            assert f"view_{model._meta.model_name}" in codenames, model
+    assert {"change_run", "change_webhookdlq"} <= codenames
+
+
+@pytest.mark.django_db
+def test_admin_index_opens_for_the_operator(operator_client: Client) -> None:
+    assert operator_client.get("/admin/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_creating_an_api_key_in_the_admin_shows_it_once(superuser_client: Client) -> None:
+    response = superuser_client.post(_api_key_add_url(), {"name": "dashboard"}, follow=True)
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Copy it now" in text and "mlw_" in text
+    listing = superuser_client.get(reverse("admin:api_apikey_changelist")).content.decode()
+    assert "dashboard" in listing
+
+
+def _api_key_add_url() -> str:
+    return reverse("admin:api_apikey_add")
