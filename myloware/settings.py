@@ -13,7 +13,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from myloware.db import embedded_database, parse_database_url
-from myloware.lib.env import env_bool, env_int, env_list, env_str
+from myloware.lib.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("MYLOWARE_DATA_DIR", str(BASE_DIR / "var")))
@@ -168,6 +168,32 @@ LOGGING = {
 }
 
 # --- runs and gates (runs app) ----------------------------------------------------------------
+# Gate defaults; rows of runs.GatePolicy (admin) override them per project and gate. See docs/runs.md.
+GATE_DEADLINE_HOURS = {
+    "workflow": env_float("GATE_WORKFLOW_DEADLINE_HOURS", 72.0),
+    "ideate": env_float("GATE_IDEATE_DEADLINE_HOURS", 24.0),
+    "prepublish": env_float("GATE_PREPUBLISH_DEADLINE_HOURS", 72.0),
+}
+GATE_DISABLED = env_list("GATE_DISABLED", [])  # gate names approved on opening, e.g. "ideate"
+GATE_REQUIRED_APPROVALS = env_int("GATE_REQUIRED_APPROVALS", 1, minimum=1)
+GATE_ALLOW_SELF_APPROVAL = env_bool("GATE_ALLOW_SELF_APPROVAL", True)
+GATE_APPROVE_TO = env_str("GATE_APPROVE_TO", "running")  # after ideate/prepublish: running or pending
+if GATE_APPROVE_TO not in ("running", "pending"):
+    raise ImproperlyConfigured("GATE_APPROVE_TO must be 'running' or 'pending'")
+# Dotted paths of django-q2 tasks enqueued (on commit) with the gate request pk when a gate closes.
+GATE_DECIDED_TASKS = env_list("GATE_DECIDED_TASKS", [])
+# Signed (Standard Webhooks) decision callbacks to the orchestrator; off while the URL is empty.
+ORCHESTRATOR_CALLBACK_URL = env_str("ORCHESTRATOR_CALLBACK_URL")
+ORCHESTRATOR_CALLBACK_SECRET = env_str("ORCHESTRATOR_CALLBACK_SECRET")
+ORCHESTRATOR_CALLBACK_TIMEOUT = env_float("ORCHESTRATOR_CALLBACK_TIMEOUT", 10.0)
+ORCHESTRATOR_CALLBACK_MAX_BACKOFF = env_int("ORCHESTRATOR_CALLBACK_MAX_BACKOFF", 3600, minimum=1)
+if ORCHESTRATOR_CALLBACK_URL and not ORCHESTRATOR_CALLBACK_SECRET.startswith("whsec_"):
+    raise ImproperlyConfigured(
+        "ORCHESTRATOR_CALLBACK_URL is set: ORCHESTRATOR_CALLBACK_SECRET must be a whsec_... secret"
+    )
+CHECKPOINT_MAX_BYTES = env_int("CHECKPOINT_MAX_BYTES", 1024 * 1024, minimum=1)
+RUNS_PAGE_SIZE = env_int("RUNS_PAGE_SIZE", 50, minimum=1)
+RUNS_MAX_PAGE_SIZE = env_int("RUNS_MAX_PAGE_SIZE", 500, minimum=1)
 
 # --- webhooks (webhooks app) ------------------------------------------------------------------
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models.functions import Now
+from django.utils import timezone
 
 
 class RunStatus(models.TextChoices):
@@ -44,6 +45,14 @@ def sources_of(target: str) -> list[str]:
     return sorted(source for source, targets in ALLOWED_TRANSITIONS.items() if target in targets)
 
 
+class RunQuerySet(models.QuerySet):
+    def awaiting_approval(self) -> RunQuerySet:
+        return self.filter(status=RunStatus.AWAITING_APPROVAL)
+
+    def failed(self) -> RunQuerySet:
+        return self.filter(status=RunStatus.FAILED)
+
+
 class Run(models.Model):
     run_id = models.TextField(primary_key=True)
     project = models.TextField()
@@ -53,12 +62,17 @@ class Run(models.Model):
     created_at = models.DateTimeField(db_default=Now())
     updated_at = models.DateTimeField(db_default=Now())
 
+    objects = RunQuerySet.as_manager()
+
     class Meta:
         db_table = "runs"
+        # Listing pages use a keyset on (created_at, run_id), so the indexes end with run_id: a
+        # page a million rows deep is one index range scan, like the first.
         indexes = [
-            models.Index(fields=["created_at"], name="runs_created_at_idx"),
+            models.Index(fields=["created_at", "run_id"], name="runs_created_at_idx"),
             models.Index(fields=["status"], name="runs_status_idx"),
-            models.Index(fields=["project", "created_at"], name="runs_project_created_idx"),
+            models.Index(fields=["project", "created_at", "run_id"], name="runs_project_created_idx"),
+            models.Index(fields=["status", "created_at", "run_id"], name="runs_status_created_idx"),
         ]
 
     def __str__(self) -> str:
@@ -81,6 +95,8 @@ class OrchestrationCheckpoint(models.Model):
     )
     state = models.JSONField(default=dict)
     updated_at = models.DateTimeField(db_default=Now())
+    # Addition: optimistic concurrency (the API's ETag); every write increments it.
+    version = models.BigIntegerField(default=1, db_default=1)
 
     class Meta:
         db_table = "orchestration_checkpoints"
@@ -106,11 +122,207 @@ class HitlApproval(models.Model):
     created_at = models.DateTimeField(db_default=Now())
     decision = models.TextField(choices=HitlDecision.choices, default=HitlDecision.APPROVE)
     comment = models.TextField(blank=True, default="")
+    # Additions: the gate request decided, and the caller's idempotency key (a retried or
+    # double-clicked decision finds its first row instead of adding a second).
+    gate_request = models.ForeignKey(
+        "GateRequest",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        db_column="gate_request_id",
+        related_name="approvals",
+    )
+    idempotency_key = models.TextField(null=True, blank=True)
 
     class Meta:
         db_table = "hitl_approvals"
         verbose_name = "HITL approval"
-        indexes = [models.Index(fields=["created_at"], name="hitl_approvals_created_idx")]
+        indexes = [
+            models.Index(fields=["created_at"], name="hitl_approvals_created_idx"),
+            models.Index(fields=["run", "created_at"], name="hitl_approvals_run_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["gate_request", "idempotency_key"],
+                condition=models.Q(idempotency_key__isnull=False),
+                name="hitl_approvals_gate_key_uniq",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.decision} {self.gate} on {self.run_id} by {self.approver}"
+
+
+class RunTransition(models.Model):
+    """Append-only log of a run's status changes, written by run_transition in its transaction.
+
+    ``from_status`` is empty for the creation of the run, whose actor is the run's creator.
+    """
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, db_column="run_id", related_name="transitions")
+    from_status = models.TextField(blank=True, default="")
+    to_status = models.TextField()
+    actor = models.TextField()
+    reason = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        db_table = "run_transitions"
+        indexes = [models.Index(fields=["run", "created_at"], name="run_transitions_run_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.run_id}: {self.from_status or '∅'} → {self.to_status}"
+
+
+class Gate(models.TextChoices):
+    WORKFLOW = "workflow", "Workflow"
+    IDEATE = "ideate", "Ideate"
+    PREPUBLISH = "prepublish", "Prepublish"
+
+
+class GateStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    EXPIRED = "expired", "Expired"
+    CANCELLED = "cancelled", "Cancelled (run ended)"
+
+
+class CallbackStatus(models.TextChoices):
+    NONE = "none", "No callback (gate open)"
+    PENDING = "pending", "Pending delivery"
+    DELIVERED = "delivered", "Delivered"
+    DISABLED = "disabled", "Endpoint disabled (410)"
+    NOT_CONFIGURED = "not_configured", "No orchestrator URL configured"
+
+
+class GatePolicy(models.Model):
+    """An admin-editable override of the gate settings for one project (``*`` = every project)."""
+
+    ANY_PROJECT = "*"
+
+    project = models.TextField(default=ANY_PROJECT, help_text="Project slug, or * for every project")
+    gate = models.TextField(choices=Gate.choices)
+    enabled = models.BooleanField(default=True, help_text="A disabled gate is approved on opening")
+    deadline_hours = models.FloatField(help_text="How long the gate may wait before the run fails")
+    required_approvals = models.PositiveSmallIntegerField(default=1)
+    allow_self_approval = models.BooleanField(
+        default=True, help_text="Whether the run's creator may approve its own run"
+    )
+    approve_to = models.TextField(
+        choices=[(RunStatus.RUNNING, "running"), (RunStatus.PENDING, "pending")],
+        default=RunStatus.RUNNING,
+        help_text="Status an approved ideate/prepublish gate moves the run to",
+    )
+    updated_at = models.DateTimeField(auto_now=True, db_default=Now())
+
+    class Meta:
+        db_table = "gate_policies"
+        verbose_name_plural = "gate policies"
+        ordering = ["project", "gate"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "gate"], name="gate_policies_project_gate_uniq"),
+            models.CheckConstraint(
+                condition=models.Q(required_approvals__gte=1), name="gate_policies_required_gte_1"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(deadline_hours__gt=0), name="gate_policies_deadline_gt_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gate} gate of {self.project}"
+
+
+class GateRequestQuerySet(models.QuerySet):
+    def open(self) -> GateRequestQuerySet:
+        return self.filter(status=GateStatus.OPEN)
+
+
+class GateRequest(models.Model):
+    """One gate opened on a run: owns the gate's lifecycle (hitl_approvals only logs decisions).
+
+    The policy in force when the gate opened is copied onto the row, so editing a policy never
+    changes the rules of a gate someone is already looking at.
+    """
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, db_column="run_id", related_name="gate_requests")
+    gate = models.TextField(choices=Gate.choices)
+    status = models.TextField(choices=GateStatus.choices, default=GateStatus.OPEN)
+    summary = models.TextField(blank=True, default="")
+    artifact_ids = models.JSONField(default=list, blank=True)
+    content_hash = models.TextField(blank=True, default="")
+    opened_by = models.TextField()
+    opened_at = models.DateTimeField(default=timezone.now)
+    deadline_at = models.DateTimeField()
+    required_approvals = models.PositiveSmallIntegerField(default=1)
+    allow_self_approval = models.BooleanField(default=True)
+    approve_to = models.TextField(default=RunStatus.RUNNING)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.TextField(blank=True, default="")
+    decision_comment = models.TextField(blank=True, default="")
+    # Delivery of the signed decision callback to the orchestrator (runs.tasks).
+    callback_status = models.TextField(choices=CallbackStatus.choices, default=CallbackStatus.NONE)
+    callback_attempts = models.PositiveIntegerField(default=0)
+    callback_next_at = models.DateTimeField(null=True, blank=True)
+    callback_last_error = models.TextField(blank=True, default="")
+    callback_delivered_at = models.DateTimeField(null=True, blank=True)
+
+    objects = GateRequestQuerySet.as_manager()
+
+    class Meta:
+        db_table = "gate_requests"
+        ordering = ["opened_at"]
+        permissions = [("decide_gate", "Can approve or reject HITL gates")]
+        indexes = [
+            models.Index(fields=["run", "gate", "opened_at"], name="gate_requests_run_gate_idx"),
+            models.Index(
+                fields=["opened_at"], condition=models.Q(status="open"), name="gate_requests_open_idx"
+            ),
+            models.Index(
+                fields=["deadline_at"], condition=models.Q(status="open"), name="gate_requests_deadline_idx"
+            ),
+            models.Index(
+                fields=["callback_next_at"],
+                condition=models.Q(callback_status="pending"),
+                name="gate_requests_callback_idx",
+            ),
+        ]
+        constraints = [
+            # At most one open gate of a kind per run: a second open returns the first.
+            models.UniqueConstraint(
+                fields=["run", "gate"], condition=models.Q(status="open"), name="gate_requests_one_open_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gate} gate on {self.run_id} ({self.status})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == GateStatus.OPEN
+
+
+class PendingApproval(GateRequest):
+    """The operators' approvals queue in the admin (open gates, oldest first)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "pending approval"
+
+
+class CallbackEndpoint(models.Model):
+    """Delivery state of an outbound callback URL: a 410 answer disables it until re-enabled."""
+
+    url = models.TextField(unique=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    disabled_reason = models.TextField(blank=True, default="")
+
+    class Meta:
+        db_table = "callback_endpoints"
+
+    def __str__(self) -> str:
+        return self.url
+
+
+from runs.langgraph.models import *  # noqa: E402,F403 - LangGraph checkpoint tables belong to this app

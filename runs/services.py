@@ -1,24 +1,72 @@
-"""Run lifecycle services: the only code that writes runs.
+"""Run lifecycle, checkpoint and gate services: the only code that writes these tables.
 
 Every interface (API, admin, webhook handlers, tasks, commands) calls these functions.
+
+Lock order, everywhere: the run row first, then its gate requests. gate_open, gate_decide,
+gate expiry and run_transition (which cancels open gates when a run ends) all follow it, so
+they cannot deadlock each other.
 """
 
 from __future__ import annotations
 
 import copy
+import json
+import logging
+import re
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.db.models.functions import Now
+from django.utils import timezone
 
-from myloware.lib.errors import Conflict, NotFound
-from runs.models import ALLOWED_TRANSITIONS, Run, RunStatus, sources_of
+from myloware.lib.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    PermissionDenied,
+    PreconditionFailed,
+)
+from runs.models import (
+    ALLOWED_TRANSITIONS,
+    TERMINAL_STATUSES,
+    CallbackEndpoint,
+    CallbackStatus,
+    Gate,
+    GateRequest,
+    GateStatus,
+    HitlApproval,
+    HitlDecision,
+    OrchestrationCheckpoint,
+    Run,
+    RunStatus,
+    RunTransition,
+    sources_of,
+)
+from runs.selectors import artifacts_content_hash, gate_approvers, gate_policy_for, run_creator
+
+logger = logging.getLogger(__name__)
+
+CREATABLE_STATUSES = (RunStatus.PENDING, RunStatus.PENDING_WORKFLOW)
+# Payload may still change while the orchestrator has not started the run.
+PAYLOAD_EDITABLE_STATUSES = (RunStatus.PENDING_WORKFLOW, RunStatus.PENDING)
+_PROJECT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+_RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$")
+EXPIRY_ACTOR = "system:gate_expiry"
+EXPIRY_REASON = "approval_expired"
 
 
 def new_run_id() -> str:
     return f"run_{uuid.uuid4().hex[:16]}"
+
+
+# --- runs ------------------------------------------------------------------------------------
 
 
 def run_get(*, run_id: str) -> Run:
@@ -36,28 +84,102 @@ def run_create(
     status: str = RunStatus.PENDING,
     actor: str = "system",
 ) -> Run:
-    """Create a run in ``pending`` or ``pending_workflow``."""
-    return Run.objects.create(
-        run_id=run_id or new_run_id(), project=project, payload=payload or {}, status=status, result={}
-    )
+    """Create a run in ``pending`` or ``pending_workflow`` (idempotent, see run_create_or_get)."""
+    run, _ = run_create_or_get(project=project, payload=payload, run_id=run_id, status=status, actor=actor)
+    return run
+
+
+def run_create_or_get(
+    *,
+    project: str,
+    payload: dict[str, Any] | None = None,
+    run_id: str | None = None,
+    status: str = RunStatus.PENDING,
+    actor: str = "system",
+) -> tuple[Run, bool]:
+    """Create a run; returns ``(run, created)``.
+
+    The same ``run_id`` with the same project, payload and initial status again returns the
+    existing run (a retried POST); with a different body it is a 409. The creation is the first
+    row of the run's transition log (its actor is the run's creator).
+    """
+    payload = {} if payload is None else payload
+    _validate_new_run(project=project, payload=payload, run_id=run_id, status=status)
+    run_id = run_id or new_run_id()
+    try:
+        with transaction.atomic():
+            run = Run.objects.create(
+                run_id=run_id, project=project, payload=payload, status=status, result={}
+            )
+            RunTransition.objects.create(
+                run=run, from_status="", to_status=status, actor=actor, reason="created"
+            )
+    except IntegrityError:
+        # Someone created this run_id first (a retry, or a concurrent duplicate POST).
+        existing = run_get(run_id=run_id)
+        first = RunTransition.objects.filter(run_id=run_id, from_status="").first()
+        initial_status = first.to_status if first else existing.status
+        if (existing.project, existing.payload, initial_status) != (project, payload, status):
+            raise Conflict(
+                f"Run {run_id} already exists with a different body",
+                details={"run_id": run_id, "project": existing.project, "status": existing.status},
+            ) from None
+        return existing, False
+    run.refresh_from_db()
+    return run, True
+
+
+def _validate_new_run(*, project: str, payload: Any, run_id: str | None, status: str) -> None:
+    if not isinstance(project, str) or not _PROJECT_PATTERN.match(project):
+        raise InvalidInput("project must be a slug (letters, digits, '_', '-', '.'; at most 100)")
+    if not isinstance(payload, dict):
+        raise InvalidInput("payload must be a JSON object")
+    if run_id is not None and (not isinstance(run_id, str) or not _RUN_ID_PATTERN.match(run_id)):
+        raise InvalidInput("run_id must be 1-200 characters: letters, digits, '_', '-', '.', ':'")
+    if status not in CREATABLE_STATUSES:
+        raise InvalidInput(
+            f"A run is created as pending or pending_workflow, not {status!r}",
+            details={"allowed": list(CREATABLE_STATUSES)},
+        )
+
+
+# One statement: lock the row, remember its status, and update only from an allowed source.
+_TRANSITION_SQL = """
+UPDATE runs SET status = %s, updated_at = now()
+FROM (SELECT run_id, status FROM runs WHERE run_id = %s FOR UPDATE) AS old
+WHERE runs.run_id = old.run_id AND old.status = ANY(%s)
+RETURNING old.status
+"""
 
 
 def run_transition(*, run_id: str, to: str, actor: str, reason: str = "") -> Run:
     """Move a run to ``to`` with one conditional UPDATE; refuse (409) when not allowed now.
 
-    ``UPDATE runs SET status = to WHERE run_id = ? AND status IN (sources of to)``: two writers
-    racing cannot both win, and a terminal status never changes (no source leads out of it).
+    ``UPDATE runs ... WHERE status IN (sources of to)``: two writers racing cannot both win,
+    and a terminal status never changes (no source leads out of it). The transition is appended
+    to the run's log in the same transaction; a run that ends closes its open gates.
     """
     if to not in ALLOWED_TRANSITIONS:
         raise Conflict(f"Unknown status {to!r}", details={"allowed_statuses": sorted(ALLOWED_TRANSITIONS)})
-    updated = Run.objects.filter(run_id=run_id, status__in=sources_of(to)).update(status=to, updated_at=Now())
-    run = run_get(run_id=run_id)
-    if not updated:
-        raise Conflict(
-            f"Run {run_id} cannot move from {run.status} to {to}",
-            details={"current_status": run.status, "allowed": run.allowed_next},
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(_TRANSITION_SQL, [to, run_id, sources_of(to)])
+            row = cursor.fetchone()
+        if row is None:
+            run = run_get(run_id=run_id)
+            raise Conflict(
+                f"Run {run_id} cannot move from {run.status} to {to}",
+                details={"current_status": run.status, "allowed": run.allowed_next},
+            )
+        RunTransition.objects.create(
+            run_id=run_id, from_status=row[0], to_status=to, actor=actor, reason=reason
         )
-    return run
+        if to in TERMINAL_STATUSES:
+            for gate_request in GateRequest.objects.select_for_update().open().filter(run_id=run_id):
+                _gate_close(
+                    gate_request, GateStatus.CANCELLED, actor, f"run {to}: {reason}".strip(": "), notify=False
+                )
+    return run_get(run_id=run_id)
 
 
 def run_merge_result(*, run_id: str, patch: dict[str, Any], actor: str = "system") -> Run:
@@ -82,6 +204,34 @@ def run_update_result(
     return run
 
 
+def run_patch(
+    *,
+    run_id: str,
+    actor: str,
+    result: dict[str, Any] | None = None,
+    payload: dict[str, Any] | None = None,
+) -> Run:
+    """JSON-merge ``result`` (any time) and ``payload`` (only before the run started), one lock."""
+    for name, value in (("result", result), ("payload", payload)):
+        if value is not None and not isinstance(value, dict):
+            raise InvalidInput(f"{name} must be a JSON object (merged into the stored one)")
+    with transaction.atomic():
+        run = Run.objects.select_for_update().filter(run_id=run_id).first()
+        if run is None:
+            raise NotFound(f"Run {run_id!r} does not exist")
+        if payload is not None and run.status not in PAYLOAD_EDITABLE_STATUSES:
+            raise Conflict(
+                f"The payload of run {run_id} can no longer change: it is {run.status}",
+                details={"current_status": run.status},
+            )
+        if result is not None:
+            run.result = deep_merge(run.result or {}, result)
+        if payload is not None:
+            run.payload = deep_merge(run.payload or {}, payload)
+        Run.objects.filter(run_id=run_id).update(result=run.result, payload=run.payload, updated_at=Now())
+    return run_get(run_id=run_id)
+
+
 def deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     """RFC 7386-style merge: nested dicts merge, ``None`` deletes a key, anything else replaces."""
     merged = dict(base)
@@ -93,3 +243,548 @@ def deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
         else:
             merged[key] = value
     return merged
+
+
+# --- checkpoints -----------------------------------------------------------------------------
+
+
+def checkpoint_get(*, run_id: str) -> OrchestrationCheckpoint:
+    checkpoint = OrchestrationCheckpoint.objects.filter(run_id=run_id).first()
+    if checkpoint is None:
+        run_get(run_id=run_id)
+        raise NotFound(f"Run {run_id} has no checkpoint yet", code="no_checkpoint")
+    return checkpoint
+
+
+def checkpoint_save(
+    *, run_id: str, state: dict[str, Any], actor: str, expected_version: int | None
+) -> OrchestrationCheckpoint:
+    """Write the run's latest orchestrator state with optimistic concurrency.
+
+    ``expected_version`` is the version the writer last read (the API's ``If-Match``), or None
+    to create the first checkpoint. A stale version, or None when one exists, is a 412: two
+    writers can never silently overwrite each other.
+    """
+    if not isinstance(state, dict):
+        raise InvalidInput("state must be a JSON object")
+    size = len(json.dumps(state, separators=(",", ":")).encode())
+    if size > settings.CHECKPOINT_MAX_BYTES:
+        raise PayloadTooLarge(
+            f"Checkpoint state is {size} bytes; the limit is {settings.CHECKPOINT_MAX_BYTES}",
+            details={"limit_bytes": settings.CHECKPOINT_MAX_BYTES, "size_bytes": size},
+        )
+    run_get(run_id=run_id)
+    if expected_version is None:
+        try:
+            with transaction.atomic():
+                return OrchestrationCheckpoint.objects.create(run_id=run_id, state=state, version=1)
+        except IntegrityError:
+            current = OrchestrationCheckpoint.objects.get(run_id=run_id)
+            raise _stale(run_id, current.version, None) from None
+    updated = OrchestrationCheckpoint.objects.filter(run_id=run_id, version=expected_version).update(
+        state=state, version=expected_version + 1, updated_at=Now()
+    )
+    current = OrchestrationCheckpoint.objects.filter(run_id=run_id).first()
+    if not updated:
+        raise _stale(run_id, current.version if current else None, expected_version)
+    return current
+
+
+def _stale(run_id: str, current: int | None, expected: int | None) -> PreconditionFailed:
+    if current is None:
+        message = f"Run {run_id} has no checkpoint yet; create it without If-Match"
+    elif expected is None:
+        message = f'Run {run_id} already has checkpoint version {current}; send If-Match: "{current}"'
+    else:
+        message = f"Checkpoint of run {run_id} is at version {current}, not {expected}: reload and retry"
+    return PreconditionFailed(message, details={"current_version": current, "expected_version": expected})
+
+
+# --- gates -----------------------------------------------------------------------------------
+
+_GATE_DECIDED_HANDLERS: list[str] = []
+
+
+def register_gate_decided_handler(dotted_path: str) -> None:
+    """Enqueue the django-q2 task ``dotted_path(gate_request_pk)`` whenever a gate closes.
+
+    Call it from an ``AppConfig.ready()``. The task runs after the commit that closed the gate
+    (approved, rejected, expired or cancelled) and must read the gate request's status itself;
+    like every task it may run more than once. ``settings.GATE_DECIDED_TASKS`` adds more.
+    """
+    if dotted_path not in _GATE_DECIDED_HANDLERS:
+        _GATE_DECIDED_HANDLERS.append(dotted_path)
+
+
+def gate_decided_handlers() -> list[str]:
+    return list(dict.fromkeys([*settings.GATE_DECIDED_TASKS, *_GATE_DECIDED_HANDLERS]))
+
+
+@dataclass(frozen=True)
+class GateDecisionResult:
+    gate_request: GateRequest
+    approval: HitlApproval | None  # the row appended, or the stored one this call replays
+    recorded: bool  # False when the call replayed a stored outcome (idempotency)
+
+
+def gate_open(
+    *,
+    run_id: str,
+    gate: str,
+    actor: str,
+    summary: str = "",
+    artifact_ids: list[str] | None = None,
+) -> tuple[GateRequest, bool]:
+    """Open ``gate`` on a run; returns ``(gate_request, created)``.
+
+    The run waits: ``running`` → ``awaiting_approval`` for ideate/prepublish, while a workflow
+    gate keeps the run in ``pending_workflow``. Opening the gate that is already open returns
+    it. ``artifact_ids`` (default: every artifact of the run) are the content under review;
+    their hash binds later approvals. A gate disabled by policy is approved at once.
+    """
+    if gate not in Gate.values:
+        raise InvalidInput(f"Unknown gate {gate!r}", details={"gates": list(Gate.values)})
+    if artifact_ids is not None and (
+        not isinstance(artifact_ids, list) or not all(isinstance(i, str) for i in artifact_ids)
+    ):
+        raise InvalidInput("artifact_ids must be a list of artifact ids")
+    with transaction.atomic():
+        run = Run.objects.select_for_update().filter(run_id=run_id).first()
+        if run is None:
+            raise NotFound(f"Run {run_id!r} does not exist")
+        existing = GateRequest.objects.open().filter(run=run, gate=gate).first()
+        if existing is not None:
+            return existing, False
+        _check_can_open(run, gate)
+        ids = _artifacts_under_review(run, artifact_ids)
+        policy = gate_policy_for(project=run.project, gate=gate)
+        now = timezone.now()
+        gate_request = GateRequest.objects.create(
+            run=run,
+            gate=gate,
+            summary=summary or "",
+            artifact_ids=ids,
+            content_hash=artifacts_content_hash(ids),
+            opened_by=actor,
+            opened_at=now,
+            deadline_at=now + timedelta(hours=policy.deadline_hours),
+            required_approvals=policy.required_approvals,
+            allow_self_approval=policy.allow_self_approval,
+            approve_to=policy.approve_to,
+        )
+        if not policy.enabled:
+            # Nothing to wait for: a workflow run is accepted, any other run keeps running.
+            _gate_close(gate_request, GateStatus.APPROVED, "system:gate_disabled", "gate disabled by policy")
+            if gate == Gate.WORKFLOW:
+                _move_run_on_approval(gate_request, "system:gate_disabled")
+        elif gate != Gate.WORKFLOW and run.status == RunStatus.RUNNING:
+            run_transition(
+                run_id=run_id, to=RunStatus.AWAITING_APPROVAL, actor=actor, reason=f"{gate} gate opened"
+            )
+    return gate_request, True
+
+
+def _check_can_open(run: Run, gate: str) -> None:
+    other = GateRequest.objects.open().filter(run=run).first()
+    if other is not None:
+        raise Conflict(
+            f"Run {run.run_id} already waits at its {other.gate} gate", details={"open_gate": other.gate}
+        )
+    expected = (
+        [RunStatus.PENDING_WORKFLOW]
+        if gate == Gate.WORKFLOW
+        else [RunStatus.RUNNING, RunStatus.AWAITING_APPROVAL]
+    )
+    if run.status not in expected:
+        raise Conflict(
+            f"The {gate} gate opens on a run that is {' or '.join(expected)}; run {run.run_id} is {run.status}",
+            details={"current_status": run.status},
+        )
+
+
+def _artifacts_under_review(run: Run, artifact_ids: list[str] | None) -> list[str]:
+    from artifacts.models import Artifact
+
+    if artifact_ids is None:
+        return [
+            str(i)
+            for i in Artifact.objects.filter(run=run)
+            .order_by("created_at", "id")
+            .values_list("id", flat=True)
+        ]
+    wanted = list(dict.fromkeys(str(uuid.UUID(i)) if _is_uuid(i) else i for i in artifact_ids))
+    valid = [i for i in wanted if _is_uuid(i)]
+    found = {str(i) for i in Artifact.objects.filter(run=run, id__in=valid).values_list("id", flat=True)}
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        raise InvalidInput(
+            f"artifact_ids are not artifacts of run {run.run_id}", details={"unknown": missing}
+        )
+    return wanted
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def gate_decide(
+    *,
+    run_id: str,
+    gate: str,
+    decision: str,
+    actor: str,
+    comment: str = "",
+    approver_ip: str | None = None,
+    user_agent: str = "",
+    idempotency_key: str | None = None,
+    content_hash: str | None = None,
+) -> GateDecisionResult:
+    """Approve or reject the latest ``gate`` of a run: the one decision service (admin and API).
+
+    Under the run's and the gate's row locks: the same ``idempotency_key`` (or the same actor
+    repeating the same decision, e.g. a double click) returns the stored outcome; a decision on
+    a closed gate is a 409 naming who decided; a reject needs a comment and vetoes at once;
+    approvals from distinct approvers count until the gate's quorum; the run's creator may not
+    approve when the policy forbids it; an approval is refused (409 ``stale_content``) when the
+    artifacts under review changed since the gate opened, unless ``content_hash`` shows the
+    approver reviewed the current content. Every recorded decision appends a hitl_approvals row.
+    """
+    if decision not in HitlDecision.values:
+        raise InvalidInput(
+            "decision must be 'approve' or 'reject'", details={"allowed": list(HitlDecision.values)}
+        )
+    comment = (comment or "").strip()
+    if decision == HitlDecision.REJECT and not comment:
+        raise InvalidInput("A reject needs a comment saying why")
+    idempotency_key = (idempotency_key or "").strip()[:200] or None
+    with transaction.atomic():
+        run = Run.objects.select_for_update().filter(run_id=run_id).first()
+        if run is None:
+            raise NotFound(f"Run {run_id!r} does not exist")
+        gate_request = (
+            GateRequest.objects.select_for_update()
+            .filter(run=run, gate=gate)
+            .order_by("-opened_at", "-id")
+            .first()
+        )
+        if gate_request is None:
+            raise NotFound(f"No {gate} gate was opened on run {run_id}", code="no_gate")
+        replay = _stored_outcome(gate_request, actor, decision, idempotency_key)
+        if replay is not None:
+            return GateDecisionResult(gate_request, replay, False)
+        if not gate_request.is_open:
+            raise _gate_closed(gate_request)
+        if decision == HitlDecision.APPROVE:
+            _check_may_approve(gate_request, actor, content_hash)
+        approval = HitlApproval.objects.create(
+            run=run,
+            gate=gate,
+            decision=decision,
+            approver=actor,
+            approver_ip=approver_ip or None,
+            comment=comment,
+            gate_request=gate_request,
+            idempotency_key=idempotency_key,
+            metadata={
+                "user_agent": (user_agent or "")[:500],
+                "content_hash": gate_request.content_hash,
+                "gate_request_id": gate_request.pk,
+                "idempotency_key": idempotency_key,
+            },
+        )
+        if decision == HitlDecision.REJECT:
+            _gate_close(gate_request, GateStatus.REJECTED, actor, comment)
+            run_transition(
+                run_id=run_id, to=RunStatus.REJECTED, actor=actor, reason=f"{gate} gate rejected: {comment}"
+            )
+        elif len(gate_approvers(gate_request=gate_request)) >= gate_request.required_approvals:
+            _gate_close(gate_request, GateStatus.APPROVED, actor, comment)
+            _move_run_on_approval(gate_request, actor)
+    gate_request.refresh_from_db()
+    return GateDecisionResult(gate_request, approval, True)
+
+
+def _stored_outcome(
+    gate_request: GateRequest, actor: str, decision: str, idempotency_key: str | None
+) -> HitlApproval | None:
+    if idempotency_key:
+        prior = gate_request.approvals.filter(idempotency_key=idempotency_key).first()
+        if prior is not None:
+            return prior
+    # The same person repeating the same decision (double click, retry without a key).
+    mine = gate_request.approvals.filter(approver=actor, decision=decision).order_by("-id").first()
+    if mine is None:
+        return None
+    if decision == HitlDecision.APPROVE and mine.metadata.get("content_hash") != gate_request.content_hash:
+        return None  # they approved older content; this is a re-review
+    return mine
+
+
+def _gate_closed(gate_request: GateRequest) -> Conflict:
+    who = gate_request.decided_by or "nobody"
+    when = gate_request.decided_at.strftime("%Y-%m-%d %H:%M:%S UTC") if gate_request.decided_at else "?"
+    return Conflict(
+        f"The {gate_request.gate} gate of run {gate_request.run_id} is already {gate_request.status} "
+        f"(by {who} at {when})",
+        code="gate_closed",
+        details={
+            "gate_status": gate_request.status,
+            "decided_by": gate_request.decided_by,
+            "decided_at": gate_request.decided_at.isoformat() if gate_request.decided_at else None,
+        },
+    )
+
+
+def _check_may_approve(gate_request: GateRequest, actor: str, content_hash: str | None) -> None:
+    if not gate_request.allow_self_approval and run_creator(run_id=gate_request.run_id) == actor:
+        raise PermissionDenied(
+            f"{actor} created run {gate_request.run_id} and may not approve its own run at this gate",
+            code="self_approval",
+        )
+    current = artifacts_content_hash(gate_request.artifact_ids)
+    if current == gate_request.content_hash:
+        return
+    if content_hash != current:
+        raise Conflict(
+            "The artifacts under review changed since the gate opened; review them again before approving",
+            code="stale_content",
+            details={"opened_content_hash": gate_request.content_hash, "current_content_hash": current},
+        )
+    # The approver saw the current content: it becomes the content under review, and earlier
+    # approvals (of the old content) no longer count toward the quorum.
+    gate_request.content_hash = current
+    GateRequest.objects.filter(pk=gate_request.pk).update(content_hash=current)
+
+
+def _move_run_on_approval(gate_request: GateRequest, actor: str) -> None:
+    to = RunStatus.PENDING if gate_request.gate == Gate.WORKFLOW else gate_request.approve_to
+    run_transition(
+        run_id=gate_request.run_id, to=to, actor=actor, reason=f"{gate_request.gate} gate approved"
+    )
+
+
+def _gate_close(
+    gate_request: GateRequest, status: str, actor: str, comment: str, *, notify: bool = True
+) -> None:
+    """Close a gate (caller holds its lock) and, on commit, notify the orchestrator and hooks."""
+    now = timezone.now()
+    gate_request.status = status
+    gate_request.decided_at = now
+    gate_request.decided_by = actor
+    gate_request.decision_comment = comment
+    gate_request.callback_status = _initial_callback_status() if notify else CallbackStatus.NONE
+    gate_request.callback_next_at = now if gate_request.callback_status == CallbackStatus.PENDING else None
+    gate_request.save(
+        update_fields=[
+            "status",
+            "decided_at",
+            "decided_by",
+            "decision_comment",
+            "callback_status",
+            "callback_next_at",
+        ]
+    )
+    pk = gate_request.pk
+    if gate_request.callback_status == CallbackStatus.PENDING:
+        transaction.on_commit(lambda: _enqueue("runs.tasks.gate_callback_deliver", pk))
+    for handler in gate_decided_handlers():
+        transaction.on_commit(lambda handler=handler: _enqueue(handler, pk))
+
+
+def _initial_callback_status() -> str:
+    url = settings.ORCHESTRATOR_CALLBACK_URL
+    if not url:
+        return CallbackStatus.NOT_CONFIGURED
+    if CallbackEndpoint.objects.filter(url=url, disabled_at__isnull=False).exists():
+        return CallbackStatus.DISABLED
+    return CallbackStatus.PENDING
+
+
+def _enqueue(func: str, *args: Any) -> None:
+    from django_q.tasks import async_task
+
+    async_task(func, *args)
+
+
+def gate_expire_due(*, now: datetime | None = None, actor: str = EXPIRY_ACTOR, batch: int = 100) -> int:
+    """Expire open gates past their deadline: the run fails with reason ``approval_expired``.
+
+    Each gate is handled in its own transaction under the run's and the gate's locks; a gate
+    decided meanwhile is skipped. Returns how many gates expired.
+    """
+    now = now or timezone.now()
+    expired = 0
+    due = list(
+        GateRequest.objects.open()
+        .filter(deadline_at__lte=now)
+        .order_by("deadline_at")
+        .values_list("pk", "run_id")[:batch]
+    )
+    for pk, run_id in due:
+        with transaction.atomic():
+            Run.objects.select_for_update().filter(run_id=run_id).first()
+            gate_request = (
+                GateRequest.objects.select_for_update().filter(pk=pk, status=GateStatus.OPEN).first()
+            )
+            if gate_request is None or gate_request.deadline_at > now:
+                continue
+            _gate_close(gate_request, GateStatus.EXPIRED, actor, EXPIRY_REASON)
+            try:
+                run_transition(run_id=run_id, to=RunStatus.FAILED, actor=actor, reason=EXPIRY_REASON)
+            except Conflict as exc:
+                logger.warning("gate %s expired but run %s did not fail: %s", pk, run_id, exc.message)
+            expired += 1
+    return expired
+
+
+def callback_endpoint_enable(*, url: str, actor: str) -> None:
+    """Re-enable an orchestrator URL that a 410 disabled."""
+    CallbackEndpoint.objects.filter(url=url).update(
+        disabled_at=None, disabled_reason=f"re-enabled by {actor}"
+    )
+
+
+# --- decision callbacks to the orchestrator -----------------------------------------------------
+
+CALLBACK_FIRST_BACKOFF_SECONDS = 5
+# A claimed delivery is leased this long beyond the HTTP timeout; a worker that dies mid-send
+# leaves a lease that simply runs out, and the sweeper hands the callback to another worker.
+_CALLBACK_LEASE_MARGIN_SECONDS = 30
+
+
+def standard_webhook_headers(*, secret: str, msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    """Headers of a Standard-Webhooks sender: HMAC-SHA256 over ``id.timestamp.body``, base64."""
+    import base64
+    import hashlib
+    import hmac
+
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    signed = f"{msg_id}.{timestamp}.".encode() + body
+    signature = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": f"v1,{signature}",
+        "content-type": "application/json",
+    }
+
+
+def callback_backoff(attempts: int) -> timedelta:
+    """5 s, 20 s, 80 s, ... ×4 per attempt, capped by ORCHESTRATOR_CALLBACK_MAX_BACKOFF."""
+    seconds = CALLBACK_FIRST_BACKOFF_SECONDS * 4 ** max(attempts - 1, 0)
+    return timedelta(seconds=min(seconds, settings.ORCHESTRATOR_CALLBACK_MAX_BACKOFF))
+
+
+def gate_callback_body(gate_request: GateRequest) -> dict[str, Any]:
+    run = gate_request.run
+    return {
+        "type": f"gate.{gate_request.status}",
+        "timestamp": (gate_request.decided_at or timezone.now()).isoformat(),
+        "data": {
+            "run_id": run.run_id,
+            "project": run.project,
+            "run_status": run.status,
+            "gate": gate_request.gate,
+            "gate_request_id": gate_request.pk,
+            "status": gate_request.status,
+            "decided_by": gate_request.decided_by,
+            "decided_at": gate_request.decided_at.isoformat() if gate_request.decided_at else None,
+            "comment": gate_request.decision_comment,
+            "content_hash": gate_request.content_hash,
+        },
+    }
+
+
+def gate_callback_deliver(*, gate_request_id: int, now: datetime | None = None) -> str:
+    """Deliver one gate's signed decision callback; returns the callback status afterwards.
+
+    Starts with a conditional claim (pending and due → leased), so a task that runs twice
+    sends once. A 2xx is delivered; a 410 disables the endpoint (Standard-Webhooks etiquette);
+    anything else (or a network error) schedules the next attempt with exponential backoff,
+    picked up by the ``gate_callbacks_retry_due`` schedule — until a 2xx, however long it takes.
+    """
+    import httpx
+
+    now = now or timezone.now()
+    url = settings.ORCHESTRATOR_CALLBACK_URL
+    lease = timedelta(seconds=settings.ORCHESTRATOR_CALLBACK_TIMEOUT + _CALLBACK_LEASE_MARGIN_SECONDS)
+    claimed = (
+        GateRequest.objects.filter(pk=gate_request_id, callback_status=CallbackStatus.PENDING)
+        .filter(_due(now))
+        .update(callback_next_at=now + lease)
+    )
+    if not claimed:
+        row = GateRequest.objects.filter(pk=gate_request_id).values_list("callback_status", flat=True).first()
+        return row or "missing"
+    gate_request = GateRequest.objects.select_related("run").get(pk=gate_request_id)
+    if not url:
+        return _callback_finish(gate_request_id, CallbackStatus.NOT_CONFIGURED, "")
+    if CallbackEndpoint.objects.filter(url=url, disabled_at__isnull=False).exists():
+        return _callback_finish(gate_request_id, CallbackStatus.DISABLED, "endpoint disabled")
+    body = json.dumps(gate_callback_body(gate_request), separators=(",", ":")).encode()
+    # The id stays the same across retries so the receiver can deduplicate.
+    headers = standard_webhook_headers(
+        secret=settings.ORCHESTRATOR_CALLBACK_SECRET,
+        msg_id=f"msg_gate_{gate_request.pk}_{gate_request.status}",
+        timestamp=int(timezone.now().timestamp()),
+        body=body,
+    )
+    attempts = gate_request.callback_attempts + 1
+    try:
+        response = httpx.post(
+            url, content=body, headers=headers, timeout=settings.ORCHESTRATOR_CALLBACK_TIMEOUT
+        )
+    except httpx.HTTPError as exc:
+        return _callback_retry(gate_request_id, attempts, now, f"{type(exc).__name__}: {exc}")
+    if 200 <= response.status_code < 300:
+        return _callback_finish(gate_request_id, CallbackStatus.DELIVERED, "", attempts=attempts, now=now)
+    if response.status_code == 410:
+        CallbackEndpoint.objects.update_or_create(
+            url=url,
+            defaults={"disabled_at": now, "disabled_reason": f"410 for gate request {gate_request_id}"},
+        )
+        return _callback_finish(
+            gate_request_id, CallbackStatus.DISABLED, "410 Gone: endpoint disabled", attempts=attempts
+        )
+    return _callback_retry(gate_request_id, attempts, now, f"HTTP {response.status_code}")
+
+
+def _due(now: datetime) -> Q:
+    return Q(callback_next_at__isnull=True) | Q(callback_next_at__lte=now)
+
+
+def _callback_finish(
+    pk: int, status: str, error: str, *, attempts: int | None = None, now: datetime | None = None
+) -> str:
+    fields: dict[str, Any] = {
+        "callback_status": status,
+        "callback_last_error": error,
+        "callback_next_at": None,
+    }
+    if attempts is not None:
+        fields["callback_attempts"] = attempts
+    if status == CallbackStatus.DELIVERED:
+        fields["callback_delivered_at"] = now or timezone.now()
+    GateRequest.objects.filter(pk=pk).update(**fields)
+    return status
+
+
+def _callback_retry(pk: int, attempts: int, now: datetime, error: str) -> str:
+    logger.warning("gate callback %s failed (attempt %s): %s", pk, attempts, error)
+    GateRequest.objects.filter(pk=pk).update(
+        callback_attempts=attempts,
+        callback_last_error=error[:500],
+        callback_next_at=now + callback_backoff(attempts),
+    )
+    return CallbackStatus.PENDING
+
+
+def gate_callbacks_due(*, now: datetime | None = None, batch: int = 100) -> list[int]:
+    """Primary keys of gate callbacks whose next attempt is due."""
+    now = now or timezone.now()
+    qs = GateRequest.objects.filter(callback_status=CallbackStatus.PENDING).filter(_due(now))
+    return list(qs.order_by("callback_next_at").values_list("pk", flat=True)[:batch])

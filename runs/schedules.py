@@ -1,0 +1,20 @@
+"""Periodic jobs of the runs app (installed by ``manage.py setup_schedules``)."""
+
+from __future__ import annotations
+
+SCHEDULES = [
+    {
+        "name": "runs.gates_expire_due",
+        "func": "runs.tasks.gates_expire_due",
+        "schedule_type": "I",
+        "minutes": 1,
+        "repeats": -1,
+    },
+    {
+        "name": "runs.gate_callbacks_retry_due",
+        "func": "runs.tasks.gate_callbacks_retry_due",
+        "schedule_type": "I",
+        "minutes": 1,
+        "repeats": -1,
+    },
+]

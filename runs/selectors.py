@@ -1,0 +1,211 @@
+"""Non-trivial reads of the runs app: gate policy, gate state, content hashes, stats, timeline."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count
+from django.utils import timezone
+
+from runs.models import (
+    Gate,
+    GatePolicy,
+    GateRequest,
+    GateStatus,
+    HitlApproval,
+    OrchestrationCheckpoint,
+    Run,
+    RunStatus,
+    RunTransition,
+)
+
+
+@dataclass(frozen=True)
+class GatePolicyValues:
+    enabled: bool
+    deadline_hours: float
+    required_approvals: int
+    allow_self_approval: bool
+    approve_to: str
+    source: str  # "settings" or "policy:<project>"
+
+
+def gate_policy_for(*, project: str, gate: str) -> GatePolicyValues:
+    """The policy in force: a row for (project, gate), else a row for (*, gate), else settings."""
+    rows = {
+        row.project: row
+        for row in GatePolicy.objects.filter(gate=gate, project__in=[project, GatePolicy.ANY_PROJECT])
+    }
+    row = rows.get(project) or rows.get(GatePolicy.ANY_PROJECT)
+    if row is not None:
+        return GatePolicyValues(
+            enabled=row.enabled,
+            deadline_hours=row.deadline_hours,
+            required_approvals=row.required_approvals,
+            allow_self_approval=row.allow_self_approval,
+            approve_to=row.approve_to,
+            source=f"policy:{row.project}",
+        )
+    return GatePolicyValues(
+        enabled=gate not in settings.GATE_DISABLED,
+        deadline_hours=settings.GATE_DEADLINE_HOURS.get(gate, 72.0),
+        required_approvals=settings.GATE_REQUIRED_APPROVALS,
+        allow_self_approval=settings.GATE_ALLOW_SELF_APPROVAL,
+        approve_to=settings.GATE_APPROVE_TO,
+        source="settings",
+    )
+
+
+def gate_latest(*, run_id: str, gate: str) -> GateRequest | None:
+    return GateRequest.objects.filter(run_id=run_id, gate=gate).order_by("-opened_at", "-id").first()
+
+
+def gate_is_approved(*, run_id: str, gate: str) -> bool:
+    """Whether the latest ``gate`` opened on the run was approved (False when never opened)."""
+    latest = gate_latest(run_id=run_id, gate=gate)
+    return latest is not None and latest.status == GateStatus.APPROVED
+
+
+def run_open_gate(*, run_id: str) -> GateRequest | None:
+    return GateRequest.objects.open().filter(run_id=run_id).order_by("opened_at").first()
+
+
+def run_creator(*, run_id: str) -> str | None:
+    """Who created the run: the actor of its creation row in the transition log."""
+    row = RunTransition.objects.filter(run_id=run_id, from_status="").order_by("created_at", "id").first()
+    return row.actor if row else None
+
+
+def artifacts_content_hash(artifact_ids: list[str]) -> str:
+    """SHA-256 over what an approver sees of the artifacts under review.
+
+    A deleted artifact counts as a change (it is hashed as missing), so approval is bound to
+    exactly the content that was shown.
+    """
+    from artifacts.models import Artifact  # artifacts depends on runs; import lazily
+
+    fields = ("id", "type", "provider", "url", "checksum", "persona", "retrieval_trace", "metadata")
+    rows = {str(row["id"]): row for row in Artifact.objects.filter(id__in=artifact_ids).values(*fields)}
+    doc = [rows.get(str(i)) or {"id": str(i), "missing": True} for i in sorted(map(str, artifact_ids))]
+    encoded = json.dumps(doc, sort_keys=True, default=str, separators=(",", ":")).encode()
+    return hashlib.sha256(encoded).hexdigest()
+
+
+def gate_approvers(*, gate_request: GateRequest) -> list[str]:
+    """Distinct approvers whose approval is bound to the gate's current content."""
+    rows = gate_request.approvals.filter(decision="approve").order_by("id")
+    seen: list[str] = []
+    for row in rows:
+        if row.metadata.get("content_hash") == gate_request.content_hash and row.approver not in seen:
+            seen.append(row.approver or "")
+    return seen
+
+
+def pending_gates() -> Any:
+    """Open gates, oldest first (the approvals queue)."""
+    return GateRequest.objects.open().select_related("run").order_by("opened_at", "id")
+
+
+def run_stats(*, project: str | None = None, since: datetime | None = None) -> dict[str, int]:
+    """The seed's ``SELECT status, COUNT(*) FROM runs GROUP BY status``, optionally narrowed."""
+    qs = Run.objects.all()
+    if project:
+        qs = qs.filter(project=project)
+    if since:
+        qs = qs.filter(created_at__gte=since)
+    counts = {status: 0 for status in RunStatus.values}
+    for row in qs.order_by().values("status").annotate(n=Count("*")):
+        counts[row["status"]] = row["n"]
+    return counts
+
+
+def dashboard_summary(*, now: datetime | None = None, failed_limit: int = 10) -> dict[str, Any]:
+    """What the admin index shows at a glance."""
+    now = now or timezone.now()
+    since = now - timedelta(hours=24)
+    queue = list(pending_gates()[:10])
+    return {
+        "pending_count": GateRequest.objects.open().count(),
+        "pending": queue,
+        "overdue_count": GateRequest.objects.open().filter(deadline_at__lte=now).count(),
+        "by_status_24h": run_stats(since=since),
+        "failed": list(
+            Run.objects.failed().filter(updated_at__gte=since).order_by("-updated_at")[:failed_limit]
+        ),
+        "now": now,
+    }
+
+
+def run_timeline(*, run_id: str, limit_per_source: int = 5000) -> list[dict[str, Any]]:
+    """Everything that happened to a run, oldest first: transitions, artifacts, gates and their
+    decisions, webhook events naming the run, and the latest checkpoint write."""
+    from artifacts.models import Artifact
+
+    events: list[dict[str, Any]] = []
+    for t in RunTransition.objects.filter(run_id=run_id).order_by("created_at", "id")[:limit_per_source]:
+        label = f"created as {t.to_status}" if not t.from_status else f"{t.from_status} → {t.to_status}"
+        events.append(_event(t.created_at, "transition", label, t.actor, {"reason": t.reason}))
+    artifacts = Artifact.objects.filter(run_id=run_id).order_by("created_at", "id")[:limit_per_source]
+    for a in artifacts.values("id", "type", "persona", "provider", "url", "created_at"):
+        details = {"artifact_id": str(a["id"]), "url": a["url"], "provider": a["provider"]}
+        events.append(_event(a["created_at"], "artifact", a["type"], a["persona"] or "", details))
+    for g in GateRequest.objects.filter(run_id=run_id).order_by("opened_at"):
+        details = {"gate_request_id": g.pk, "deadline_at": g.deadline_at.isoformat()}
+        events.append(_event(g.opened_at, "gate.opened", f"{g.gate} gate opened", g.opened_by, details))
+        if g.decided_at:
+            details = {"gate_request_id": g.pk, "comment": g.decision_comment}
+            events.append(
+                _event(g.decided_at, "gate.closed", f"{g.gate} gate {g.status}", g.decided_by, details)
+            )
+    for h in HitlApproval.objects.filter(run_id=run_id).order_by("created_at", "id")[:limit_per_source]:
+        details = {"comment": h.comment, "approver_ip": h.approver_ip}
+        events.append(_event(h.created_at, "decision", f"{h.decision} {h.gate}", h.approver or "", details))
+    events.extend(_webhook_events(run_id, limit_per_source))
+    checkpoint = OrchestrationCheckpoint.objects.filter(run_id=run_id).first()
+    if checkpoint:
+        label = f"checkpoint saved (version {checkpoint.version})"
+        events.append(_event(checkpoint.updated_at, "checkpoint", label, "", {"version": checkpoint.version}))
+    events.sort(key=lambda e: e["at"])
+    for e in events:
+        e["at"] = e["at"].isoformat()
+    return events
+
+
+def _webhook_events(run_id: str, limit: int) -> list[dict[str, Any]]:
+    # Read-only look at the webhooks app's table (it records the run it concerns).
+    try:
+        from webhooks.models import WebhookEvent
+    except ImportError:  # pragma: no cover - the app is part of the project
+        return []
+    rows = WebhookEvent.objects.filter(run_id=run_id).order_by("received_at")[:limit]
+    return [
+        _event(
+            row["received_at"],
+            "webhook",
+            f"{row['provider']} webhook ({row['status']})",
+            row["provider"],
+            {"event_id": str(row["id"]), "signature_status": row["signature_status"], "error": row["error"]},
+        )
+        for row in rows.values("id", "provider", "status", "signature_status", "received_at", "error")
+    ]
+
+
+def _event(at: datetime, kind: str, summary: str, actor: str, details: dict[str, Any]) -> dict[str, Any]:
+    return {"at": at, "kind": kind, "summary": summary, "actor": actor, "details": details}
+
+
+def gate_names() -> list[str]:
+    return list(Gate.values)
+
+
+def table_estimate(table: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)", [table])
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
