@@ -16,7 +16,11 @@ class MeView(APIView):
         summary="The API key in use",
         responses=inline_serializer(
             "Me",
-            {"name": serializers.CharField(), "prefix": serializers.CharField(), "actor": serializers.CharField()},
+            {
+                "name": serializers.CharField(),
+                "prefix": serializers.CharField(),
+                "actor": serializers.CharField(),
+            },
         ),
     )
     def get(self, request: Request) -> Response:
