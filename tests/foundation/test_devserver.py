@@ -1,0 +1,81 @@
+"""`make run`'s supervisor, for real: serves, refuses a second instance, stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from django.conf import settings
+
+BASE_DIR = Path(settings.BASE_DIR)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[str], seconds: float = 120) -> httpx.Response:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        try:
+            response = httpx.get(url, timeout=2)
+            if response.status_code == 200:
+                return response
+        except httpx.TransportError:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"{url} did not answer 200 within {seconds} s")
+
+
+def test_devserver_serves_refuses_a_second_instance_and_stops_on_sigterm(tmp_path: Path) -> None:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "MYLOWARE_DATA_DIR": str(tmp_path / "var"),
+        "WEB_CONCURRENCY": "1",
+    }
+    for name in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "Q_SYNC"):
+        env.pop(name, None)
+    command = [sys.executable, "-m", "myloware.devserver"]
+    server = subprocess.Popen(
+        command, cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )  # noqa: S603
+    try:
+        health = _wait_healthy(f"http://127.0.0.1:{port}/healthz", server)
+        assert health.json()["migrations"] == "applied"
+        assert httpx.get(f"http://127.0.0.1:{port}/admin/login/", timeout=5).status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{port}/api/docs/", timeout=5).status_code == 200
+        password_file = tmp_path / "var" / "operator-password.txt"
+        assert password_file.read_text().splitlines()[0] == "operator"
+        assert oct(password_file.stat().st_mode & 0o777) == "0o600"
+
+        second = subprocess.run(command, cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60)  # noqa: S603
+        assert second.returncode == 1
+        assert "already running" in second.stderr
+
+        server.send_signal(signal.SIGTERM)
+        output, _ = server.communicate(timeout=60)
+        assert server.returncode == 0, output
+        assert "embedded PostgreSQL stopped" in output
+        assert not (tmp_path / "var" / "pgdata" / "postmaster.pid").exists()
+        # The password was printed once, on the first start only.
+        assert output.count(password_file.read_text().splitlines()[1]) == 1
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        subprocess.run(  # noqa: S603
+            [sys.executable, "-c", "import sys; from pathlib import Path; from myloware.db import stop_embedded_server;"
+             " stop_embedded_server(Path(sys.argv[1]))", str(tmp_path / "var" / "pgdata")],
+            cwd=BASE_DIR, check=False, timeout=60,
+        )  # fmt: skip
