@@ -202,3 +202,11 @@ RUNS_MAX_PAGE_SIZE = env_int("RUNS_MAX_PAGE_SIZE", 500, minimum=1)
 # --- socials and publishing (socials app) -----------------------------------------------------
 
 # --- LangGraph (runs.langgraph) ---------------------------------------------------------------
+# Checkpoints of runs that ended (published/failed/rejected/cancelled) more than this many days
+# ago are pruned to their latest checkpoint by the langgraph_prune_checkpoints schedule.
+LANGGRAPH_RETENTION_DAYS = env_int("LANGGRAPH_RETENTION_DAYS", 30, minimum=0)
+# Threads the checkpointer's async methods run on (each holds one database connection).
+LANGGRAPH_ASYNC_WORKERS = env_int("LANGGRAPH_ASYNC_WORKERS", 4, minimum=1)
+# Server-side prepared statements for the checkpointer's queries; turn off behind a pooler in
+# transaction mode that does not support them (PgBouncer < 1.21).
+LANGGRAPH_PREPARED_STATEMENTS = env_bool("LANGGRAPH_PREPARED_STATEMENTS", True)

@@ -1,0 +1,87 @@
+"""Readable JSON of LangGraph channel values, for ``orchestration_checkpoints.state``.
+
+The admin shows that column as a run's "in-flight state". Values JSON can express are kept as
+they are; anything else (LangChain messages, bytes, sets, NaN, NUL characters PostgreSQL's
+JSONB refuses, ...) becomes a short description such as ``"<AIMessage: Here are three ideas…>"``.
+Nothing is lost: the real value is in ``langgraph_checkpoint_blobs``, written with LangGraph's
+own serializer.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import orjson
+
+PREVIEW_CHARS = 80
+MAX_DEPTH = 32
+_INT_MIN, _INT_MAX = -(2**63), 2**64 - 1
+_NUL_ESCAPE = b"\\u0000"
+
+
+def is_internal_channel(name: str) -> bool:
+    """LangGraph's control-flow channels (``__start__``, ``branch:to:x``) are not state."""
+    return name.startswith("__") or ":" in name
+
+
+def encode_value(value: Any) -> bytes:
+    """JSON for one channel value; the C encoder first, the describing walk when it refuses."""
+    try:
+        encoded = orjson.dumps(value)
+    except (TypeError, orjson.JSONEncodeError):
+        return orjson.dumps(readable(value))
+    if _NUL_ESCAPE in encoded or (isinstance(value, float) and not math.isfinite(value)):
+        return orjson.dumps(readable(value))
+    return encoded
+
+
+def encode_state(fragments: dict[str, bytes]) -> str:
+    """Assemble already-encoded channel values into one JSON object."""
+    parts = [orjson.dumps(name) + b":" + fragment for name, fragment in fragments.items()]
+    return (b"{" + b",".join(parts) + b"}").decode()
+
+
+def readable(value: Any, depth: int = 0) -> Any:
+    """A JSON-expressible copy of ``value``; what JSON can't express becomes a description."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value if _INT_MIN <= value <= _INT_MAX else describe(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else describe(value)
+    if isinstance(value, str):
+        return value.replace("\x00", "\\u0000")
+    if depth >= MAX_DEPTH:
+        return describe(value)
+    if isinstance(value, dict):
+        return {_readable_key(key): readable(item, depth + 1) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [readable(item, depth + 1) for item in value]
+    return describe(value)
+
+
+def describe(value: Any) -> str:
+    """``<TypeName: preview>`` — short, and cheap even for large values."""
+    name = type(value).__name__
+    content = getattr(value, "content", None)
+    if isinstance(content, str):
+        preview = content
+    elif isinstance(value, bytes | bytearray | memoryview):
+        preview = f"{len(value)} bytes"
+    elif isinstance(value, set | frozenset | list | tuple | dict):
+        preview = f"{len(value)} items"
+    else:
+        preview = repr(value)
+    preview = preview.replace("\x00", "\\u0000")
+    if len(preview) > PREVIEW_CHARS:
+        preview = preview[: PREVIEW_CHARS - 1] + "…"
+    return f"<{name}: {preview}>"
+
+
+def _readable_key(key: Any) -> str:
+    if isinstance(key, str):
+        return key.replace("\x00", "\\u0000")
+    if key is None or isinstance(key, bool | int | float):
+        return str(key)
+    return describe(key)

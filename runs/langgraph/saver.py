@@ -1,0 +1,642 @@
+"""``DjangoCheckpointSaver``: LangGraph checkpoints in the runs app's own tables.
+
+Storage follows ``langgraph-checkpoint-postgres`` (a checkpoint row with primitive channel values
+inline, one blob per channel version, pending writes per task), on the Django connection:
+
+- Each operation is ONE SQL statement (data-modifying CTEs, arrays for the rows of a batch), so it
+  is atomic without an explicit transaction, costs one round trip, and joins the caller's
+  ``transaction.atomic()`` when there is one. Statements run on a raw psycopg cursor of Django's
+  connection (server-side binding, binary results, prepared on first use): Django's own cursor
+  binds client-side, which would hex-escape every blob into the SQL text.
+- ``put`` of a root checkpoint also upserts ``orchestration_checkpoints`` (the one-row-per-run
+  view the admin shows) with the checkpoint's channel values as readable JSON, in the same
+  statement, and only when ``thread_id`` names an existing run.
+- Async methods run the sync ones on a small thread pool of their own (each thread has its own
+  Django connection), so they never block the event loop. ``close()`` closes those connections.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import math
+import random
+import threading
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import orjson
+import psycopg
+from django.conf import settings
+from django.db import connections, transaction
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import (
+    WRITES_IDX_MAP,
+    BaseCheckpointSaver,
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+    get_checkpoint_id,
+    get_serializable_checkpoint_metadata,
+    writes_sort_key,
+)
+from langgraph.checkpoint.serde.base import SerializerProtocol
+from langgraph.checkpoint.serde.types import _DeltaSnapshot
+
+from runs.langgraph import readable
+
+T = TypeVar("T")
+
+PRUNE_STRATEGIES = ("keep_latest", "delete")
+# Encoded readable JSON per (thread, channel, version): a channel that did not change since the
+# previous checkpoint is not encoded again. Versions are unique per thread, so entries never go
+# stale; the bound only caps memory.
+FRAGMENT_CACHE_SIZE = 4096
+PRUNE_BATCH = 200
+PREPARE_ONLY_WHEN_ASKED = 2**31 - 1
+
+# --- SQL ----------------------------------------------------------------------------------------
+# Parameters are named (%(x)s) so each statement reads top to bottom.
+
+BLOBS_CTE = """
+blobs AS (
+    INSERT INTO langgraph_checkpoint_blobs (thread_id, checkpoint_ns, channel, version, type, blob)
+    SELECT %(thread_id)s, %(ns)s, u.channel, u.version, u.type, u.blob
+    FROM unnest(%(b_channels)s::text[], %(b_versions)s::text[], %(b_types)s::text[], %(b_blobs)s::bytea[])
+        AS u(channel, version, type, blob)
+    ON CONFLICT (thread_id, checkpoint_ns, channel, version) DO NOTHING
+)"""
+
+CHECKPOINT_CTE = """
+ckpt AS (
+    INSERT INTO langgraph_checkpoints
+        (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, checkpoint, metadata)
+    VALUES (%(thread_id)s, %(ns)s, %(checkpoint_id)s, %(parent_id)s, %(checkpoint)s::jsonb, %(metadata)s::jsonb)
+    ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id)
+    DO UPDATE SET checkpoint = EXCLUDED.checkpoint, metadata = EXCLUDED.metadata
+)"""
+
+# Only when the thread is a run (the SELECT finds it); `version` is the API's optimistic
+# concurrency counter, bumped so an API reader sees the state moved.
+STATE_CTE = """
+state AS (
+    INSERT INTO orchestration_checkpoints (run_id, state, updated_at{version_cols})
+    SELECT r.run_id, %(state)s::jsonb, clock_timestamp(){version_vals} FROM runs r WHERE r.run_id = %(thread_id)s
+    ON CONFLICT (run_id) DO UPDATE
+    SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at{version_update}
+)"""
+
+SELECT_TUPLES = """
+SELECT c.thread_id, c.checkpoint_ns, c.checkpoint_id, c.parent_checkpoint_id, c.checkpoint, c.metadata,
+       bl.channels, bl.types, bl.blobs,
+       wr.task_ids, wr.channels, wr.types, wr.blobs, wr.task_paths, wr.idxs
+FROM ({inner}) AS c
+CROSS JOIN LATERAL (
+    SELECT array_agg(b.channel) AS channels, array_agg(b.type) AS types, array_agg(b.blob) AS blobs
+    FROM jsonb_each_text(c.checkpoint -> 'channel_versions') AS v
+    JOIN langgraph_checkpoint_blobs b
+      ON b.thread_id = c.thread_id AND b.checkpoint_ns = c.checkpoint_ns
+     AND b.channel = v.key AND b.version = v.value
+) AS bl
+CROSS JOIN LATERAL (
+    SELECT array_agg(w.task_id) AS task_ids, array_agg(w.channel) AS channels, array_agg(w.type) AS types,
+           array_agg(w.blob) AS blobs, array_agg(w.task_path) AS task_paths, array_agg(w.idx) AS idxs
+    FROM langgraph_checkpoint_writes w
+    WHERE w.thread_id = c.thread_id AND w.checkpoint_ns = c.checkpoint_ns AND w.checkpoint_id = c.checkpoint_id
+) AS wr
+ORDER BY c.checkpoint_id DESC
+"""
+
+SELECT_CHECKPOINTS = (
+    "SELECT thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, checkpoint, metadata "
+    "FROM langgraph_checkpoints"
+)
+
+GET_LATEST_SQL = SELECT_TUPLES.format(
+    inner=SELECT_CHECKPOINTS
+    + " WHERE thread_id = %(thread_id)s AND checkpoint_ns = %(ns)s ORDER BY checkpoint_id DESC LIMIT 1"
+)
+GET_ONE_SQL = SELECT_TUPLES.format(
+    inner=SELECT_CHECKPOINTS
+    + " WHERE thread_id = %(thread_id)s AND checkpoint_ns = %(ns)s AND checkpoint_id = %(checkpoint_id)s"
+)
+
+WRITES_SQL = """
+INSERT INTO langgraph_checkpoint_writes
+    (thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, type, blob)
+SELECT %(thread_id)s, %(ns)s, %(checkpoint_id)s, %(task_id)s, %(task_path)s, u.idx, u.channel, u.type, u.blob
+FROM unnest(%(idxs)s::int[], %(channels)s::text[], %(types)s::text[], %(blobs)s::bytea[]) AS u(idx, channel, type, blob)
+ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id, task_id, idx) DO {conflict}
+"""
+# Special writes (errors, interrupts, resumes) replace the previous one of the same task, the
+# way PostgresSaver does; ordinary writes are first-wins, so a retried task can't change history.
+WRITES_UPSERT_SQL = WRITES_SQL.format(
+    conflict="UPDATE SET channel = EXCLUDED.channel, type = EXCLUDED.type, blob = EXCLUDED.blob"
+)
+WRITES_INSERT_SQL = WRITES_SQL.format(conflict="NOTHING")
+
+DELETE_THREADS_SQL = """
+WITH w AS (DELETE FROM langgraph_checkpoint_writes WHERE thread_id = ANY(%(threads)s)),
+     b AS (DELETE FROM langgraph_checkpoint_blobs WHERE thread_id = ANY(%(threads)s))
+DELETE FROM langgraph_checkpoints WHERE thread_id = ANY(%(threads)s)
+"""
+
+DELETE_FOR_RUNS_SQL = """
+WITH gone AS (
+    DELETE FROM langgraph_checkpoints WHERE metadata ->> 'run_id' = ANY(%(run_ids)s)
+    RETURNING thread_id, checkpoint_ns, checkpoint_id
+), writes AS (
+    DELETE FROM langgraph_checkpoint_writes w USING gone g
+    WHERE w.thread_id = g.thread_id AND w.checkpoint_ns = g.checkpoint_ns AND w.checkpoint_id = g.checkpoint_id
+)
+SELECT DISTINCT thread_id FROM gone
+"""
+
+# Blobs no checkpoint of the thread references any more. Runs after the deletions committed
+# (its own statement), so it sees what is left.
+GARBAGE_BLOBS_SQL = """
+WITH referenced AS (
+    SELECT c.thread_id, c.checkpoint_ns, v.key AS channel, v.value AS version
+    FROM langgraph_checkpoints c CROSS JOIN LATERAL jsonb_each_text(c.checkpoint -> 'channel_versions') AS v
+    WHERE c.thread_id = ANY(%(threads)s)
+)
+DELETE FROM langgraph_checkpoint_blobs b
+WHERE b.thread_id = ANY(%(threads)s) AND NOT EXISTS (
+    SELECT 1 FROM referenced r
+    WHERE r.thread_id = b.thread_id AND r.checkpoint_ns = b.checkpoint_ns
+      AND r.channel = b.channel AND r.version = b.version
+)
+"""
+
+COPY_THREAD_SQL = """
+WITH ckpts AS (
+    INSERT INTO langgraph_checkpoints
+        (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, checkpoint, metadata)
+    SELECT %(target)s, checkpoint_ns, checkpoint_id, parent_checkpoint_id, checkpoint, metadata
+    FROM langgraph_checkpoints WHERE thread_id = %(source)s
+    ON CONFLICT DO NOTHING
+), blobs AS (
+    INSERT INTO langgraph_checkpoint_blobs (thread_id, checkpoint_ns, channel, version, type, blob)
+    SELECT %(target)s, checkpoint_ns, channel, version, type, blob
+    FROM langgraph_checkpoint_blobs WHERE thread_id = %(source)s
+    ON CONFLICT DO NOTHING
+)
+INSERT INTO langgraph_checkpoint_writes
+    (thread_id, checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, type, blob)
+SELECT %(target)s, checkpoint_ns, checkpoint_id, task_id, task_path, idx, channel, type, blob
+FROM langgraph_checkpoint_writes WHERE thread_id = %(source)s
+ON CONFLICT DO NOTHING
+"""
+
+# A DeltaChannel rebuilds its value from older checkpoints' writes, so keep_latest would lose
+# it; like PostgresSaver we refuse such threads (update counters in metadata, or a snapshot: an
+# inline `true` marker with a blob behind it).
+DELTA_THREADS_SQL = """
+SELECT DISTINCT thread_id FROM langgraph_checkpoints
+WHERE thread_id = ANY(%(threads)s) AND (metadata ? 'counters_since_delta_snapshot' OR metadata ? 'delta_writes_versioned')
+UNION
+SELECT c.thread_id
+FROM langgraph_checkpoints c
+CROSS JOIN LATERAL jsonb_each(c.checkpoint -> 'channel_values') AS v
+WHERE c.thread_id = ANY(%(threads)s) AND v.value = 'true'::jsonb AND EXISTS (
+    SELECT 1 FROM langgraph_checkpoint_blobs b
+    WHERE b.thread_id = c.thread_id AND b.checkpoint_ns = c.checkpoint_ns AND b.channel = v.key
+      AND b.version = c.checkpoint -> 'channel_versions' ->> v.key
+)
+"""
+
+# keep_latest in one statement, on one snapshot: the latest checkpoint of each namespace stays
+# (with its pending writes, and as a root: its parent is gone), every older one and its writes
+# go. A checkpoint a run saves meanwhile is not in the snapshot, hence untouched.
+PRUNE_KEEP_LATEST_SQL = """
+WITH heads AS (
+    SELECT DISTINCT ON (thread_id, checkpoint_ns) thread_id, checkpoint_ns, checkpoint_id
+    FROM langgraph_checkpoints WHERE thread_id = ANY(%(threads)s)
+    ORDER BY thread_id, checkpoint_ns, checkpoint_id DESC
+), old_checkpoints AS (
+    DELETE FROM langgraph_checkpoints c USING heads h
+    WHERE c.thread_id = h.thread_id AND c.checkpoint_ns = h.checkpoint_ns AND c.checkpoint_id < h.checkpoint_id
+    RETURNING c.thread_id
+), old_writes AS (
+    DELETE FROM langgraph_checkpoint_writes w USING heads h
+    WHERE w.thread_id = h.thread_id AND w.checkpoint_ns = h.checkpoint_ns AND w.checkpoint_id < h.checkpoint_id
+), orphaned AS (
+    UPDATE langgraph_checkpoints c SET parent_checkpoint_id = NULL FROM heads h
+    WHERE c.thread_id = h.thread_id AND c.checkpoint_ns = h.checkpoint_ns AND c.checkpoint_id = h.checkpoint_id
+      AND c.parent_checkpoint_id IS NOT NULL
+)
+SELECT count(*) FROM old_checkpoints
+"""
+
+
+def _state_cte() -> str:
+    from runs.models import OrchestrationCheckpoint
+
+    versioned = any(field.name == "version" for field in OrchestrationCheckpoint._meta.get_fields())
+    return STATE_CTE.format(
+        version_cols=", version" if versioned else "",
+        version_vals=", 1" if versioned else "",
+        version_update=", version = orchestration_checkpoints.version + 1" if versioned else "",
+    )
+
+
+def _inline(value: Any) -> bool:
+    """Primitive values PostgreSQL's JSONB stores exactly stay in the checkpoint row."""
+    if value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return -(2**63) <= value < 2**63
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, str):
+        return "\x00" not in value
+    return False
+
+
+class DjangoCheckpointSaver(BaseCheckpointSaver[str]):
+    """LangGraph checkpointer on the runs app's tables, using Django's database connection.
+
+    ``DjangoCheckpointSaver()`` works in any configured Django process. ``thread_id`` is our
+    ``run_id``; threads that are not runs (scripts, the conformance suite) work too, they just
+    have no ``orchestration_checkpoints`` row.
+    """
+
+    def __init__(
+        self,
+        *,
+        using: str = "default",
+        serde: SerializerProtocol | None = None,
+        async_workers: int | None = None,
+    ) -> None:
+        super().__init__(serde=serde)
+        self.using = using
+        self.async_workers = async_workers or getattr(settings, "LANGGRAPH_ASYNC_WORKERS", 4)
+        self.prepare = getattr(settings, "LANGGRAPH_PREPARED_STATEMENTS", True)
+        self._executor: ThreadPoolExecutor | None = None
+        self._executor_lock = threading.Lock()
+        self._fragments: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
+        self._state_cte = _state_cte()
+
+    # --- plumbing -------------------------------------------------------------------------------
+
+    @contextmanager
+    def _cursor(self) -> Iterator[psycopg.Cursor[Any]]:
+        wrapper = connections[self.using]
+        wrapper.ensure_connection()
+        wrapper.validate_no_broken_transaction()
+        if self.prepare and wrapper.connection.prepare_threshold is None:
+            # Django turns server-side prepared statements off for its connections (None); our
+            # statements opt in one by one (prepare=True), the ORM's client-bound ones can't.
+            wrapper.connection.prepare_threshold = PREPARE_ONLY_WHEN_ASKED
+        with wrapper.wrap_database_errors, psycopg.Cursor(wrapper.connection) as cursor:
+            yield cursor
+
+    def _execute(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        with self._cursor() as cursor:
+            # Prepared on first use per connection: these statements are few and hot.
+            cursor.execute(sql, params, prepare=self.prepare or None, binary=True)
+            return cursor.fetchall() if cursor.description else []
+
+    # --- reads ----------------------------------------------------------------------------------
+
+    def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        """The checkpoint named by ``config`` (the latest of the thread without checkpoint_id)."""
+        configurable = config["configurable"]
+        params = {
+            "thread_id": str(configurable["thread_id"]),
+            "ns": configurable.get("checkpoint_ns", ""),
+            "checkpoint_id": get_checkpoint_id(config),
+        }
+        rows = self._execute(GET_ONE_SQL if params["checkpoint_id"] else GET_LATEST_SQL, params)
+        return self._tuple(rows[0]) if rows else None
+
+    def list(
+        self,
+        config: RunnableConfig | None,
+        *,
+        filter: dict[str, Any] | None = None,  # noqa: A002 - LangGraph's signature
+        before: RunnableConfig | None = None,
+        limit: int | None = None,
+    ) -> Iterator[CheckpointTuple]:
+        """Checkpoints matching ``config``/``filter``/``before``, newest first."""
+        wheres: list[str] = []
+        params: dict[str, Any] = {}
+        if config:
+            configurable = config["configurable"]
+            wheres.append("thread_id = %(thread_id)s")
+            params["thread_id"] = str(configurable["thread_id"])
+            if configurable.get("checkpoint_ns") is not None:
+                wheres.append("checkpoint_ns = %(ns)s")
+                params["ns"] = configurable["checkpoint_ns"]
+            if checkpoint_id := get_checkpoint_id(config):
+                wheres.append("checkpoint_id = %(checkpoint_id)s")
+                params["checkpoint_id"] = checkpoint_id
+        if filter:
+            wheres.append("metadata @> %(filter)s::jsonb")
+            params["filter"] = orjson.dumps(filter).decode()
+        if before is not None:
+            wheres.append("checkpoint_id < %(before)s")
+            params["before"] = get_checkpoint_id(before)
+        # Only fixed fragments are concatenated; every value is a bound parameter.
+        inner = SELECT_CHECKPOINTS
+        if wheres:
+            inner += " WHERE " + " AND ".join(wheres)
+        inner += " ORDER BY checkpoint_id DESC"
+        if limit is not None:
+            inner += " LIMIT %(limit)s"
+            params["limit"] = int(limit)
+        for row in self._execute(SELECT_TUPLES.format(inner=inner), params):
+            yield self._tuple(row)
+
+    def _tuple(self, row: tuple[Any, ...]) -> CheckpointTuple:
+        (thread_id, ns, checkpoint_id, parent_id, checkpoint, metadata, *blob_cols) = row[:9]
+        b_channels, b_types, b_blobs = blob_cols
+        channel_values = checkpoint.get("channel_values") or {}
+        if b_channels:
+            # A blob wins over the inline `true` marker a DeltaChannel snapshot leaves.
+            channel_values = dict(channel_values)
+            loads = self.serde.loads_typed
+            for channel, type_, blob in zip(b_channels, b_types, b_blobs, strict=True):
+                if type_ != "empty":
+                    channel_values[channel] = loads((type_, blob))
+        checkpoint["channel_values"] = channel_values
+        return CheckpointTuple(
+            config={
+                "configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": checkpoint_id}
+            },
+            checkpoint=checkpoint,
+            metadata=metadata,
+            parent_config=(
+                {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": parent_id}}
+                if parent_id
+                else None
+            ),
+            pending_writes=self._writes(row[9:]),
+        )
+
+    def _writes(self, columns: Sequence[Any]) -> list[tuple[str, str, Any]]:
+        task_ids, channels, types, blobs, task_paths, idxs = columns
+        if not task_ids:
+            return []
+        rows = sorted(
+            zip(task_ids, channels, types, blobs, task_paths, idxs, strict=True),
+            key=lambda w: writes_sort_key(w[4], w[0], w[5]),
+        )
+        loads = self.serde.loads_typed
+        return [(task_id, channel, loads((type_, blob))) for task_id, channel, type_, blob, _, _ in rows]
+
+    # --- writes ---------------------------------------------------------------------------------
+
+    def put(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        """Store a checkpoint (and, for a run's root graph, its readable state) in one statement."""
+        configurable = config["configurable"]
+        thread_id = str(configurable["thread_id"])
+        ns = configurable.get("checkpoint_ns", "")
+        stored = checkpoint.copy()
+        inline: dict[str, Any] = {}
+        blobs: dict[str, Any] = {}
+        for channel, value in checkpoint["channel_values"].items():
+            if isinstance(value, _DeltaSnapshot):
+                blobs[channel], inline[channel] = value, True
+            elif _inline(value):
+                inline[channel] = value
+            else:
+                blobs[channel] = value
+        stored["channel_values"] = inline
+        params: dict[str, Any] = {
+            "thread_id": thread_id,
+            "ns": ns,
+            "checkpoint_id": checkpoint["id"],
+            "parent_id": configurable.get("checkpoint_id"),
+            "checkpoint": orjson.dumps(stored).decode(),
+            "metadata": orjson.dumps(get_serializable_checkpoint_metadata(config, metadata)).decode(),
+        }
+        ctes = [CHECKPOINT_CTE]
+        if blob_versions := {k: v for k, v in new_versions.items() if k in blobs}:
+            ctes.append(BLOBS_CTE)
+            self._blob_params(params, blobs, blob_versions)
+        if ns == "":
+            ctes.append(self._state_cte)
+            params["state"] = self._readable_state(thread_id, checkpoint)
+        self._execute("WITH " + ",".join(ctes) + " SELECT 1", params)
+        return {
+            "configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": checkpoint["id"]}
+        }
+
+    def _blob_params(self, params: dict[str, Any], values: dict[str, Any], versions: ChannelVersions) -> None:
+        dumps = self.serde.dumps_typed
+        params["b_channels"], params["b_versions"] = list(versions), [str(v) for v in versions.values()]
+        params["b_types"], params["b_blobs"] = [], []
+        for channel in versions:
+            type_, blob = dumps(values[channel])
+            params["b_types"].append(type_)
+            params["b_blobs"].append(blob)
+
+    def _readable_state(self, thread_id: str, checkpoint: Checkpoint) -> str:
+        versions = checkpoint["channel_versions"]
+        fragments: dict[str, bytes] = {}
+        cache = self._fragments
+        for channel, value in checkpoint["channel_values"].items():
+            if readable.is_internal_channel(channel):
+                continue
+            if isinstance(value, _DeltaSnapshot):
+                value = value.value
+            key = (thread_id, channel, str(versions.get(channel, "")))
+            fragment = cache.get(key)
+            if fragment is None:
+                fragment = readable.encode_value(value)
+                cache[key] = fragment
+                if len(cache) > FRAGMENT_CACHE_SIZE:
+                    cache.popitem(last=False)
+            fragments[channel] = fragment
+        return readable.encode_state(fragments)
+
+    def put_writes(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str = "",
+    ) -> None:
+        """Store a task's pending writes against the checkpoint in ``config``."""
+        if not writes:
+            return
+        configurable = config["configurable"]
+        dumps = self.serde.dumps_typed
+        idxs, channels, types, blobs = [], [], [], []
+        for idx, (channel, value) in enumerate(writes):
+            type_, blob = dumps(value)
+            idxs.append(WRITES_IDX_MAP.get(channel, idx))
+            channels.append(channel)
+            types.append(type_)
+            blobs.append(blob)
+        sql = WRITES_UPSERT_SQL if all(w[0] in WRITES_IDX_MAP for w in writes) else WRITES_INSERT_SQL
+        self._execute(
+            sql,
+            {
+                "thread_id": str(configurable["thread_id"]),
+                "ns": configurable.get("checkpoint_ns", ""),
+                "checkpoint_id": configurable["checkpoint_id"],
+                "task_id": task_id,
+                "task_path": task_path,
+                "idxs": idxs,
+                "channels": channels,
+                "types": types,
+                "blobs": blobs,
+            },
+        )
+
+    def delete_thread(self, thread_id: str) -> None:
+        """Delete every checkpoint, blob and write of a thread."""
+        self._execute(DELETE_THREADS_SQL, {"threads": [str(thread_id)]})
+
+    def delete_for_runs(self, run_ids: Sequence[str]) -> None:
+        """Delete the checkpoints (and their writes) LangGraph runs ``run_ids`` created.
+
+        These are LangGraph's run ids (``metadata.run_id``), not our runs: deleting one of our
+        runs deletes its whole thread (trigger on ``runs``).
+        """
+        run_ids = [str(r) for r in run_ids]
+        if not run_ids:
+            return
+        with transaction.atomic(using=self.using):
+            rows = self._execute(DELETE_FOR_RUNS_SQL, {"run_ids": run_ids})
+            if rows:
+                self._execute(GARBAGE_BLOBS_SQL, {"threads": [r[0] for r in rows]})
+
+    def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        """Copy every checkpoint, blob and write of one thread to another (existing rows kept)."""
+        self._execute(COPY_THREAD_SQL, {"source": str(source_thread_id), "target": str(target_thread_id)})
+
+    def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+        """``keep_latest``: only each namespace's latest checkpoint stays; ``delete``: all go.
+
+        ``keep_latest`` refuses (NotImplementedError, nothing pruned) threads that use a
+        DeltaChannel, whose latest value is rebuilt from older checkpoints' writes.
+        """
+        if isinstance(thread_ids, str):
+            raise TypeError("thread_ids must be a sequence of thread ids, not a str")
+        if strategy not in PRUNE_STRATEGIES:
+            raise ValueError(f"Unknown prune strategy: {strategy!r}")
+        threads = [str(t) for t in thread_ids]
+        if not threads:
+            return
+        if strategy == "delete":
+            self._execute(DELETE_THREADS_SQL, {"threads": threads})
+            return
+        if delta := sorted(r[0] for r in self._execute(DELTA_THREADS_SQL, {"threads": threads})):
+            raise NotImplementedError(
+                f"keep_latest can't prune threads that use a DeltaChannel: {', '.join(delta)}"
+            )
+        for start in range(0, len(threads), PRUNE_BATCH):
+            batch = threads[start : start + PRUNE_BATCH]
+            with transaction.atomic(using=self.using):
+                self._execute(PRUNE_KEEP_LATEST_SQL, {"threads": batch})
+                self._execute(GARBAGE_BLOBS_SQL, {"threads": batch})
+
+    def get_next_version(self, current: str | None, channel: None) -> str:
+        """``<32-digit counter>.<random>``, PostgresSaver's format: ordered, unique per write."""
+        if current is None:
+            current_v = 0
+        elif isinstance(current, int):
+            current_v = current
+        else:
+            current_v = int(current.split(".")[0])
+        return f"{current_v + 1:032}.{random.random():016}"  # noqa: S311 - uniqueness, not secrecy
+
+    # --- async ----------------------------------------------------------------------------------
+
+    async def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._pool(), functools.partial(self._in_worker, fn, *args, **kwargs)
+        )
+
+    def _in_worker(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            # A worker thread has no request cycle to recycle a broken connection for it.
+            wrapper = connections[self.using]
+            if wrapper.errors_occurred:
+                wrapper.close_if_unusable_or_obsolete()
+
+    def _pool(self) -> ThreadPoolExecutor:
+        with self._executor_lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(self.async_workers, thread_name_prefix="langgraph-saver")
+            return self._executor
+
+    def close(self) -> None:
+        """Close the async worker threads' database connections and stop the threads."""
+        with self._executor_lock:
+            executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        # Every worker must take exactly one closing job: they all wait at the barrier, so no
+        # thread can finish its job and take a second one.
+        barrier = threading.Barrier(self.async_workers)
+
+        def close_connection() -> None:
+            barrier.wait(timeout=30)
+            connections[self.using].close()
+
+        futures = [executor.submit(close_connection) for _ in range(self.async_workers)]
+        for future in futures:
+            future.result()
+        executor.shutdown(wait=True)
+
+    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        return await self._run(self.get_tuple, config)
+
+    async def alist(
+        self,
+        config: RunnableConfig | None,
+        *,
+        filter: dict[str, Any] | None = None,  # noqa: A002
+        before: RunnableConfig | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[CheckpointTuple]:
+        tuples = await self._run(lambda: list(self.list(config, filter=filter, before=before, limit=limit)))
+        for item in tuples:
+            yield item
+
+    async def aput(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        return await self._run(self.put, config, checkpoint, metadata, new_versions)
+
+    async def aput_writes(
+        self,
+        config: RunnableConfig,
+        writes: Sequence[tuple[str, Any]],
+        task_id: str,
+        task_path: str = "",
+    ) -> None:
+        await self._run(self.put_writes, config, writes, task_id, task_path)
+
+    async def adelete_thread(self, thread_id: str) -> None:
+        await self._run(self.delete_thread, thread_id)
+
+    async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
+        await self._run(self.delete_for_runs, run_ids)
+
+    async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        await self._run(self.copy_thread, source_thread_id, target_thread_id)
+
+    async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+        await self._run(self.prune, thread_ids, strategy=strategy)
