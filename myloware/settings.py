@@ -200,6 +200,28 @@ RUNS_MAX_PAGE_SIZE = env_int("RUNS_MAX_PAGE_SIZE", 500, minimum=1)
 # --- knowledge base (knowledge app) -----------------------------------------------------------
 
 # --- socials and publishing (socials app) -----------------------------------------------------
+# upload-post (https://docs.upload-post.com): the API key comes from each account's credential_ref.
+UPLOAD_POST_BASE_URL = env_str("UPLOAD_POST_BASE_URL", "https://api.upload-post.com").rstrip("/")
+UPLOAD_POST_CONNECT_TIMEOUT = env_int("UPLOAD_POST_CONNECT_TIMEOUT", 10, minimum=1)
+UPLOAD_POST_TIMEOUT = env_int("UPLOAD_POST_TIMEOUT", 60, minimum=1)
+UPLOAD_POST_MAX_RETRIES = env_int("UPLOAD_POST_MAX_RETRIES", 3, minimum=0)
+UPLOAD_POST_BACKOFF_MS = env_int("UPLOAD_POST_BACKOFF_MS", 1000, minimum=0)
+# Ask upload-post to answer at once with a request_id; the upload_completed webhook finishes it.
+UPLOAD_POST_ASYNC = env_bool("UPLOAD_POST_ASYNC", True)
+# Deterministic fake publisher for accounts without a credential_ref: local development only.
+SOCIALS_FAKE_PUBLISHER = env_bool("SOCIALS_FAKE_PUBLISHER", DEBUG)
+if SOCIALS_FAKE_PUBLISHER and not DEBUG:
+    raise ImproperlyConfigured("SOCIALS_FAKE_PUBLISHER is for local development and needs DEBUG on")
+# ``file:`` credential references must point inside this folder (empty: file: refs refused).
+SOCIALS_CREDENTIAL_FILE_DIR = env_str("SOCIALS_CREDENTIAL_FILE_DIR", "")
+# Used when an account's rate_limit_window is NULL (seconds; 0 = no window).
+SOCIALS_DEFAULT_RATE_LIMIT_WINDOW = env_int("SOCIALS_DEFAULT_RATE_LIMIT_WINDOW", 0, minimum=0)
+# Videos are fetched only from these hosts (exact names or "*.example.com"), over http(s).
+SOCIALS_VIDEO_ALLOWED_HOSTS = env_list("SOCIALS_VIDEO_ALLOWED_HOSTS", [])
+# Private/loopback/link-local networks (CIDR) a video host may resolve to; empty: none.
+SOCIALS_VIDEO_ALLOWED_NETWORKS = env_list("SOCIALS_VIDEO_ALLOWED_NETWORKS", [])
+SOCIALS_VIDEO_MAX_BYTES = env_int("SOCIALS_VIDEO_MAX_BYTES", 512 * 1024 * 1024, minimum=1)
+SOCIALS_VIDEO_FETCH_TIMEOUT = env_int("SOCIALS_VIDEO_FETCH_TIMEOUT", 30, minimum=1)
 
 # --- LangGraph (runs.langgraph) ---------------------------------------------------------------
 # Checkpoints of runs that ended (published/failed/rejected/cancelled) more than this many days

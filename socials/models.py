@@ -53,3 +53,83 @@ class ProjectSocial(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project} → {self.social_id}{' (primary)' if self.is_primary else ''}"
+
+
+class PublicationStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    UPLOADING = "uploading", "Uploading"
+    # The provider accepted the upload and answers later (upload_completed webhook).
+    PROCESSING = "processing", "Processing at the provider"
+    PUBLISHED = "published", "Published"
+    FAILED = "failed", "Failed"
+
+
+ACTIVE_PUBLICATION_STATUSES = (
+    PublicationStatus.QUEUED,
+    PublicationStatus.UPLOADING,
+    PublicationStatus.PROCESSING,
+)
+
+
+class Publication(models.Model):
+    """One attempt to publish a run's video to an account: the idempotency and rate-window record.
+
+    ``idempotency_key`` (hash of video, caption, account, platform) is unique: the same content
+    is sent to the provider once. ``requested_at`` of an account's latest publication anchors its
+    rate-limit window.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, db_default=RandomUUID(), editable=False)
+    run = models.ForeignKey(
+        "runs.Run", on_delete=models.CASCADE, db_column="run_id", related_name="publications"
+    )
+    # PROTECT: an account with a publish history is kept (its window and audit depend on it).
+    social = models.ForeignKey(
+        Social, on_delete=models.PROTECT, db_column="social_id", related_name="publications"
+    )
+    platform = models.TextField()
+    account_id = models.TextField()
+    video_url = models.TextField()
+    caption = models.TextField(blank=True, default="")
+    tags = models.JSONField(default=list, blank=True)
+    privacy = models.TextField(null=True, blank=True)
+    idempotency_key = models.TextField(unique=True)
+    status = models.TextField(choices=PublicationStatus.choices, default=PublicationStatus.QUEUED)
+    attempts = models.IntegerField(default=0)
+    fake = models.BooleanField(default=False, help_text="Published by the local-development fake client")
+    provider_request_id = models.TextField(null=True, blank=True)
+    provider_response = models.JSONField(null=True, blank=True)
+    publish_url = models.TextField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    actor = models.TextField(blank=True, default="")
+    requested_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(db_default=Now())
+    updated_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        db_table = "social_publications"
+        verbose_name = "publication"
+        permissions = [("publish_run", "Can publish a run to its project's account")]
+        indexes = [
+            models.Index(fields=["social", "requested_at"], name="social_pub_social_req_idx"),
+            models.Index(fields=["provider_request_id"], name="social_pub_provider_req_idx"),
+            models.Index(fields=["created_at"], name="social_pub_created_idx"),
+            models.Index(fields=["run", "created_at"], name="social_pub_run_created_idx"),
+        ]
+        constraints = [
+            # One publication in flight per run: a second publish of the same run waits its turn.
+            models.UniqueConstraint(
+                fields=["run"],
+                condition=models.Q(status__in=["queued", "uploading", "processing"]),
+                name="social_pub_one_active_per_run",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run_id} → {self.platform}:{self.account_id} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (PublicationStatus.PUBLISHED, PublicationStatus.FAILED)

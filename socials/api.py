@@ -1,0 +1,330 @@
+"""REST API of the socials app: accounts, project links, publish target, publishing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from myloware.api.pagination import NewestFirstCursorPagination
+from myloware.api.request import actor_for
+from myloware.lib.errors import InvalidInput, NotFound
+from socials import selectors, services
+from socials.credentials import credential_resolves
+from socials.models import Publication, Social
+
+ERROR = inline_serializer(
+    name="SocialsError",
+    fields={
+        "error": inline_serializer(
+            name="SocialsErrorBody",
+            fields={
+                "status": serializers.IntegerField(),
+                "code": serializers.CharField(),
+                "message": serializers.CharField(),
+                "details": serializers.DictField(required=False),
+            },
+        )
+    },
+)
+
+
+class SocialSerializer(serializers.ModelSerializer):
+    credential_resolves = serializers.SerializerMethodField(
+        help_text="Whether credential_ref currently resolves (the secret itself is never returned)"
+    )
+    next_publish_allowed_at = serializers.SerializerMethodField(
+        help_text="When the rate-limit window allows the next publish; null = now"
+    )
+
+    class Meta:
+        model = Social
+        fields = [
+            "id",
+            "provider",
+            "account_id",
+            "credential_ref",
+            "credential_resolves",
+            "default_caption",
+            "default_tags",
+            "privacy",
+            "rate_limit_window",
+            "next_publish_allowed_at",
+            "created_at",
+        ]
+
+    def get_credential_resolves(self, social: Social) -> bool:
+        return bool(social.credential_ref) and credential_resolves(social.credential_ref)
+
+    def get_next_publish_allowed_at(self, social: Social) -> str | None:
+        at = selectors.social_next_publish_at(social)
+        return at.isoformat() if at else None
+
+
+class SocialWriteSerializer(serializers.Serializer):
+    """Shape check only; the rules (slugs, credential schemes, ranges) live in the service."""
+
+    provider = serializers.CharField(help_text="Platform slug, e.g. tiktok")
+    account_id = serializers.CharField(help_text="The upload-post profile (user) of the account")
+    credential_ref = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="env:NAME or file:/path inside SOCIALS_CREDENTIAL_FILE_DIR",
+    )
+    default_caption = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    default_tags = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
+    privacy = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    rate_limit_window = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Seconds between two publishes to this account"
+    )
+
+
+class LinkSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    project = serializers.CharField()
+    is_primary = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+    social = SocialSerializer()
+
+
+class LinkCreateSerializer(serializers.Serializer):
+    social_id = serializers.UUIDField()
+    is_primary = serializers.BooleanField(default=False)
+
+
+class PublishRequestSerializer(serializers.Serializer):
+    caption = serializers.CharField(required=False, allow_blank=True, help_text="Default: the account's")
+    tags = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Default: the account's"
+    )
+    privacy = serializers.CharField(required=False, help_text="Default: the account's")
+    video_url = serializers.CharField(
+        required=False, help_text="Default: the run's final render (render.url artifact / result.renderUrl)"
+    )
+
+
+class PublicationSerializer(serializers.ModelSerializer):
+    run_id = serializers.CharField()
+    social_id = serializers.UUIDField()
+
+    class Meta:
+        model = Publication
+        fields = [
+            "id",
+            "run_id",
+            "social_id",
+            "platform",
+            "account_id",
+            "status",
+            "video_url",
+            "caption",
+            "tags",
+            "privacy",
+            "idempotency_key",
+            "publish_url",
+            "provider_request_id",
+            "provider_response",
+            "error",
+            "fake",
+            "attempts",
+            "actor",
+            "requested_at",
+            "started_at",
+            "completed_at",
+            "created_at",
+        ]
+
+
+class PublishResponseSerializer(serializers.Serializer):
+    duplicate = serializers.BooleanField(
+        help_text="True when this content was published before (first result)"
+    )
+    publication = PublicationSerializer()
+
+
+def _social_payload(data: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in data.items() if key in services.SOCIAL_FIELDS}
+
+
+class SocialListView(APIView):
+    @extend_schema(
+        summary="List social accounts", responses={200: SocialSerializer(many=True)}, tags=["socials"]
+    )
+    def get(self, request: Request) -> Response:
+        paginator = NewestFirstCursorPagination()
+        page = paginator.paginate_queryset(Social.objects.all(), request, view=self)
+        return paginator.get_paginated_response(SocialSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Create a social account",
+        request=SocialWriteSerializer,
+        responses={201: SocialSerializer, 409: ERROR, 422: ERROR},
+        tags=["socials"],
+    )
+    def post(self, request: Request) -> Response:
+        body = SocialWriteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        social = services.social_create(actor=actor_for(request), **_social_payload(body.validated_data))
+        return Response(SocialSerializer(social).data, status=status.HTTP_201_CREATED)
+
+
+class SocialDetailView(APIView):
+    @extend_schema(
+        summary="Get a social account", responses={200: SocialSerializer, 404: ERROR}, tags=["socials"]
+    )
+    def get(self, request: Request, social_id: str) -> Response:
+        return Response(SocialSerializer(services.social_get(social_id=social_id)).data)
+
+    @extend_schema(
+        summary="Change a social account",
+        request=SocialWriteSerializer(partial=True),
+        responses={200: SocialSerializer, 404: ERROR, 409: ERROR, 422: ERROR},
+        tags=["socials"],
+    )
+    def patch(self, request: Request, social_id: str) -> Response:
+        body = SocialWriteSerializer(data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        changes = _social_payload(body.validated_data)
+        social = services.social_update(social_id=social_id, changes=changes, actor=actor_for(request))
+        return Response(SocialSerializer(social).data)
+
+    @extend_schema(
+        summary="Delete a social account (refused once it has publications)",
+        responses={204: None, 404: ERROR, 409: ERROR},
+        tags=["socials"],
+    )
+    def delete(self, request: Request, social_id: str) -> Response:
+        services.social_delete(social_id=social_id, actor=actor_for(request))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProjectSocialsView(APIView):
+    @extend_schema(
+        summary="List a project's linked accounts (primary first)",
+        responses={200: LinkSerializer(many=True), 422: ERROR},
+        tags=["socials"],
+    )
+    def get(self, request: Request, project: str) -> Response:
+        services.project_slug_check(project)
+        return Response(LinkSerializer(selectors.project_links(project=project), many=True).data)
+
+    @extend_schema(
+        summary="Link an account to a project (is_primary swaps the primary atomically)",
+        request=LinkCreateSerializer,
+        responses={201: LinkSerializer, 404: ERROR, 409: ERROR, 422: ERROR},
+        tags=["socials"],
+    )
+    def post(self, request: Request, project: str) -> Response:
+        body = LinkCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        link = services.project_social_link(project=project, actor=actor_for(request), **body.validated_data)
+        return Response(LinkSerializer(link).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Unlink an account from a project (?social_id=...)",
+        operation_id="projects_socials_unlink_by_query",
+        parameters=[OpenApiParameter("social_id", str, required=True)],
+        responses={204: None, 404: ERROR, 422: ERROR},
+        tags=["socials"],
+    )
+    def delete(self, request: Request, project: str) -> Response:
+        social_id = request.query_params.get("social_id", "")
+        return _unlink(request, project, social_id)
+
+
+def _unlink(request: Request, project: str, social_id: str) -> Response:
+    try:
+        social_id = str(serializers.UUIDField().to_internal_value(social_id))
+    except serializers.ValidationError:
+        raise InvalidInput("social_id must be a UUID", details={"social_id": social_id}) from None
+    services.project_social_unlink(project=project, social_id=social_id, actor=actor_for(request))
+    return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProjectSocialDetailView(APIView):
+    @extend_schema(
+        summary="Unlink an account from a project", responses={204: None, 404: ERROR}, tags=["socials"]
+    )
+    def delete(self, request: Request, project: str, social_id: str) -> Response:
+        return _unlink(request, project, social_id)
+
+
+class ProjectSocialPrimaryView(APIView):
+    @extend_schema(
+        summary="Make a linked account the project's primary (atomic swap)",
+        request=None,
+        responses={200: LinkSerializer, 404: ERROR},
+        tags=["socials"],
+    )
+    def post(self, request: Request, project: str, social_id: str) -> Response:
+        link = services.project_social_make_primary(
+            project=project, social_id=social_id, actor=actor_for(request)
+        )
+        return Response(LinkSerializer(link).data)
+
+
+class PublishTargetView(APIView):
+    @extend_schema(
+        summary="The project's primary account (404 naming the project when it has none)",
+        responses={200: SocialSerializer, 404: ERROR},
+        tags=["socials"],
+    )
+    def get(self, request: Request, project: str) -> Response:
+        return Response(SocialSerializer(selectors.project_publish_target(project=project)).data)
+
+
+class RunPublishView(APIView):
+    @extend_schema(
+        summary="Publish a run's final video to its project's primary account",
+        description=(
+            "202 with the new publication (the upload runs as a background job); 200 with the first "
+            "publication when the same content was requested before. 409 when the run is not running "
+            "(details.current_status) or its prepublish gate is not approved; 429 with Retry-After inside "
+            "the account's rate-limit window; 422 for refused video URLs."
+        ),
+        request=PublishRequestSerializer,
+        responses={
+            202: PublishResponseSerializer,
+            200: PublishResponseSerializer,
+            404: ERROR,
+            409: ERROR,
+            422: ERROR,
+            429: OpenApiResponse(ERROR, description="Inside the window; Retry-After says when to retry"),
+        },
+        tags=["socials"],
+    )
+    def post(self, request: Request, run_id: str) -> Response:
+        body = PublishRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        publication, created = services.publication_request(
+            run_id=run_id, actor=actor_for(request), **body.validated_data
+        )
+        publication.refresh_from_db()
+        data = {"duplicate": not created, "publication": PublicationSerializer(publication).data}
+        return Response(data, status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK)
+
+
+class RunPublicationsView(APIView):
+    @extend_schema(
+        summary="A run's publications, newest first",
+        responses={200: PublicationSerializer(many=True)},
+        tags=["socials"],
+    )
+    def get(self, request: Request, run_id: str) -> Response:
+        rows = Publication.objects.filter(run_id=run_id).order_by("-created_at")[:100]
+        return Response(PublicationSerializer(rows, many=True).data)
+
+
+class PublicationDetailView(APIView):
+    @extend_schema(
+        summary="One publication", responses={200: PublicationSerializer, 404: ERROR}, tags=["socials"]
+    )
+    def get(self, request: Request, publication_id: str) -> Response:
+        publication = Publication.objects.filter(pk=publication_id).first()
+        if publication is None:
+            raise NotFound(f"Publication {publication_id} does not exist")
+        return Response(PublicationSerializer(publication).data)

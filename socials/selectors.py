@@ -1,0 +1,93 @@
+"""Reads of the socials app: publish target, rate window, a run's final video."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from myloware.lib.errors import NotFound
+from socials.models import ProjectSocial, Publication, Social
+
+
+def project_publish_target(*, project: str) -> Social:
+    """The project's primary account; 404 naming the project when it has none (no fallback)."""
+    link = ProjectSocial.objects.select_related("social").filter(project=project, is_primary=True).first()
+    if link is None:
+        raise NotFound(
+            f"Project {project!r} has no primary social account; link one with is_primary=true",
+            code="no_publish_target",
+            details={"project": project},
+        )
+    return link.social
+
+
+def project_links(*, project: str) -> QuerySet[ProjectSocial]:
+    return (
+        ProjectSocial.objects.select_related("social")
+        .filter(project=project)
+        .order_by("-is_primary", "created_at")
+    )
+
+
+def social_window_seconds(social: Social) -> int:
+    """The account's rate-limit window; NULL falls back to SOCIALS_DEFAULT_RATE_LIMIT_WINDOW."""
+    if social.rate_limit_window is not None:
+        return max(0, social.rate_limit_window)
+    return settings.SOCIALS_DEFAULT_RATE_LIMIT_WINDOW
+
+
+def social_last_publish_at(*, social_id: Any) -> datetime | None:
+    return (
+        Publication.objects.filter(social_id=social_id)
+        .order_by("-requested_at")
+        .values_list("requested_at", flat=True)
+        .first()
+    )
+
+
+def social_next_publish_at(social: Social) -> datetime | None:
+    """When the account may publish again; None when it may publish now (or has no window)."""
+    window = social_window_seconds(social)
+    last = social_last_publish_at(social_id=social.pk) if window else None
+    if last is None:
+        return None
+    return last + timedelta(seconds=window)
+
+
+def social_publications(*, social_id: Any, limit: int = 20) -> list[Publication]:
+    return list(Publication.objects.filter(social_id=social_id).order_by("-requested_at")[:limit])
+
+
+def run_final_video_url(*, run_id: str, result: dict[str, Any] | None) -> str | None:
+    """The run's final render: its latest ``render.url`` artifact, else ``result.renderUrl``."""
+    from artifacts.models import Artifact  # artifacts depends on runs; read-only look
+
+    url = (
+        Artifact.objects.filter(run_id=run_id, type="render.url", url__isnull=False)
+        .exclude(url="")
+        .order_by("-created_at")
+        .values_list("url", flat=True)
+        .first()
+    )
+    if url:
+        return url
+    render_url = (result or {}).get("renderUrl")
+    return render_url if isinstance(render_url, str) and render_url else None
+
+
+def run_clip_urls(*, run_id: str, result: dict[str, Any] | None) -> set[str]:
+    """URLs of the run's raw provider clips (``clip`` artifacts and ``result.videos[*]``)."""
+    from artifacts.models import Artifact
+
+    urls = set(
+        Artifact.objects.filter(run_id=run_id, type="clip", url__isnull=False).values_list("url", flat=True)
+    )
+    for video in (result or {}).get("videos") or []:
+        if isinstance(video, dict):
+            for key in ("url", "clipUrl", "videoUrl"):
+                if isinstance(video.get(key), str):
+                    urls.add(video[key])
+    return urls

@@ -1,0 +1,677 @@
+"""Socials and publishing services: the only code that writes socials, links and publications.
+
+Shared by the API, the admin, the django-q2 task and the upload-post webhook handler
+(:func:`publication_complete`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import re
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, ProtectedError
+from django.utils import timezone
+
+from myloware.lib.errors import Conflict, InvalidInput, NotFound, RateLimited
+from socials import selectors
+from socials.credentials import credential_ref_validate, credential_resolve
+from socials.fetch import VideoFetchFailed, video_fetch, video_url_check
+from socials.models import ACTIVE_PUBLICATION_STATUSES, ProjectSocial, Publication, PublicationStatus, Social
+from socials.upload_post import (
+    FakeUploadPostClient,
+    ProviderError,
+    UploadOutcome,
+    UploadPostClient,
+    UploadRequest,
+    safe_response,
+)
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+PROJECT_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+PROVIDER_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+MAX_CAPTION = 2200  # TikTok's caption limit
+MAX_TAGS = 30
+MAX_TAG_LENGTH = 100
+MAX_WINDOW_SECONDS = 30 * 24 * 3600
+PUBLISH_PROVIDER = "upload-post"
+PUBLISH_PERSONA = "quinn"
+SOCIAL_FIELDS = (
+    "provider",
+    "account_id",
+    "credential_ref",
+    "default_caption",
+    "default_tags",
+    "privacy",
+    "rate_limit_window",
+)
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+
+def social_get(*, social_id: Any) -> Social:
+    social = Social.objects.filter(pk=social_id).first()
+    if social is None:
+        raise NotFound(f"Social account {social_id} does not exist")
+    return social
+
+
+def social_create(
+    *,
+    provider: str,
+    account_id: str,
+    actor: str,
+    credential_ref: str = "",
+    default_caption: str | None = None,
+    default_tags: list[str] | None = None,
+    privacy: str | None = None,
+    rate_limit_window: int | None = None,
+) -> Social:
+    """Create an account; (provider, account_id) is unique (409 on a duplicate)."""
+    fields = social_fields_clean(
+        {
+            "provider": provider,
+            "account_id": account_id,
+            "credential_ref": credential_ref,
+            "default_caption": default_caption,
+            "default_tags": default_tags,
+            "privacy": privacy,
+            "rate_limit_window": rate_limit_window,
+        }
+    )
+    try:
+        with transaction.atomic():
+            social = Social.objects.create(**fields)
+    except IntegrityError:
+        raise Conflict(
+            f"A {fields['provider']} account {fields['account_id']!r} already exists",
+            details={"provider": fields["provider"], "account_id": fields["account_id"]},
+        ) from None
+    logger.info("social %s created by %s", social, actor)
+    return Social.objects.get(pk=social.pk)
+
+
+def social_update(*, social_id: Any, changes: dict[str, Any], actor: str) -> Social:
+    """Change some fields of an account (validated like on create)."""
+    unknown = sorted(set(changes) - set(SOCIAL_FIELDS))
+    if unknown:
+        raise InvalidInput(f"Unknown fields: {', '.join(unknown)}", details={"fields": unknown})
+    with transaction.atomic():
+        social = Social.objects.select_for_update().filter(pk=social_id).first()
+        if social is None:
+            raise NotFound(f"Social account {social_id} does not exist")
+        merged = {name: getattr(social, name) for name in SOCIAL_FIELDS} | changes
+        fields = social_fields_clean(merged)
+        try:
+            with transaction.atomic():
+                Social.objects.filter(pk=social_id).update(**fields)
+        except IntegrityError:
+            raise Conflict(
+                f"A {fields['provider']} account {fields['account_id']!r} already exists"
+            ) from None
+    logger.info("social %s updated by %s: %s", social_id, actor, sorted(changes))
+    return Social.objects.get(pk=social_id)
+
+
+def social_delete(*, social_id: Any, actor: str) -> None:
+    """Delete an account and its project links; refused (409) once it has a publish history."""
+    social = social_get(social_id=social_id)
+    try:
+        with transaction.atomic():
+            social.delete()
+    except ProtectedError:
+        raise Conflict(
+            f"Social account {social} has publications; it is kept for their history",
+            details={"social_id": str(social_id)},
+        ) from None
+    logger.info("social %s deleted by %s", social, actor)
+
+
+def social_fields_clean(fields: dict[str, Any]) -> dict[str, Any]:
+    """Validate and normalise account fields; raises InvalidInput naming each bad field."""
+    errors: dict[str, list[str]] = {}
+    out = dict(fields)
+    provider = str(fields.get("provider") or "").strip().lower()
+    if not PROVIDER_SLUG.match(provider):
+        errors["provider"] = ["a lower-case platform slug such as tiktok"]
+    out["provider"] = provider
+    account_id = str(fields.get("account_id") or "").strip()
+    if not account_id or len(account_id) > 200:
+        errors["account_id"] = ["required, at most 200 characters"]
+    out["account_id"] = account_id
+    try:
+        out["credential_ref"] = credential_ref_validate(fields.get("credential_ref") or "")
+    except InvalidInput as exc:
+        errors["credential_ref"] = [exc.message]
+    caption = fields.get("default_caption")
+    if caption is not None and (not isinstance(caption, str) or len(caption) > MAX_CAPTION):
+        errors["default_caption"] = [f"text of at most {MAX_CAPTION} characters"]
+    tags = fields.get("default_tags")
+    if tags is not None:
+        try:
+            out["default_tags"] = tags_clean(tags)
+        except InvalidInput as exc:
+            errors["default_tags"] = [exc.message]
+    privacy = fields.get("privacy")
+    if privacy is not None and (not isinstance(privacy, str) or len(privacy) > 50):
+        errors["privacy"] = ["text of at most 50 characters"]
+    window = fields.get("rate_limit_window")
+    if window is not None and (
+        not isinstance(window, int) or isinstance(window, bool) or not 0 <= window <= MAX_WINDOW_SECONDS
+    ):
+        errors["rate_limit_window"] = [f"seconds between 0 and {MAX_WINDOW_SECONDS}, or null"]
+    if errors:
+        raise InvalidInput("Invalid social account", details=errors)
+    return out
+
+
+def tags_clean(tags: Any) -> list[str]:
+    """Tags as stored and sent: without a leading '#', no blanks, no whitespace inside."""
+    if not isinstance(tags, list) or len(tags) > MAX_TAGS:
+        raise InvalidInput(f"tags must be a list of at most {MAX_TAGS} strings")
+    cleaned: list[str] = []
+    for tag in tags:
+        if not isinstance(tag, str):
+            raise InvalidInput("tags must be strings")
+        tag = tag.strip().lstrip("#")
+        if not tag or len(tag) > MAX_TAG_LENGTH or any(ch.isspace() for ch in tag):
+            raise InvalidInput(f"invalid tag {tag!r}: one word of at most {MAX_TAG_LENGTH} characters")
+        if tag not in cleaned:
+            cleaned.append(tag)
+    return cleaned
+
+
+# --- project links ----------------------------------------------------------------------------
+
+
+def project_slug_check(project: str) -> str:
+    if not isinstance(project, str) or not PROJECT_SLUG.match(project):
+        raise InvalidInput(
+            f"Invalid project slug {project!r}", details={"project": ["letters, digits, _ . -"]}
+        )
+    return project
+
+
+def _lock_project(project: str) -> None:
+    # Serialises every link change of one project (swaps, links with is_primary) so two
+    # concurrent swaps can't interleave; the partial unique index stays the last line of defence.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"project_socials:{project}"])
+
+
+def project_social_link(
+    *, project: str, social_id: Any, actor: str, is_primary: bool = False
+) -> ProjectSocial:
+    """Link an account to a project (409 when already linked); ``is_primary`` swaps atomically."""
+    project_slug_check(project)
+    social = social_get(social_id=social_id)
+    with transaction.atomic():
+        _lock_project(project)
+        if ProjectSocial.objects.filter(project=project, social=social).exists():
+            raise Conflict(
+                f"Account {social} is already linked to project {project!r}",
+                details={"project": project, "social_id": str(social.pk)},
+            )
+        if is_primary:
+            ProjectSocial.objects.filter(project=project, is_primary=True).update(is_primary=False)
+        try:
+            with transaction.atomic():
+                link = ProjectSocial.objects.create(project=project, social=social, is_primary=is_primary)
+        except IntegrityError:
+            raise Conflict(f"Account {social} is already linked to project {project!r}") from None
+    logger.info("project %s linked to %s (primary=%s) by %s", project, social, is_primary, actor)
+    return ProjectSocial.objects.select_related("social").get(pk=link.pk)
+
+
+def project_social_unlink(*, project: str, social_id: Any, actor: str) -> None:
+    with transaction.atomic():
+        _lock_project(project)
+        deleted, _ = ProjectSocial.objects.filter(project=project, social_id=social_id).delete()
+    if not deleted:
+        raise NotFound(f"Account {social_id} is not linked to project {project!r}")
+    logger.info("project %s unlinked from %s by %s", project, social_id, actor)
+
+
+def project_social_make_primary(*, project: str, social_id: Any, actor: str) -> ProjectSocial:
+    """Make the linked account the project's primary; the previous primary is demoted atomically."""
+    with transaction.atomic():
+        _lock_project(project)
+        link = ProjectSocial.objects.filter(project=project, social_id=social_id).first()
+        if link is None:
+            raise NotFound(f"Account {social_id} is not linked to project {project!r}")
+        if not link.is_primary:
+            # Demote first: the partial unique index is checked per statement.
+            ProjectSocial.objects.filter(project=project, is_primary=True).update(is_primary=False)
+            ProjectSocial.objects.filter(pk=link.pk).update(is_primary=True)
+    logger.info("project %s primary account is now %s (by %s)", project, social_id, actor)
+    return ProjectSocial.objects.select_related("social").get(pk=link.pk)
+
+
+# --- publishing -------------------------------------------------------------------------------
+
+
+def publication_key(*, video_url: str, caption: str, social: Social) -> str:
+    """The idempotency key: the same video and caption to the same account and platform."""
+    material = json.dumps([video_url, caption, social.provider, social.account_id], separators=(",", ":"))
+    return "mlw-pub-" + hashlib.sha256(material.encode()).hexdigest()
+
+
+def fake_publisher_allowed() -> bool:
+    return bool(settings.DEBUG and settings.SOCIALS_FAKE_PUBLISHER)
+
+
+def publication_request(
+    *,
+    run_id: str,
+    actor: str,
+    caption: str | None = None,
+    tags: list[str] | None = None,
+    privacy: str | None = None,
+    video_url: str | None = None,
+) -> tuple[Publication, bool]:
+    """Ask to publish a run's final video to its project's primary account.
+
+    Returns ``(publication, created)``. The same content (video, caption, account, platform)
+    again returns the first publication without calling the provider. Otherwise the run must
+    be ``running`` (409 with the current status), its ``prepublish`` gate approved when the
+    project uses that gate, and the account outside its rate-limit window (429 + retry_after;
+    the account row is locked so two concurrent requests can't both pass). The upload itself
+    runs as a django-q2 task after commit.
+    """
+    from runs.services import run_get
+
+    run = run_get(run_id=run_id)
+    social = selectors.project_publish_target(project=run.project)
+    caption = social.default_caption or "" if caption is None else caption
+    if not isinstance(caption, str) or len(caption) > MAX_CAPTION:
+        raise InvalidInput(f"caption must be text of at most {MAX_CAPTION} characters")
+    tags = tags_clean(social.default_tags or [] if tags is None else tags)
+    privacy = social.privacy if privacy is None else privacy
+    video_url = _video_for(run, video_url)
+    fake = _fake_for(social)
+    video_url_check(video_url, check_host=not fake)
+    key = publication_key(video_url=video_url, caption=caption, social=social)
+    existing = Publication.objects.filter(idempotency_key=key).first()
+    if existing is not None:
+        return _replay(existing, run_id), False
+    if run.status != "running":
+        raise Conflict(
+            f"Run {run_id} is {run.status}; only a running run can be published",
+            details={"current_status": run.status, "required_status": "running"},
+        )
+    _require_prepublish_approval(run)
+    fields = {"tags": tags, "privacy": privacy, "fake": fake, "actor": actor}
+    return _publication_create(run_id, social, video_url, caption, key, fields)
+
+
+def _publication_create(
+    run_id: str, social: Social, video_url: str, caption: str, key: str, fields: dict[str, Any]
+) -> tuple[Publication, bool]:
+    with transaction.atomic():
+        locked = Social.objects.select_for_update().get(pk=social.pk)
+        # Re-checked under the lock: a concurrent request with the same content wins first.
+        existing = Publication.objects.filter(idempotency_key=key).first()
+        if existing is not None:
+            return _replay(existing, run_id), False
+        now = timezone.now()
+        _check_window(locked, now)
+        try:
+            with transaction.atomic():
+                publication = Publication.objects.create(
+                    run_id=run_id,
+                    social=locked,
+                    platform=locked.provider,
+                    account_id=locked.account_id,
+                    video_url=video_url,
+                    caption=caption,
+                    idempotency_key=key,
+                    requested_at=now,
+                    **fields,
+                )
+        except IntegrityError:
+            raise Conflict(
+                f"Run {run_id} already has a publication in progress",
+                code="publication_in_progress",
+                details={"run_id": run_id},
+            ) from None
+        transaction.on_commit(lambda: _enqueue(publication.pk))
+    logger.info(
+        "publication %s of run %s to %s requested by %s", publication.pk, run_id, locked, fields["actor"]
+    )
+    return publication, True
+
+
+def _enqueue(publication_id: Any) -> None:
+    from django_q.tasks import async_task
+
+    async_task("socials.tasks.publication_run", str(publication_id))
+
+
+def _check_window(social: Social, now: Any) -> None:
+    window = selectors.social_window_seconds(social)
+    last = selectors.social_last_publish_at(social_id=social.pk) if window else None
+    if last is None:
+        return
+    next_at = last + timedelta(seconds=window)
+    if now < next_at:
+        retry_after = max(1, math.ceil((next_at - now).total_seconds()))
+        raise RateLimited(
+            f"Account {social} may publish once every {window} s; next publish allowed at "
+            f"{next_at.isoformat()}",
+            retry_after=retry_after,
+            details={"next_allowed_at": next_at.isoformat(), "rate_limit_window": window},
+        )
+
+
+def _replay(existing: Publication, run_id: str) -> Publication:
+    if existing.run_id != run_id:
+        raise Conflict(
+            f"This content was already published to {existing.platform}:{existing.account_id} "
+            f"by run {existing.run_id}",
+            code="duplicate_content",
+            details={
+                "publication_id": str(existing.pk),
+                "run_id": existing.run_id,
+                "status": existing.status,
+                "publish_url": existing.publish_url,
+            },
+        )
+    return existing
+
+
+def _video_for(run: Any, video_url: str | None) -> str:
+    clips = selectors.run_clip_urls(run_id=run.run_id, result=run.result)
+    if video_url is None:
+        video_url = selectors.run_final_video_url(run_id=run.run_id, result=run.result)
+        if not video_url:
+            raise Conflict(
+                f"Run {run.run_id} has no final render yet (render.url artifact or result.renderUrl)",
+                code="no_final_render",
+                details={"current_status": run.status},
+            )
+    if not isinstance(video_url, str) or not video_url.strip():
+        raise InvalidInput("video_url must be a URL", details={"video_url": ["required"]})
+    video_url = video_url.strip()
+    if video_url in clips:
+        raise InvalidInput(
+            "That URL is a raw provider clip of this run; only the final render is published",
+            code="raw_clip_refused",
+            details={"video_url": ["raw clip"]},
+        )
+    return video_url
+
+
+def _fake_for(social: Social) -> bool:
+    """Whether the fake publisher serves this account; refuses accounts it can't serve."""
+    if social.credential_ref:
+        credential_resolve(social.credential_ref)  # fail now (422) rather than in the task
+        return False
+    if fake_publisher_allowed():
+        return True
+    raise InvalidInput(
+        f"Account {social} has no credential_ref; the fake publisher is only available with DEBUG on",
+        code="no_credentials",
+        details={"social_id": str(social.pk)},
+    )
+
+
+def _require_prepublish_approval(run: Any) -> None:
+    """When the project uses the ``prepublish`` gate, its latest opening must be approved."""
+    try:
+        from runs import selectors as run_selectors
+    except ImportError:  # pragma: no cover - older runs app without gates
+        return
+    is_approved = getattr(run_selectors, "gate_is_approved", None)
+    if is_approved is None:  # pragma: no cover
+        return
+    policy_for = getattr(run_selectors, "gate_policy_for", None)
+    if policy_for is not None and not policy_for(project=run.project, gate="prepublish").enabled:
+        return
+    if not is_approved(run_id=run.run_id, gate="prepublish"):
+        raise Conflict(
+            f"Run {run.run_id} needs an approved prepublish gate before it can be published",
+            code="prepublish_not_approved",
+            details={"gate": "prepublish", "current_status": run.status},
+        )
+
+
+def publisher_for(publication: Publication) -> UploadPostClient | FakeUploadPostClient:
+    if publication.fake:
+        if not fake_publisher_allowed():
+            raise InvalidInput("The fake publisher is refused: DEBUG is off", code="fake_publisher_refused")
+        return FakeUploadPostClient()
+    return UploadPostClient(api_key=credential_resolve(publication.social.credential_ref))
+
+
+def publication_execute(*, publication_id: Any, actor: str) -> Publication | None:
+    """Upload a queued publication (the django-q2 task's body). Safe to run twice: it claims first.
+
+    Permanent failures (refused video, missing credential, provider 4xx) and transient ones that
+    outlast the retries fail the publication and the run with the reason.
+    """
+    now = timezone.now()
+    claimed = Publication.objects.filter(pk=publication_id, status=PublicationStatus.QUEUED).update(
+        status=PublicationStatus.UPLOADING, started_at=now, updated_at=now, attempts=F("attempts") + 1
+    )
+    publication = Publication.objects.select_related("social").filter(pk=publication_id).first()
+    if not claimed or publication is None:
+        return publication
+    try:
+        outcome = _upload(publication)
+    except InvalidInput as exc:
+        return _publication_fail(publication, reason=exc.message, actor=actor)
+    except ProviderError as exc:
+        reason = exc.message
+        if exc.transient:
+            reason += f" (gave up after {settings.UPLOAD_POST_MAX_RETRIES + 1} attempts)"
+        return _publication_fail(publication, reason=reason, actor=actor, response=exc.response)
+    except VideoFetchFailed as exc:
+        return _publication_fail(publication, reason=f"Fetching the video failed: {exc}", actor=actor)
+    except Exception as exc:  # never leave a publication stuck in "uploading"
+        logger.exception("publication %s failed unexpectedly", publication_id)
+        return _publication_fail(publication, reason=f"Internal error ({type(exc).__name__})", actor=actor)
+    if outcome.url:
+        return _publication_succeed(publication, url=outcome.url, response=outcome.response, actor=actor)
+    Publication.objects.filter(pk=publication.pk, status=PublicationStatus.UPLOADING).update(
+        status=PublicationStatus.PROCESSING,
+        provider_request_id=outcome.request_id,
+        provider_response=safe_response(outcome.response),
+        updated_at=timezone.now(),
+    )
+    return Publication.objects.get(pk=publication.pk)
+
+
+def _upload(publication: Publication) -> UploadOutcome:
+    client = publisher_for(publication)
+    title = " ".join([publication.caption, *(f"#{tag}" for tag in publication.tags)]).strip()
+    request = UploadRequest(
+        user=publication.account_id,
+        platform=publication.platform,
+        title=title,
+        privacy=publication.privacy,
+        idempotency_key=publication.idempotency_key,
+        async_upload=settings.UPLOAD_POST_ASYNC,
+    )
+    if client.fake:
+        return client.upload(request)
+    video = _retrying(lambda: video_fetch(publication.video_url))
+    try:
+        request.video, request.filename, request.content_type = video.file, video.filename, video.content_type
+        return client.upload(request)
+    finally:
+        video.close()
+
+
+def _retrying(call: Callable[[], T]) -> T:
+    """Retry ``call`` on VideoFetchFailed with the same backoff as the upload client."""
+    attempts = settings.UPLOAD_POST_MAX_RETRIES + 1
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except VideoFetchFailed:
+            if attempt == attempts:
+                raise
+            time.sleep(settings.UPLOAD_POST_BACKOFF_MS / 1000 * 2 ** (attempt - 1))
+    raise AssertionError("unreachable")
+
+
+def _publication_succeed(publication: Publication, *, url: str, response: Any, actor: str) -> Publication:
+    """Record a live post once: publish.url artifact, result.publishUrls, run → published."""
+    from artifacts.services import artifact_create
+    from runs.services import run_transition, run_update_result
+
+    with transaction.atomic():
+        now = timezone.now()
+        changes: dict[str, Any] = {"status": PublicationStatus.PUBLISHED, "publish_url": url, "error": ""}
+        if response is not None:
+            changes["provider_response"] = safe_response(response)
+        updated = Publication.objects.filter(
+            pk=publication.pk, status__in=ACTIVE_PUBLICATION_STATUSES
+        ).update(completed_at=now, updated_at=now, **changes)
+        if not updated:  # finished already (a duplicate webhook, a second worker)
+            return Publication.objects.get(pk=publication.pk)
+        publication.refresh_from_db()
+        artifact_create(
+            run_id=publication.run_id,
+            type="publish.url",
+            actor=actor,
+            provider=PUBLISH_PROVIDER,
+            url=url,
+            checksum=publication.idempotency_key,
+            persona=PUBLISH_PERSONA,
+            metadata=_artifact_metadata(publication),
+        )
+        run_update_result(run_id=publication.run_id, mutate=_append_publish_url(url), actor=actor)
+        try:
+            run_transition(
+                run_id=publication.run_id,
+                to="published",
+                actor=actor,
+                reason=f"published to {publication.platform}:{publication.account_id}",
+            )
+        except Conflict as exc:
+            # The run moved on (e.g. cancelled) while the upload ran: the post exists anyway.
+            logger.warning("publication %s succeeded but %s", publication.pk, exc.message)
+            Publication.objects.filter(pk=publication.pk).update(error=f"Published, but {exc.message}")
+    return Publication.objects.get(pk=publication.pk)
+
+
+def _artifact_metadata(publication: Publication) -> dict[str, Any]:
+    return {
+        "account": {
+            "social_id": str(publication.social_id),
+            "provider": publication.platform,
+            "account_id": publication.account_id,
+        },
+        "platform": publication.platform,
+        "publication_id": str(publication.pk),
+        "idempotency_key": publication.idempotency_key,
+        "provider_request_id": publication.provider_request_id,
+        "fake": publication.fake,
+        "response": publication.provider_response,
+    }
+
+
+def _append_publish_url(url: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def mutate(result: dict[str, Any]) -> dict[str, Any]:
+        urls = result.get("publishUrls")
+        urls = list(urls) if isinstance(urls, list) else []
+        if url not in urls:
+            urls.append(url)
+        result["publishUrls"] = urls
+        return result
+
+    return mutate
+
+
+def _publication_fail(
+    publication: Publication, *, reason: str, actor: str, response: Any = None
+) -> Publication:
+    """Fail the publication once and the run with the provider's reason."""
+    from runs.services import run_transition, run_update_result
+
+    reason = reason[:2000]
+    with transaction.atomic():
+        now = timezone.now()
+        changes: dict[str, Any] = {"status": PublicationStatus.FAILED, "error": reason}
+        if response is not None:
+            changes["provider_response"] = safe_response(response)
+        updated = Publication.objects.filter(
+            pk=publication.pk, status__in=ACTIVE_PUBLICATION_STATUSES
+        ).update(completed_at=now, updated_at=now, **changes)
+        if not updated:
+            return Publication.objects.get(pk=publication.pk)
+        error = {
+            "stage": "publish",
+            "provider": PUBLISH_PROVIDER,
+            "message": reason,
+            "publication_id": str(publication.pk),
+        }
+
+        def mutate(result: dict[str, Any]) -> dict[str, Any]:
+            errors = result.get("errors")
+            result["errors"] = [*(errors if isinstance(errors, list) else []), error]
+            return result
+
+        run_update_result(run_id=publication.run_id, mutate=mutate, actor=actor)
+        try:
+            run_transition(
+                run_id=publication.run_id, to="failed", actor=actor, reason=f"publish failed: {reason}"
+            )
+        except Conflict as exc:
+            logger.warning("publication %s failed; run not moved: %s", publication.pk, exc.message)
+    logger.warning("publication %s failed: %s", publication.pk, reason)
+    return Publication.objects.get(pk=publication.pk)
+
+
+def publication_complete(
+    *,
+    actor: str,
+    success: bool,
+    request_id: str | None = None,
+    job_id: str | None = None,
+    url: str | None = None,
+    error: str | None = None,
+    response: dict[str, Any] | None = None,
+) -> Publication:
+    """Finish an asynchronous publication from the provider's answer (upload_completed webhook).
+
+    Finds the publication by the provider's ``request_id``/``job_id`` (404 when none matches:
+    the caller may retry later, the request_id is stored right after the upload answer).
+    Idempotent: a finished publication is returned unchanged, so duplicate or late webhooks
+    have no effect. Success → publish.url artifact, result.publishUrls, run → published;
+    failure → publication and run failed with ``error``.
+    """
+    ids = [str(value) for value in (request_id, job_id) if value]
+    if not ids:
+        raise InvalidInput("publication_complete needs a request_id or a job_id")
+    publication = (
+        Publication.objects.select_related("social")
+        .filter(provider_request_id__in=ids)
+        .order_by("-created_at")
+        .first()
+    )
+    if publication is None:
+        raise NotFound(
+            f"No publication with provider request id {' / '.join(ids)}", code="unknown_publication"
+        )
+    if publication.is_finished:
+        return publication
+    if not success:
+        return _publication_fail(
+            publication, reason=error or "upload-post reported a failure", actor=actor, response=response
+        )
+    if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+        raise InvalidInput("A successful completion needs the post's http(s) URL", details={"url": url})
+    return _publication_succeed(publication, url=url, response=response, actor=actor)

@@ -1,0 +1,233 @@
+"""upload-post HTTP client (and the local-development fake).
+
+What we assume of the API (https://docs.upload-post.com, "Upload Video"; see docs/socials.md):
+
+- ``POST {UPLOAD_POST_BASE_URL}/api/upload``, header ``Authorization: Apikey <key>``,
+  multipart form: ``user`` (the upload-post profile = our ``account_id``), ``platform[]``
+  (our ``socials.provider``, e.g. ``tiktok``), ``title`` (caption + hashtags), ``video`` (file),
+  ``privacy_level`` when set, ``async_upload`` (``true``/``false``);
+- the idempotency key travels as the ``Idempotency-Key`` header so a retried request can be
+  recognised (upload-post documents no such field; unknown headers are harmless);
+- a synchronous answer carries ``results.<platform>.url`` (or a top-level ``url``); an
+  asynchronous one carries ``request_id`` and the ``upload_completed`` webhook finishes it;
+  ``success: false`` with ``error``/``message`` is a refusal.
+
+Retries: timeouts, transport errors, 429 and 5xx are retried with exponential backoff
+(``UPLOAD_POST_MAX_RETRIES`` times); any other 4xx is final at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import httpx
+from django.conf import settings
+
+from myloware.lib.redact import redact_text
+
+logger = logging.getLogger(__name__)
+
+UPLOAD_PATH = "/api/upload"
+FAKE_HOST = "fake-upload-post.invalid"
+_SECRET_KEY_HINTS = ("key", "token", "secret", "password", "authorization")
+
+
+class ProviderError(Exception):
+    """upload-post refused or failed. ``transient`` is True when retrying later may succeed."""
+
+    def __init__(self, message: str, *, transient: bool, status: int | None = None, response: Any = None):
+        super().__init__(message)
+        self.message = message
+        self.transient = transient
+        self.status = status
+        self.response = response
+
+
+@dataclass
+class UploadOutcome:
+    """A URL when the post is live now; otherwise ``request_id`` to match the later webhook."""
+
+    url: str | None
+    request_id: str | None
+    response: dict[str, Any]
+    fake: bool = False
+    attempts: int = 1
+
+
+@dataclass
+class UploadRequest:
+    user: str
+    platform: str
+    title: str
+    privacy: str | None
+    idempotency_key: str
+    video: IO[bytes] | None = None
+    filename: str = "video.mp4"
+    content_type: str = "video/mp4"
+    async_upload: bool = True
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+class UploadPostClient:
+    label = "upload-post"
+    fake = False
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        max_retries: int | None = None,
+        backoff_seconds: float | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self._api_key = api_key
+        self.base_url = (base_url or settings.UPLOAD_POST_BASE_URL).rstrip("/")
+        self.max_retries = settings.UPLOAD_POST_MAX_RETRIES if max_retries is None else max_retries
+        self.backoff = settings.UPLOAD_POST_BACKOFF_MS / 1000 if backoff_seconds is None else backoff_seconds
+        self._sleep = sleep
+        self._timeout = httpx.Timeout(
+            settings.UPLOAD_POST_TIMEOUT, connect=settings.UPLOAD_POST_CONNECT_TIMEOUT
+        )
+        self._transport = transport
+
+    def upload(self, request: UploadRequest) -> UploadOutcome:
+        """Send the upload, retrying transient failures; raises ProviderError when it can't."""
+        last_error: ProviderError | None = None
+        for attempt in range(1, self.max_retries + 2):
+            try:
+                outcome = self._attempt(request)
+                outcome.attempts = attempt
+                return outcome
+            except ProviderError as exc:
+                if not exc.transient:
+                    raise
+                last_error = exc
+                if attempt <= self.max_retries:
+                    delay = self.backoff * 2 ** (attempt - 1) * random.uniform(0.8, 1.2)
+                    logger.warning(
+                        "upload-post attempt %s failed (%s); retrying in %.2fs", attempt, exc, delay
+                    )
+                    self._sleep(delay)
+        assert last_error is not None
+        raise last_error
+
+    def _attempt(self, request: UploadRequest) -> UploadOutcome:
+        if request.video is not None:
+            request.video.seek(0)
+        data: dict[str, Any] = {
+            "user": request.user,
+            "platform[]": [request.platform],
+            "title": request.title,
+            "async_upload": "true" if request.async_upload else "false",
+            **request.extra,
+        }
+        if request.privacy:
+            data["privacy_level"] = request.privacy
+        files = {"video": (request.filename, request.video, request.content_type)} if request.video else None
+        headers = {"Authorization": f"Apikey {self._api_key}", "Idempotency-Key": request.idempotency_key}
+        try:
+            with httpx.Client(timeout=self._timeout, transport=self._transport, trust_env=False) as client:
+                response = client.post(self.base_url + UPLOAD_PATH, data=data, files=files, headers=headers)
+        except httpx.TimeoutException:
+            raise ProviderError("upload-post timed out", transient=True) from None
+        except httpx.TransportError as exc:
+            raise ProviderError(f"upload-post unreachable: {type(exc).__name__}", transient=True) from None
+        return _interpret(response, request.platform)
+
+
+def _interpret(response: httpx.Response, platform: str) -> UploadOutcome:
+    body = _json_or_text(response)
+    status = response.status_code
+    if status == 429 or status >= 500:
+        raise ProviderError(f"upload-post answered {status}", transient=True, status=status, response=body)
+    if status >= 400:
+        raise ProviderError(
+            f"upload-post refused the upload ({status}): {_reason(body)}",
+            transient=False,
+            status=status,
+            response=body,
+        )
+    if not isinstance(body, dict):
+        raise ProviderError(
+            "upload-post answered with a body that is not JSON", transient=False, status=status
+        )
+    if body.get("success") is False:
+        raise ProviderError(
+            f"upload-post refused the upload: {_reason(body)}", transient=False, status=status, response=body
+        )
+    result = (body.get("results") or {}).get(platform) if isinstance(body.get("results"), dict) else None
+    if isinstance(result, dict) and result.get("success") is False:
+        raise ProviderError(
+            f"{platform} refused the upload: {_reason(result)}", transient=False, status=status, response=body
+        )
+    url = (result or {}).get("url") if isinstance(result, dict) else None
+    url = url or body.get("url")
+    request_id = body.get("request_id") or body.get("job_id")
+    if not url and not request_id:
+        raise ProviderError(
+            "upload-post answered without a URL or a request_id",
+            transient=False,
+            status=status,
+            response=body,
+        )
+    return UploadOutcome(url=url, request_id=str(request_id) if request_id else None, response=body)
+
+
+def _json_or_text(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return {"text": redact_text(response.text[:2000])}
+
+
+def _reason(body: Any) -> str:
+    if isinstance(body, dict):
+        for key in ("error", "message", "detail", "text"):
+            if body.get(key):
+                return redact_text(str(body[key]))[:500]
+    return "no reason given"
+
+
+def safe_response(value: Any) -> Any:
+    """The provider's response made safe to store and show: secret-looking keys masked."""
+    if isinstance(value, dict):
+        return {
+            key: "[redacted]"
+            if any(hint in str(key).lower() for hint in _SECRET_KEY_HINTS)
+            else safe_response(item)
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [safe_response(item) for item in value]
+    if isinstance(value, str):
+        return redact_text(value)
+    return value
+
+
+class FakeUploadPostClient:
+    """Clearly labelled stand-in for local development (DEBUG only): nothing leaves the machine.
+
+    Answers synchronously with a deterministic URL derived from the idempotency key, on the
+    reserved ``.invalid`` domain so it can never be mistaken for (or resolve to) a real post.
+    """
+
+    label = "upload-post FAKE (local development)"
+    fake = True
+
+    def upload(self, request: UploadRequest) -> UploadOutcome:
+        digest = hashlib.sha256(request.idempotency_key.encode()).hexdigest()[:16]
+        url = f"https://{FAKE_HOST}/{request.platform}/@{request.user}/video/{digest}"
+        response = {
+            "success": True,
+            "fake": True,
+            "results": {request.platform: {"success": True, "url": url}},
+        }
+        return UploadOutcome(url=url, request_id=None, response=response, fake=True)
