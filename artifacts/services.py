@@ -1,13 +1,24 @@
-"""Artifact services: the only code that writes artifacts."""
+"""Artifact services: the only code that writes artifacts.
+
+The RAG audit conventions of PRODUCT.md §6 are validated here, so every writer (the API, the
+knowledge app's search, webhook handlers) gets the same 422 naming the broken rule.
+"""
 
 from __future__ import annotations
 
+import math
+import uuid
 from typing import Any
 
 from django.db import IntegrityError, transaction
 
 from artifacts.models import Artifact
+from myloware.lib.errors import InvalidInput
 from runs.services import run_get
+
+TRACE_TYPE = "retrieval.trace"
+CITATIONS_TYPE = "citations"
+_TRACE_KEYS = ("query", "docIds", "similarities", "persona", "project")
 
 
 def artifact_create(
@@ -25,12 +36,24 @@ def artifact_create(
     """Create an artifact; returns ``(artifact, created)``.
 
     The same run + type + checksum again returns the existing artifact (``created`` False).
+    ``retrieval.trace`` and ``citations`` artifacts must follow PRODUCT.md §6 (InvalidInput,
+    422, names the rule otherwise).
     """
     run_get(run_id=run_id)
+    if not isinstance(type, str) or not type.strip():
+        raise InvalidInput("type is required (e.g. idea, script, clip, retrieval.trace, citations)")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise InvalidInput("metadata must be a JSON object")
+    if retrieval_trace is not None and not isinstance(retrieval_trace, dict):
+        raise InvalidInput("retrieval_trace must be a JSON object")
     if checksum:
         existing = Artifact.objects.filter(run_id=run_id, type=type, checksum=checksum).first()
         if existing:
             return existing, False
+    if type == TRACE_TYPE:
+        validate_retrieval_trace(retrieval_trace)
+    elif type == CITATIONS_TYPE:
+        metadata = validate_citations(run_id=run_id, persona=persona, metadata=metadata)
     try:
         with transaction.atomic():
             artifact = Artifact.objects.create(
@@ -47,3 +70,88 @@ def artifact_create(
         # A concurrent writer inserted the same checksum first.
         return Artifact.objects.get(run_id=run_id, type=type, checksum=checksum), False
     return artifact, True
+
+
+def validate_retrieval_trace(trace: dict[str, Any] | None) -> None:
+    """``{query, docIds, similarities, persona, project}``; equal lengths; similarities in [-1, 1]."""
+    if not isinstance(trace, dict):
+        raise InvalidInput("retrieval.trace: the retrieval_trace column must hold the trace object")
+    missing = [key for key in _TRACE_KEYS if key not in trace]
+    if missing:
+        raise InvalidInput(f"retrieval.trace: missing {', '.join(missing)}", details={"missing": missing})
+    if not isinstance(trace["query"], str):
+        raise InvalidInput("retrieval.trace: query must be a string")
+    doc_ids, similarities = trace["docIds"], trace["similarities"]
+    if not isinstance(doc_ids, list) or not all(isinstance(d, str) and d for d in doc_ids):
+        raise InvalidInput("retrieval.trace: docIds must be a list of document ids (strings)")
+    if not isinstance(similarities, list):
+        raise InvalidInput("retrieval.trace: similarities must be a list of numbers")
+    if len(doc_ids) != len(similarities):
+        raise InvalidInput(
+            f"retrieval.trace: docIds ({len(doc_ids)}) and similarities ({len(similarities)}) must have equal length"
+        )
+    for value in similarities:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise InvalidInput("retrieval.trace: similarities must be numbers")
+        if not -1 <= value <= 1:
+            raise InvalidInput(f"retrieval.trace: similarity {value} is outside [-1, 1]")
+
+
+def validate_citations(
+    *, run_id: str, persona: str | None, metadata: dict[str, Any] | None
+) -> dict[str, Any]:
+    """``{trace_id?, items: [{doc_id, path, reason}]}`` consistent with its trace; returns metadata
+    with ``trace_id`` filled in when it was left out (latest trace of the same run and persona)."""
+    from knowledge.models import KbDocument
+
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("items"), list):
+        raise InvalidInput("citations: metadata.items must be a list of {doc_id, path, reason}")
+    items = metadata["items"]
+    for item in items:
+        if not isinstance(item, dict) or not all(
+            isinstance(item.get(k), str) for k in ("doc_id", "path", "reason")
+        ):
+            raise InvalidInput("citations: every item needs doc_id, path and reason (strings)")
+    trace = _citations_trace(run_id=run_id, persona=persona, trace_id=metadata.get("trace_id"))
+    known = set((trace.retrieval_trace or {}).get("docIds") or [])
+    stray = [item["doc_id"] for item in items if item["doc_id"] not in known]
+    if stray:
+        raise InvalidInput(
+            f"citations: doc_id {stray[0]} is not among the docIds of retrieval.trace {trace.id}",
+            details={"not_in_trace": stray, "trace_id": str(trace.id)},
+        )
+    uuids = [item["doc_id"] for item in items if _is_uuid(item["doc_id"])]
+    paths = {str(pk): path for pk, path in KbDocument.objects.filter(id__in=uuids).values_list("id", "path")}
+    for item in items:
+        expected = paths.get(str(uuid.UUID(item["doc_id"]))) if _is_uuid(item["doc_id"]) else None
+        if expected is not None and item["path"] != expected:
+            raise InvalidInput(
+                f"citations: path {item['path']!r} of doc_id {item['doc_id']} is not the knowledge base path {expected!r}",
+                details={"doc_id": item["doc_id"], "expected_path": expected},
+            )
+    return {**metadata, "trace_id": str(trace.id)}
+
+
+def _citations_trace(*, run_id: str, persona: str | None, trace_id: Any) -> Artifact:
+    traces = Artifact.objects.filter(run_id=run_id, type=TRACE_TYPE)
+    if trace_id is not None:
+        trace = traces.filter(id=trace_id).first() if _is_uuid(str(trace_id)) else None
+        if trace is None:
+            raise InvalidInput(
+                f"citations: trace_id {trace_id} is not a retrieval.trace artifact of run {run_id}"
+            )
+        return trace
+    trace = traces.filter(persona=persona).order_by("-created_at", "-id").first()
+    if trace is None:
+        raise InvalidInput(
+            f"citations: no trace_id given and run {run_id} has no retrieval.trace of persona {persona!r}"
+        )
+    return trace
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except (ValueError, TypeError, AttributeError):
+        return False
+    return True

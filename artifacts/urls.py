@@ -1,5 +1,10 @@
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401 - endpoints of this app are added here
+from django.urls import path
 
-urlpatterns: list = []
+from artifacts import api
+
+urlpatterns = [
+    path("runs/<str:run_id>/artifacts", api.RunArtifactsView.as_view(), name="runs-artifacts"),
+    path("artifacts", api.ArtifactListView.as_view(), name="artifacts-list"),
+]

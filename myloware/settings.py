@@ -194,6 +194,16 @@ if ORCHESTRATOR_CALLBACK_URL and not ORCHESTRATOR_CALLBACK_SECRET.startswith("wh
 CHECKPOINT_MAX_BYTES = env_int("CHECKPOINT_MAX_BYTES", 1024 * 1024, minimum=1)
 RUNS_PAGE_SIZE = env_int("RUNS_PAGE_SIZE", 50, minimum=1)
 RUNS_MAX_PAGE_SIZE = env_int("RUNS_MAX_PAGE_SIZE", 500, minimum=1)
+# One OpenAPI enum per choice set of the runs app (otherwise "status" fields collide by name).
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "RunStatusEnum": "runs.models.RunStatus",
+        "GateStatusEnum": "runs.models.GateStatus",
+        "GateCallbackStatusEnum": "runs.models.CallbackStatus",
+        "GateDecisionEnum": "runs.models.HitlDecision",
+        "GateNameEnum": "runs.models.Gate",
+    }
+)
 
 # --- webhooks (webhooks app) ------------------------------------------------------------------
 

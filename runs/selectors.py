@@ -9,12 +9,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
 from runs.models import (
-    Gate,
     GatePolicy,
     GateRequest,
     GateStatus,
@@ -200,12 +198,5 @@ def _event(at: datetime, kind: str, summary: str, actor: str, details: dict[str,
     return {"at": at, "kind": kind, "summary": summary, "actor": actor, "details": details}
 
 
-def gate_names() -> list[str]:
-    return list(Gate.values)
-
-
-def table_estimate(table: str) -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(%s)", [table])
-        row = cursor.fetchone()
-    return int(row[0]) if row else 0
+def checkpoint_version(*, run_id: str) -> int | None:
+    return OrchestrationCheckpoint.objects.filter(run_id=run_id).values_list("version", flat=True).first()
