@@ -206,6 +206,25 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
 )
 
 # --- webhooks (webhooks app) ------------------------------------------------------------------
+# Providers (scheme, secrets, headers, tolerance, size limit) come from WEBHOOK_* variables; see
+# docs/webhooks.md and webhooks/conf.py for the names.
+from webhooks.conf import providers_from_env  # noqa: E402 - framework-free, reads env only
+
+WEBHOOK_PROVIDERS = providers_from_env()
+# Dead-letter queue: next_retry_at = now + min(base * 2**retry_count, cap) * (1 ± jitter).
+WEBHOOK_DLQ_BACKOFF_BASE = env_int("WEBHOOK_DLQ_BACKOFF_BASE", 60, minimum=1)
+WEBHOOK_DLQ_BACKOFF_CAP = env_int("WEBHOOK_DLQ_BACKOFF_CAP", 3600, minimum=1)
+WEBHOOK_DLQ_JITTER = env_float("WEBHOOK_DLQ_JITTER", 0.1)
+WEBHOOK_DLQ_MAX_ATTEMPTS = env_int("WEBHOOK_DLQ_MAX_ATTEMPTS", 8, minimum=1)
+WEBHOOK_DLQ_BATCH_SIZE = env_int("WEBHOOK_DLQ_BATCH_SIZE", 100, minimum=1)
+# Valid events still "received" after this many seconds lost their task (e.g. a broker outage
+# between commit and enqueue); the every-minute job processes them.
+WEBHOOK_STALE_AFTER = env_int("WEBHOOK_STALE_AFTER", 300, minimum=1)
+# Seconds a sender is told to wait (Retry-After) when the database cannot take the write.
+WEBHOOK_RETRY_AFTER = env_int("WEBHOOK_RETRY_AFTER", 30, minimum=1)
+# kie.ai's signature does not cover the body: result URLs must be https and, when this list is
+# set, on one of these hosts (or their subdomains).
+WEBHOOK_KIEAI_URL_HOSTS = env_list("WEBHOOK_KIEAI_URL_HOSTS", [])
 
 # --- knowledge base (knowledge app) -----------------------------------------------------------
 

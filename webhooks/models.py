@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.contrib.postgres.functions import RandomUUID
 from django.db import models
@@ -36,12 +37,28 @@ class WebhookEvent(models.Model):
     run_id = models.TextField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(null=True, blank=True)
+    # Which rule produced idempotency_key (header:webhook-id, field:kieai, body-sha256, ...).
+    idempotency_rule = models.TextField(default="", db_default="", blank=True)
+    # Why signature_status is what it is: ok, mismatch, stale, future, malformed, empty, ...
+    signature_reason = models.TextField(default="", db_default="", blank=True)
+    # Query parameters of the callback URL, secrets (the ?token=) redacted.
+    query = models.JSONField(default=dict, db_default={}, blank=True)
+    content_type = models.TextField(default="", db_default="", blank=True)
+    # Processing attempts (first processing, replays and operator reprocessing).
+    attempts = models.IntegerField(default=0, db_default=0)
 
     class Meta:
         db_table = "webhook_events"
         indexes = [
             models.Index(fields=["received_at"], name="webhook_events_received_idx"),
             models.Index(fields=["run_id"], name="webhook_events_run_idx"),
+            models.Index(fields=["provider", "received_at"], name="webhook_events_prov_recv_idx"),
+            # The every-minute sweep looks for valid events whose task was lost.
+            models.Index(
+                fields=["received_at"],
+                condition=models.Q(status="received"),
+                name="webhook_events_pending_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -67,11 +84,26 @@ class WebhookDLQ(models.Model):
     last_error_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(db_default=Now())
     updated_at = models.DateTimeField(db_default=Now())
+    # Additions to the seed: the event this entry retries, the failure's class and traceback,
+    # and when it was parked as dead (never retried automatically; next_retry_at NULL means
+    # "due now" in the seed, so "dead" needs its own column).
+    event = models.OneToOneField(
+        WebhookEvent,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        db_column="event_id",
+        related_name="dlq_entry",
+    )
+    error_class = models.TextField(default="", db_default="", blank=True)
+    traceback = models.TextField(default="", db_default="", blank=True)
+    dead_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "webhook_dlq"
         verbose_name = "dead-letter entry"
         verbose_name_plural = "dead-letter queue"
+        permissions = [("replay_webhookdlq", "Can replay dead-letter entries")]
         indexes = [models.Index(fields=["next_retry_at"], name="webhook_dlq_next_retry_idx")]
         constraints = [
             # One DLQ entry per event: a second failure updates it instead of adding another.
@@ -82,3 +114,10 @@ class WebhookDLQ(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.idempotency_key} ({self.retry_count} retries)"
+
+    @property
+    def is_dead(self) -> bool:
+        return self.dead_at is not None
+
+    def is_due(self, now: datetime) -> bool:
+        return not self.is_dead and (self.next_retry_at is None or self.next_retry_at <= now)

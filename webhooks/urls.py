@@ -1,5 +1,13 @@
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401 - endpoints of this app are added here
+from django.urls import path
 
-urlpatterns: list = []
+from webhooks.api import WebhookDLQListView, WebhookDLQReplayView, WebhookEventListView, WebhookIntakeView
+
+# The fixed paths come first: "events" and "dlq" are reserved and can't be provider slugs.
+urlpatterns = [
+    path("webhooks/events", WebhookEventListView.as_view(), name="webhook-events"),
+    path("webhooks/dlq", WebhookDLQListView.as_view(), name="webhook-dlq"),
+    path("webhooks/dlq/<uuid:entry_id>/replay", WebhookDLQReplayView.as_view(), name="webhook-dlq-replay"),
+    path("webhooks/<str:provider>", WebhookIntakeView.as_view(), name="webhook-intake"),
+]

@@ -1,0 +1,369 @@
+"""Webhook endpoints: the provider intake (signature = authentication) and the operator API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.http import HttpRequest
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from myloware.api.exceptions import error_body
+from myloware.api.pagination import NewestFirstCursorPagination
+from myloware.api.request import actor_for
+from myloware.lib.errors import Conflict, InvalidInput, PayloadTooLarge
+from webhooks.models import EventStatus, SignatureStatus, WebhookDLQ, WebhookEvent
+from webhooks.services import (
+    Receipt,
+    check_content_type,
+    dlq_replay,
+    due_entries,
+    provider_config,
+    webhook_receive,
+)
+
+READ_CHUNK = 64 * 1024
+BODY_PREVIEW_LIMIT = 64 * 1024
+
+
+# --- intake -----------------------------------------------------------------------------------
+
+
+def read_body(request: HttpRequest, *, limit: int) -> bytes:
+    """Read at most ``limit`` bytes of the body in bounded chunks; PayloadTooLarge beyond that.
+
+    A declared ``Content-Length`` over the limit is refused before reading anything. Without a
+    usable one (chunked transfer, a malformed value), Django's own stream would read nothing, so
+    the WSGI input is read directly until EOF, never holding more than ``limit + 1`` bytes. The
+    WSGI server (gunicorn, runserver) bounds ``wsgi.input`` to this request. A Content-Length
+    smaller than the body sent is honoured (the rest is not this request's body): the signature
+    then fails on the truncated bytes.
+    """
+    declared = (request.META.get("CONTENT_LENGTH") or "").strip()
+    length = int(declared) if declared.isdigit() else None
+    chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+    if not declared and not chunked:
+        return b""  # HTTP/1.1: no Content-Length and no chunked coding means no body
+    if length is not None and length > limit:
+        raise PayloadTooLarge(
+            f"Body of {length} bytes exceeds the limit of {limit} bytes", details={"limit": limit}
+        )
+    stream = request.META.get("wsgi.input")
+    if stream is None:  # pragma: no cover - not a WSGI request
+        return request.body
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        want = min(READ_CHUNK, limit + 1 - size)
+        if length is not None:
+            want = min(want, length - size)  # never read past the declared length
+        if want <= 0:
+            break
+        chunk = stream.read(want)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"Body exceeds the limit of {limit} bytes", details={"limit": limit})
+    return b"".join(chunks)
+
+
+class IgnoreAcceptHeader(BaseContentNegotiation):
+    """Providers send any Accept header; answering 406 would only make them retry forever."""
+
+    def select_parser(self, request: Request, parsers: list[Any]) -> Any:
+        return None
+
+    def select_renderer(
+        self, request: Request, renderers: list[Any], format_suffix: str | None = None
+    ) -> Any:
+        return renderers[0], renderers[0].media_type
+
+
+ERROR_SCHEMA = inline_serializer(
+    "WebhookError",
+    {
+        "error": inline_serializer(
+            "WebhookErrorBody",
+            {
+                "status": serializers.IntegerField(),
+                "code": serializers.CharField(),
+                "message": serializers.CharField(),
+                "details": serializers.DictField(required=False),
+            },
+        )
+    },
+)
+
+
+class IntakeResponseSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["accepted", "duplicate"])
+    event_id = serializers.UUIDField()
+
+
+def _receipt_response(receipt: Receipt) -> Response:
+    if receipt.outcome == "rejected":
+        message = (
+            "Missing webhook signature"
+            if receipt.signature_status == SignatureStatus.MISSING
+            else "Invalid webhook signature"
+        )
+        return Response(
+            error_body(
+                401,
+                f"signature_{receipt.signature_status}",
+                message,
+                {"event_id": receipt.event_id, "reason": receipt.reason},
+            ),
+            status=401,
+        )
+    return Response({"status": receipt.outcome, "event_id": receipt.event_id}, status=200)
+
+
+class WebhookIntakeView(APIView):
+    """``POST /api/v1/webhooks/{provider}``: verified, deduplicated, byte-exact intake."""
+
+    authentication_classes: list[Any] = []  # the signature is the authentication
+    permission_classes = [AllowAny]
+    parser_classes: list[Any] = []  # the raw bytes are read by hand, bounded
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = IgnoreAcceptHeader
+    throttle_classes: list[Any] = []
+
+    @extend_schema(
+        operation_id="webhooks_receive",
+        summary="Receive a provider webhook",
+        description=(
+            "Verifies the signature on the raw bytes (scheme per provider: standard, kieai, hmac-body, "
+            "token), stores the body byte-exact, deduplicates on (provider, idempotency key) and "
+            "processes it asynchronously. No API key: the signature is the authentication. 401 "
+            "requests are stored for audit and never processed."
+        ),
+        request={
+            "application/json": OpenApiTypes.OBJECT,
+            "application/octet-stream": OpenApiTypes.BINARY,
+            "application/x-www-form-urlencoded": OpenApiTypes.OBJECT,
+        },
+        parameters=[
+            OpenApiParameter("run_id", str, OpenApiParameter.QUERY, description="Run this callback concerns"),
+            OpenApiParameter("token", str, OpenApiParameter.QUERY, description="Secret of the token scheme"),
+        ],
+        responses={
+            200: IntakeResponseSerializer,
+            401: ERROR_SCHEMA,
+            404: ERROR_SCHEMA,
+            413: ERROR_SCHEMA,
+            415: ERROR_SCHEMA,
+            503: ERROR_SCHEMA,
+        },
+        tags=["webhooks"],
+    )
+    def post(self, request: Request, provider: str) -> Response:
+        raw = request._request
+        config = provider_config(provider)
+        body = read_body(raw, limit=config.max_body)
+        content_type = raw.META.get("CONTENT_TYPE", "")
+        check_content_type(content_type, body_size=len(body))
+        try:
+            receipt = webhook_receive(
+                provider=provider,
+                body=body,
+                headers=dict(raw.headers),
+                query={name: raw.GET.get(name, "") for name in raw.GET},
+                content_type=content_type,
+            )
+        except DatabaseError:
+            # Not stored means not acknowledged: the sender must retry later (never 500, never 410).
+            response = Response(
+                error_body(503, "database_unavailable", "Cannot store the webhook now; retry later"),
+                status=503,
+            )
+            response["Retry-After"] = str(settings.WEBHOOK_RETRY_AFTER)
+            return response
+        return _receipt_response(receipt)
+
+
+# --- operator API -----------------------------------------------------------------------------
+
+
+class WebhookEventSerializer(serializers.ModelSerializer):
+    payload_size = serializers.SerializerMethodField()
+
+    class Meta:
+        model = WebhookEvent
+        fields = [
+            "id",
+            "provider",
+            "idempotency_key",
+            "idempotency_rule",
+            "signature_status",
+            "signature_reason",
+            "status",
+            "run_id",
+            "attempts",
+            "received_at",
+            "processed_at",
+            "error",
+            "content_type",
+            "headers",
+            "query",
+            "payload_size",
+        ]
+
+    def get_payload_size(self, event: WebhookEvent) -> int:
+        return len(event.payload or b"")
+
+
+class WebhookDLQSerializer(serializers.ModelSerializer):
+    event_id = serializers.UUIDField(read_only=True, allow_null=True)
+    dead = serializers.SerializerMethodField()
+    due = serializers.SerializerMethodField()
+
+    class Meta:
+        model = WebhookDLQ
+        fields = [
+            "id",
+            "event_id",
+            "provider",
+            "idempotency_key",
+            "error",
+            "error_class",
+            "retry_count",
+            "next_retry_at",
+            "last_error_at",
+            "dead",
+            "dead_at",
+            "due",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_dead(self, entry: WebhookDLQ) -> bool:
+        return entry.is_dead
+
+    def get_due(self, entry: WebhookDLQ) -> bool:
+        return entry.is_due(self.context.get("now") or timezone.now())
+
+
+class ReplayResultSerializer(serializers.Serializer):
+    entry_id = serializers.UUIDField()
+    event_id = serializers.CharField(allow_blank=True)
+    provider = serializers.CharField(allow_blank=True)
+    outcome = serializers.ChoiceField(choices=["processed", "ignored", "failed", "dead", "missing"])
+    error = serializers.CharField(allow_blank=True)
+
+
+def _bool_param(request: Request, name: str) -> bool | None:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return None
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes"):
+        return True
+    if value in ("0", "false", "no"):
+        return False
+    raise InvalidInput(f"{name} must be true or false, got {raw!r}")
+
+
+def _choice_param(request: Request, name: str, choices: list[str]) -> str | None:
+    value = request.query_params.get(name)
+    if value and value not in choices:
+        raise InvalidInput(f"{name} must be one of {', '.join(choices)}", details={name: value})
+    return value or None
+
+
+class EventsPagination(NewestFirstCursorPagination):
+    ordering = ("-received_at", "-pk")
+
+
+class WebhookEventListView(APIView):
+    pagination_class = EventsPagination
+
+    @extend_schema(
+        operation_id="webhooks_events_list",
+        summary="List stored webhook events, newest first",
+        parameters=[
+            OpenApiParameter("provider", str),
+            OpenApiParameter("signature_status", str, enum=SignatureStatus.values),
+            OpenApiParameter("status", str, enum=EventStatus.values),
+            OpenApiParameter("run_id", str),
+            OpenApiParameter("cursor", str),
+            OpenApiParameter("limit", int),
+        ],
+        responses={200: WebhookEventSerializer(many=True)},
+        tags=["webhooks"],
+    )
+    def get(self, request: Request) -> Response:
+        events = WebhookEvent.objects.defer("payload")
+        filters = {
+            "provider": request.query_params.get("provider") or None,
+            "signature_status": _choice_param(request, "signature_status", SignatureStatus.values),
+            "status": _choice_param(request, "status", EventStatus.values),
+            "run_id": request.query_params.get("run_id") or None,
+        }
+        events = events.filter(**{name: value for name, value in filters.items() if value is not None})
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(events, request, view=self)
+        return paginator.get_paginated_response(WebhookEventSerializer(page, many=True).data)
+
+
+class WebhookDLQListView(APIView):
+    pagination_class = NewestFirstCursorPagination
+
+    @extend_schema(
+        operation_id="webhooks_dlq_list",
+        summary="List dead-letter entries, newest first",
+        parameters=[
+            OpenApiParameter("provider", str),
+            OpenApiParameter(
+                "due", bool, description="Only entries due (true) or not due (false) for replay"
+            ),
+            OpenApiParameter("dead", bool, description="Only parked (true) or live (false) entries"),
+            OpenApiParameter("cursor", str),
+            OpenApiParameter("limit", int),
+        ],
+        responses={200: WebhookDLQSerializer(many=True)},
+        tags=["webhooks"],
+    )
+    def get(self, request: Request) -> Response:
+        now = timezone.now()
+        entries = WebhookDLQ.objects.defer("payload", "traceback")
+        if provider := request.query_params.get("provider"):
+            entries = entries.filter(provider=provider)
+        due = _bool_param(request, "due")
+        if due is not None:
+            due_ids = due_entries(now).values("pk")
+            entries = entries.filter(pk__in=due_ids) if due else entries.exclude(pk__in=due_ids)
+        dead = _bool_param(request, "dead")
+        if dead is not None:
+            entries = entries.filter(dead_at__isnull=not dead)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(entries, request, view=self)
+        data = WebhookDLQSerializer(page, many=True, context={"now": now}).data
+        return paginator.get_paginated_response(data)
+
+
+class WebhookDLQReplayView(APIView):
+    @extend_schema(
+        operation_id="webhooks_dlq_replay",
+        summary="Replay one dead-letter entry now (re-runs processing on the stored event)",
+        request=None,
+        responses={200: ReplayResultSerializer, 404: ERROR_SCHEMA, 409: ERROR_SCHEMA},
+        tags=["webhooks"],
+    )
+    def post(self, request: Request, entry_id: str) -> Response:
+        result = dlq_replay(entry_id=str(entry_id), actor=actor_for(request))
+        if result.outcome == "busy":
+            raise Conflict(result.error, details={"entry_id": str(entry_id)})
+        return Response(ReplayResultSerializer(result).data)

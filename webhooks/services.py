@@ -1,0 +1,531 @@
+"""Webhook services: intake, processing, the dead-letter queue and replay.
+
+Every interface (the intake view, the API, the admin, ``replay_webhooks``, django-q2 tasks) calls
+these functions. Time comes from a ``now`` argument (default: the current time), so backoff and
+timestamp tolerance are testable with a controlled clock.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import traceback
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django_q.tasks import async_task
+
+from myloware.lib.errors import DomainError, NotFound
+from myloware.lib.redact import REDACTED, is_secret_header, redact_headers, redact_text
+from webhooks.conf import ProviderConfig
+from webhooks.handlers import HANDLERS, Outcome, ignored
+from webhooks.idempotency import find_run_id, idempotency_key, unverified_key
+from webhooks.models import EventStatus, SignatureStatus, WebhookDLQ, WebhookEvent
+from webhooks.verification import verify
+
+logger = logging.getLogger(__name__)
+
+ALLOWED_CONTENT_TYPES = frozenset(
+    {
+        "application/json",
+        "application/octet-stream",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    }
+)
+MAX_ERROR_LENGTH = 2000
+MAX_TRACEBACK_LENGTH = 20_000
+
+
+class UnsupportedMediaType(DomainError):
+    http_status = 415
+    code = "unsupported_media_type"
+
+
+# --- configuration ----------------------------------------------------------------------------
+
+
+def provider_config(slug: str) -> ProviderConfig:
+    """The configuration of ``slug``; NotFound (404) for a provider nobody configured."""
+    config = settings.WEBHOOK_PROVIDERS.get(slug)
+    if config is None:
+        raise NotFound(f"Unknown webhook provider {slug!r}", details={"provider": slug})
+    return config
+
+
+def check_content_type(content_type: str, *, body_size: int) -> None:
+    """JSON (and ``+json``), ``application/octet-stream`` and form bodies; anything else is 415.
+
+    An empty body has no media type to judge, so it may come without a Content-Type.
+    """
+    media = content_type.split(";", 1)[0].strip().lower()
+    if not media and body_size == 0:
+        return
+    if media in ALLOWED_CONTENT_TYPES or (media.startswith("application/") and media.endswith("+json")):
+        return
+    raise UnsupportedMediaType(
+        f"Unsupported content type {media or '(none)'!r}; send JSON, application/octet-stream or a form",
+        details={"allowed": sorted(ALLOWED_CONTENT_TYPES)},
+    )
+
+
+# --- intake -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the intake did: ``accepted``, ``duplicate`` (of ``event_id``) or ``rejected`` (401)."""
+
+    outcome: str
+    event_id: str
+    signature_status: str
+    reason: str
+
+
+def _parse_json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL TEXT/JSONB cannot hold NUL; a header or query value carrying one must not 500.
+    return value.replace("\x00", "\ufffd")
+
+
+def redact_query(query: Mapping[str, str], config: ProviderConfig) -> dict[str, str]:
+    """The callback URL's parameters as stored: the token and anything secret-looking redacted."""
+    return {
+        _no_nul(name): REDACTED
+        if name == config.token_param or is_secret_header(name)
+        else _no_nul(redact_text(value))
+        for name, value in query.items()
+    }
+
+
+def _snapshot_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    return {_no_nul(name): _no_nul(value) for name, value in redact_headers(headers).items()}
+
+
+_INSERT_EVENT = """
+INSERT INTO webhook_events (
+    id, idempotency_key, provider, headers, payload, signature_status, received_at, status, run_id,
+    idempotency_rule, signature_reason, query, content_type, attempts
+) VALUES (%s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, 0)
+ON CONFLICT (provider, idempotency_key) DO NOTHING
+RETURNING id
+"""
+
+
+def _insert_event(row: dict[str, Any]) -> tuple[str, bool]:
+    """One atomic ``INSERT ... ON CONFLICT DO NOTHING``; returns ``(event id, created)``.
+
+    Concurrent duplicates wait for the first insert to commit and then do nothing, so exactly
+    one caller creates the row; the others read its id (visible: new statement, new snapshot).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _INSERT_EVENT,
+            [
+                row["id"],
+                row["idempotency_key"],
+                row["provider"],
+                json.dumps(row["headers"]),
+                row["payload"],
+                row["signature_status"],
+                row["received_at"],
+                row["status"],
+                row["run_id"],
+                row["idempotency_rule"],
+                row["signature_reason"],
+                json.dumps(row["query"]),
+                row["content_type"],
+            ],
+        )
+        inserted = cursor.fetchone()
+        if inserted:
+            return str(inserted[0]), True
+        cursor.execute(
+            "SELECT id FROM webhook_events WHERE provider = %s AND idempotency_key = %s",
+            [row["provider"], row["idempotency_key"]],
+        )
+        existing = cursor.fetchone()
+    if existing is None:  # pragma: no cover - the conflicting row was deleted in between
+        raise OperationalError("webhook event vanished during deduplication; retry")
+    return str(existing[0]), False
+
+
+def webhook_receive(
+    *,
+    provider: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    query: Mapping[str, str],
+    content_type: str = "",
+    now: datetime | None = None,
+) -> Receipt:
+    """Verify, deduplicate and durably store one delivery, then enqueue its processing on commit.
+
+    Requests that fail verification are stored for audit under a key of their own (they never
+    take the real delivery's key) and are never processed. Raises NotFound for an unknown
+    provider; database errors propagate (the view answers 503 + Retry-After).
+    """
+    config = provider_config(provider)
+    now = now or timezone.now()
+    lowered = {name.lower(): value for name, value in headers.items()}
+    payload = _parse_json(body)
+    verdict = verify(config, body=body, headers=lowered, query=query, payload=payload, now=now)
+    key, rule = idempotency_key(handler=config.handler, headers=lowered, payload=payload, body=body)
+    if not verdict.is_valid:
+        key = unverified_key(key, body)
+    row = {
+        "id": str(uuid.uuid4()),
+        "idempotency_key": key,
+        "provider": config.slug,
+        "headers": _snapshot_headers(headers),
+        "payload": body,
+        "signature_status": verdict.status,
+        "received_at": now,
+        "status": EventStatus.RECEIVED if verdict.is_valid else EventStatus.REJECTED,
+        "run_id": find_run_id(query=query, payload=payload),
+        "idempotency_rule": rule,
+        "signature_reason": verdict.reason,
+        "query": redact_query(query, config),
+        "content_type": _no_nul(content_type)[:200],
+    }
+    event_id, created = _insert_event(row)
+    if not verdict.is_valid:
+        logger.warning(
+            "webhook %s rejected (%s: %s), event %s", config.slug, verdict.status, verdict.reason, event_id
+        )
+        return Receipt("rejected", event_id, verdict.status, verdict.reason)
+    if not created:
+        return Receipt("duplicate", event_id, verdict.status, verdict.reason)
+    transaction.on_commit(lambda: async_task("webhooks.tasks.process_webhook_event", event_id))
+    return Receipt("accepted", event_id, verdict.status, verdict.reason)
+
+
+# --- processing -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProcessResult:
+    """``processed``, ``ignored``, ``failed``, ``dead`` (failed and parked) or ``skipped``."""
+
+    event_id: str
+    outcome: str
+    error: str = ""
+
+
+def backoff_delay(retry_count: int, *, rng: random.Random | None = None) -> timedelta:
+    """``min(base * 2**retry_count, cap)`` seconds, spread by ±jitter so retries don't stampede."""
+    base, cap = settings.WEBHOOK_DLQ_BACKOFF_BASE, settings.WEBHOOK_DLQ_BACKOFF_CAP
+    delay = min(base * 2 ** min(retry_count, 32), cap)
+    jitter = settings.WEBHOOK_DLQ_JITTER
+    factor = 1 + (rng or random).uniform(-jitter, jitter) if jitter > 0 else 1.0
+    return timedelta(seconds=max(1.0, delay * factor))
+
+
+def _handler_for(event: WebhookEvent) -> Any:
+    config = settings.WEBHOOK_PROVIDERS.get(event.provider)
+    if config is None:
+        return lambda _event: ignored(f"provider {event.provider!r} is no longer configured")
+    handler = HANDLERS.get(config.handler)
+    if handler is None:
+        return lambda _event: ignored(f"no handler for provider {event.provider!r}; stored only")
+    return handler
+
+
+def _error_text(exc: BaseException) -> str:
+    message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    return redact_text(str(message))[:MAX_ERROR_LENGTH]
+
+
+def _record_failure(event: WebhookEvent, exc: BaseException, *, now: datetime) -> ProcessResult:
+    """Create or update the event's one DLQ entry and mark the event failed (event row locked)."""
+    error = _error_text(exc)
+    error_class = f"{type(exc).__module__}.{type(exc).__qualname__}"
+    trace = redact_text("".join(traceback.format_exception(exc)))[-MAX_TRACEBACK_LENGTH:]
+    entry = (
+        WebhookDLQ.objects.select_for_update()
+        .filter(provider=event.provider, idempotency_key=event.idempotency_key)
+        .first()
+    )
+    retry_count = 0 if entry is None else entry.retry_count + 1
+    # Attempts so far in this DLQ life: the first failure plus every failed replay.
+    dead_at = (entry.dead_at if entry else None) or (
+        now if retry_count + 1 >= settings.WEBHOOK_DLQ_MAX_ATTEMPTS else None
+    )
+    fields = {
+        "event": event,
+        "headers": event.headers,
+        "payload": bytes(event.payload),
+        "error": error,
+        "error_class": error_class,
+        "traceback": trace,
+        "retry_count": retry_count,
+        "last_error_at": now,
+        "next_retry_at": None if dead_at else now + backoff_delay(retry_count),
+        "dead_at": dead_at,
+        "updated_at": now,
+    }
+    if entry is None:
+        WebhookDLQ.objects.create(provider=event.provider, idempotency_key=event.idempotency_key, **fields)
+    else:
+        WebhookDLQ.objects.filter(pk=entry.pk).update(**fields)
+    WebhookEvent.objects.filter(pk=event.pk).update(status=EventStatus.FAILED, error=error, processed_at=None)
+    logger.warning("webhook event %s (%s) failed: %s: %s", event.pk, event.provider, error_class, error)
+    return ProcessResult(str(event.pk), "dead" if dead_at else "failed", error)
+
+
+def _process_claimed(event: WebhookEvent, *, now: datetime) -> ProcessResult:
+    """Run the handler on a claimed (row-locked) event inside a savepoint; record the outcome."""
+    handler = _handler_for(event)
+    try:
+        with transaction.atomic():
+            outcome: Outcome = handler(event)
+    except (OperationalError, InterfaceError):
+        raise  # the database is gone: nothing can be recorded; the task/replay is retried later
+    except Exception as exc:
+        return _record_failure(event, exc, now=now)
+    WebhookEvent.objects.filter(pk=event.pk).update(
+        status=outcome.status, processed_at=now, error=redact_text(outcome.note) or None
+    )
+    WebhookDLQ.objects.filter(provider=event.provider, idempotency_key=event.idempotency_key).delete()
+    return ProcessResult(str(event.pk), str(outcome.status), outcome.note)
+
+
+def _claim(event_id: str, statuses: list[str]) -> WebhookEvent | None:
+    """Conditional claim: ``UPDATE ... WHERE status IN (...)``; 0 rows -> someone else had it.
+
+    The UPDATE's row lock is held until the caller's transaction ends, so a concurrent claim
+    waits and then re-checks the status (already processed: nothing to do).
+    """
+    claimed = WebhookEvent.objects.filter(
+        pk=event_id, signature_status=SignatureStatus.VALID, status__in=statuses
+    ).update(attempts=F("attempts") + 1)
+    return WebhookEvent.objects.get(pk=event_id) if claimed else None
+
+
+def webhook_event_process(*, event_id: str, now: datetime | None = None) -> ProcessResult:
+    """Process a freshly received valid event once (the django-q2 task calls this).
+
+    A second run of the task, or a duplicate enqueue, finds the event no longer ``received``
+    and does nothing.
+    """
+    with transaction.atomic():
+        event = _claim(event_id, [EventStatus.RECEIVED])
+        if event is None:
+            return ProcessResult(str(event_id), "skipped")
+        return _process_claimed(event, now=now or timezone.now())
+
+
+REPROCESSABLE = [EventStatus.RECEIVED, EventStatus.FAILED, EventStatus.IGNORED, EventStatus.PROCESSED]
+
+
+def webhook_event_reprocess(*, event_id: str, actor: str, now: datetime | None = None) -> ProcessResult:
+    """Run processing again on a stored valid event (operator action; handlers are idempotent).
+
+    Invalid or missing-signature events are never processed: they are skipped.
+    """
+    with transaction.atomic():
+        event = _claim(event_id, REPROCESSABLE)
+        if event is None:
+            return ProcessResult(str(event_id), "skipped", "not a valid (authenticated) event")
+        logger.info("webhook event %s reprocessed by %s", event_id, actor)
+        return _process_claimed(event, now=now or timezone.now())
+
+
+def webhook_events_process_stale(*, now: datetime | None = None, limit: int = 100) -> list[ProcessResult]:
+    """Process valid events still ``received`` long after arrival (their task was lost)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.WEBHOOK_STALE_AFTER)
+    ids = list(
+        WebhookEvent.objects.filter(
+            status=EventStatus.RECEIVED, signature_status=SignatureStatus.VALID, received_at__lt=cutoff
+        )
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return [webhook_event_process(event_id=str(pk), now=now) for pk in ids]
+
+
+# --- dead-letter queue ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    """``processed``/``ignored`` (entry removed), ``failed`` (rescheduled), ``dead``, ``busy``
+    (another worker holds it), ``missing`` (no stored event to replay)."""
+
+    entry_id: str
+    event_id: str
+    provider: str
+    outcome: str
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in (EventStatus.PROCESSED, EventStatus.IGNORED)
+
+
+def _replay_locked(entry: WebhookDLQ, *, now: datetime) -> ReplayResult:
+    """Re-run processing on the stored event of a locked entry (never re-posts the request)."""
+    event = (
+        WebhookEvent.objects.filter(pk=entry.event_id).first()
+        if entry.event_id
+        else WebhookEvent.objects.filter(
+            provider=entry.provider, idempotency_key=entry.idempotency_key
+        ).first()
+    )
+    if event is None or event.signature_status != SignatureStatus.VALID:
+        return ReplayResult(str(entry.pk), "", entry.provider, "missing", "no stored valid event to replay")
+    # Any status: an event reprocessed meanwhile is simply processed again (idempotent handlers).
+    claimed = _claim(str(event.pk), REPROCESSABLE)
+    if claimed is None:  # pragma: no cover - filtered above
+        return ReplayResult(str(entry.pk), str(event.pk), entry.provider, "missing")
+    result = _process_claimed(claimed, now=now)
+    return ReplayResult(str(entry.pk), str(event.pk), entry.provider, result.outcome, result.error)
+
+
+def dlq_replay(*, entry_id: str, actor: str, now: datetime | None = None) -> ReplayResult:
+    """Replay one entry now, dead or not (operator, API). ``busy`` when another worker holds it."""
+    with transaction.atomic():
+        entry = WebhookDLQ.objects.select_for_update(skip_locked=True).filter(pk=entry_id).first()
+        if entry is None:
+            if not WebhookDLQ.objects.filter(pk=entry_id).exists():
+                raise NotFound(
+                    f"Dead-letter entry {entry_id} does not exist (already replayed or discarded?)"
+                )
+            return ReplayResult(str(entry_id), "", "", "busy", "another worker is replaying this entry")
+        logger.info("DLQ entry %s replayed by %s", entry_id, actor)
+        return _replay_locked(entry, now=now or timezone.now())
+
+
+def due_entries(now: datetime) -> Any:
+    """Entries the schedule should replay: not dead, ``next_retry_at`` NULL or past."""
+    return WebhookDLQ.objects.filter(dead_at__isnull=True).filter(
+        Q(next_retry_at__isnull=True) | Q(next_retry_at__lte=now)
+    )
+
+
+def dlq_replay_due(
+    *, actor: str, limit: int | None = None, provider: str | None = None, now: datetime | None = None
+) -> list[ReplayResult]:
+    """Replay due entries one by one, each claimed with ``SELECT ... FOR UPDATE SKIP LOCKED``.
+
+    One entry per transaction: the row lock is held while it is processed, so several workers
+    (threads, processes, machines) never process one entry twice and never wait on each other.
+    """
+    limit = limit or settings.WEBHOOK_DLQ_BATCH_SIZE
+    results: list[ReplayResult] = []
+    seen: list[Any] = []
+    for _ in range(limit):
+        moment = now or timezone.now()
+        with transaction.atomic():
+            candidates = due_entries(moment).exclude(pk__in=seen)
+            if provider:
+                candidates = candidates.filter(provider=provider)
+            entry = (
+                candidates.select_for_update(skip_locked=True)
+                .order_by(F("next_retry_at").asc(nulls_first=True), "created_at")
+                .first()
+            )
+            if entry is None:
+                break
+            seen.append(entry.pk)
+            results.append(_replay_locked(entry, now=moment))
+    if results:
+        logger.info("DLQ replay by %s: %d entries", actor, len(results))
+    return results
+
+
+def dlq_select(
+    *, ids: list[str] | None = None, provider: str | None = None, include_dead: bool = False, limit: int = 100
+) -> list[WebhookDLQ]:
+    """Entries an operator asked for (by id, or by provider), oldest first; dead ones on request."""
+    entries = WebhookDLQ.objects.all()
+    if ids:
+        entries = entries.filter(pk__in=ids)
+    if provider:
+        entries = entries.filter(provider=provider)
+    if not include_dead:
+        entries = entries.filter(dead_at__isnull=True)
+    return list(entries.order_by("created_at")[:limit])
+
+
+def dlq_replay_many(*, entry_ids: list[str], actor: str, now: datetime | None = None) -> list[ReplayResult]:
+    """Replay the given entries one by one (admin actions, the command, a whole error group)."""
+    results = []
+    for entry_id in entry_ids:
+        try:
+            results.append(dlq_replay(entry_id=str(entry_id), actor=actor, now=now))
+        except NotFound as exc:
+            results.append(ReplayResult(str(entry_id), "", "", "missing", exc.message))
+    return results
+
+
+def dlq_park(*, entry_id: str, actor: str, now: datetime | None = None) -> bool:
+    """Park an entry as dead (never retried automatically); False if it already was."""
+    now = now or timezone.now()
+    parked = WebhookDLQ.objects.filter(pk=entry_id, dead_at__isnull=True).update(
+        dead_at=now, next_retry_at=None, updated_at=now
+    )
+    if parked:
+        logger.info("DLQ entry %s parked by %s", entry_id, actor)
+    return bool(parked)
+
+
+def dlq_discard(*, entry_id: str, actor: str) -> bool:
+    """Delete an entry for good; its event stays ``failed`` with a note of who discarded it."""
+    with transaction.atomic():
+        entry = WebhookDLQ.objects.select_for_update().filter(pk=entry_id).first()
+        if entry is None:
+            return False
+        if entry.event_id:
+            WebhookEvent.objects.filter(pk=entry.event_id).update(
+                error=f"{entry.error} (discarded from the dead-letter queue by {actor})"[:MAX_ERROR_LENGTH]
+            )
+        entry.delete()
+    logger.info("DLQ entry %s discarded by %s", entry_id, actor)
+    return True
+
+
+def dlq_error_groups(*, limit: int = 50) -> list[dict[str, Any]]:
+    """The seed's "most common DLQ errors": entries grouped by provider and error, with counts."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT provider, error, COUNT(*) AS occurrences,
+                   COUNT(*) FILTER (WHERE dead_at IS NOT NULL) AS dead,
+                   MAX(last_error_at) AS last_error_at
+            FROM webhook_dlq
+            GROUP BY provider, error
+            ORDER BY occurrences DESC, provider, error
+            LIMIT %s
+            """,
+            [limit],
+        )
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def dlq_replay_group(
+    *, provider: str, error: str, actor: str, now: datetime | None = None
+) -> list[ReplayResult]:
+    """Replay every entry (dead ones too) of one provider + error group, e.g. after a fix."""
+    ids = list(
+        WebhookDLQ.objects.filter(provider=provider, error=error)
+        .order_by("created_at")
+        .values_list("pk", flat=True)
+    )
+    return dlq_replay_many(entry_ids=[str(pk) for pk in ids], actor=actor, now=now)

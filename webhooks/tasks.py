@@ -1,0 +1,23 @@
+"""django-q2 entry points of the webhooks app (they take primary keys and call services)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from webhooks.services import dlq_replay_due, webhook_event_process, webhook_events_process_stale
+
+
+def process_webhook_event(event_id: str) -> str:
+    """Process one stored event; enqueued on commit by the intake. Safe to run twice."""
+    return webhook_event_process(event_id=event_id).outcome
+
+
+def replay_due_webhooks() -> dict[str, Any]:
+    """Every minute: replay due DLQ entries, then pick up valid events whose task was lost."""
+    replays = dlq_replay_due(actor="schedule")
+    stale = webhook_events_process_stale()
+    return {
+        "replayed": len(replays),
+        "replay_failed": sum(1 for r in replays if not r.ok and r.outcome != "busy"),
+        "stale_processed": len(stale),
+    }
