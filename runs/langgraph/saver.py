@@ -4,15 +4,17 @@ Storage follows ``langgraph-checkpoint-postgres`` (a checkpoint row with primiti
 inline, one blob per channel version, pending writes per task), on the Django connection:
 
 - Each operation is ONE SQL statement (data-modifying CTEs, arrays for the rows of a batch), so it
-  is atomic without an explicit transaction, costs one round trip, and joins the caller's
-  ``transaction.atomic()`` when there is one. Statements run on a raw psycopg cursor of Django's
-  connection (server-side binding, binary results, prepared on first use): Django's own cursor
-  binds client-side, which would hex-escape every blob into the SQL text.
+  is atomic without an explicit transaction and costs one round trip (prune and delete_for_runs
+  add a blob clean-up statement in the same transaction).
+- The saver has Django connections of its own to the ``default`` database (see ``_Connection``
+  for why not the calling thread's). Statements run on a raw psycopg cursor of that connection
+  (server-side binding, binary results, prepared on first use): Django's own cursor binds
+  client-side, which would hex-escape every blob into the SQL text.
 - ``put`` of a root checkpoint also upserts ``orchestration_checkpoints`` (the one-row-per-run
   view the admin shows) with the checkpoint's channel values as readable JSON, in the same
   statement, and only when ``thread_id`` names an existing run.
-- Async methods run the sync ones on a small thread pool of their own (each thread has its own
-  Django connection), so they never block the event loop. ``close()`` closes those connections.
+- Async methods run the sync ones on a small thread pool of the saver's (each thread with its own
+  connection), so they never block the event loop. ``close()`` closes every connection.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import Any, TypeVar
 import orjson
 import psycopg
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import DatabaseError, connections
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
     WRITES_IDX_MAP,
@@ -257,6 +259,45 @@ def _inline(value: Any) -> bool:
     return False
 
 
+class _Connection:
+    """A Django connection of the saver's own (alias ``using``), usable from any thread in turn.
+
+    Not the calling thread's connection: LangGraph saves checkpoints from its own background
+    threads (one pool per invocation), which would each open and leak a connection, and a
+    checkpoint must not join whatever transaction a graph node happens to have open on its
+    thread (a node's rollback would silently drop the checkpoint). Statements are autocommit.
+    """
+
+    def __init__(self, using: str, prepare: bool) -> None:
+        self.wrapper = connections.create_connection(using)
+        self.wrapper.inc_thread_sharing()
+        self.prepare = prepare
+        self.lock = threading.Lock()
+
+    @contextmanager
+    def cursor(self) -> Iterator[psycopg.Cursor[Any]]:
+        with self.lock:
+            wrapper = self.wrapper
+            wrapper.ensure_connection()
+            raw = wrapper.connection
+            if self.prepare and raw.prepare_threshold is None:
+                # Django turns server-side prepared statements off (None); ours opt in one by
+                # one (prepare=True), nothing else runs on this connection.
+                raw.prepare_threshold = PREPARE_ONLY_WHEN_ASKED
+            try:
+                with wrapper.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+                    yield cursor
+            except DatabaseError:
+                # A broken connection (server restart) is replaced on the next call.
+                if not wrapper.is_usable():
+                    wrapper.close()
+                raise
+
+    def close(self) -> None:
+        with self.lock:
+            self.wrapper.close()
+
+
 class DjangoCheckpointSaver(BaseCheckpointSaver[str]):
     """LangGraph checkpointer on the runs app's tables, using Django's database connection.
 
@@ -278,28 +319,39 @@ class DjangoCheckpointSaver(BaseCheckpointSaver[str]):
         self.prepare = getattr(settings, "LANGGRAPH_PREPARED_STATEMENTS", True)
         self._executor: ThreadPoolExecutor | None = None
         self._executor_lock = threading.Lock()
+        self._shared: _Connection | None = None
+        self._local = threading.local()
+        self._worker_connections: list[_Connection] = []
         self._fragments: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
         self._state_cte = _state_cte()
 
     # --- plumbing -------------------------------------------------------------------------------
 
+    def _connection(self) -> _Connection:
+        """The calling async worker's own connection, else the saver's shared one."""
+        own = getattr(self._local, "connection", None)
+        if own is not None:
+            return own
+        with self._executor_lock:
+            if self._shared is None:
+                self._shared = _Connection(self.using, self.prepare)
+            return self._shared
+
     @contextmanager
     def _cursor(self) -> Iterator[psycopg.Cursor[Any]]:
-        wrapper = connections[self.using]
-        wrapper.ensure_connection()
-        wrapper.validate_no_broken_transaction()
-        if self.prepare and wrapper.connection.prepare_threshold is None:
-            # Django turns server-side prepared statements off for its connections (None); our
-            # statements opt in one by one (prepare=True), the ORM's client-bound ones can't.
-            wrapper.connection.prepare_threshold = PREPARE_ONLY_WHEN_ASKED
-        with wrapper.wrap_database_errors, psycopg.Cursor(wrapper.connection) as cursor:
+        with self._connection().cursor() as cursor:
             yield cursor
 
     def _execute(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         with self._cursor() as cursor:
-            # Prepared on first use per connection: these statements are few and hot.
-            cursor.execute(sql, params, prepare=self.prepare or None, binary=True)
-            return cursor.fetchall() if cursor.description else []
+            return self._run_statement(cursor, sql, params)
+
+    def _run_statement(
+        self, cursor: psycopg.Cursor[Any], sql: str, params: dict[str, Any]
+    ) -> list[tuple[Any, ...]]:
+        # Prepared on first use per connection: these statements are few and hot.
+        cursor.execute(sql, params, prepare=self.prepare or None, binary=True)
+        return cursor.fetchall() if cursor.description else []
 
     # --- reads ----------------------------------------------------------------------------------
 
@@ -509,10 +561,10 @@ class DjangoCheckpointSaver(BaseCheckpointSaver[str]):
         run_ids = [str(r) for r in run_ids]
         if not run_ids:
             return
-        with transaction.atomic(using=self.using):
-            rows = self._execute(DELETE_FOR_RUNS_SQL, {"run_ids": run_ids})
+        with self._cursor() as cursor, cursor.connection.transaction():
+            rows = self._run_statement(cursor, DELETE_FOR_RUNS_SQL, {"run_ids": run_ids})
             if rows:
-                self._execute(GARBAGE_BLOBS_SQL, {"threads": [r[0] for r in rows]})
+                self._run_statement(cursor, GARBAGE_BLOBS_SQL, {"threads": [r[0] for r in rows]})
 
     def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
         """Copy every checkpoint, blob and write of one thread to another (existing rows kept)."""
@@ -540,9 +592,9 @@ class DjangoCheckpointSaver(BaseCheckpointSaver[str]):
             )
         for start in range(0, len(threads), PRUNE_BATCH):
             batch = threads[start : start + PRUNE_BATCH]
-            with transaction.atomic(using=self.using):
-                self._execute(PRUNE_KEEP_LATEST_SQL, {"threads": batch})
-                self._execute(GARBAGE_BLOBS_SQL, {"threads": batch})
+            with self._cursor() as cursor, cursor.connection.transaction():
+                self._run_statement(cursor, PRUNE_KEEP_LATEST_SQL, {"threads": batch})
+                self._run_statement(cursor, GARBAGE_BLOBS_SQL, {"threads": batch})
 
     def get_next_version(self, current: str | None, channel: None) -> str:
         """``<32-digit counter>.<random>``, PostgresSaver's format: ordered, unique per write."""
@@ -558,43 +610,32 @@ class DjangoCheckpointSaver(BaseCheckpointSaver[str]):
 
     async def _run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._pool(), functools.partial(self._in_worker, fn, *args, **kwargs)
-        )
-
-    def _in_worker(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        try:
-            return fn(*args, **kwargs)
-        finally:
-            # A worker thread has no request cycle to recycle a broken connection for it.
-            wrapper = connections[self.using]
-            if wrapper.errors_occurred:
-                wrapper.close_if_unusable_or_obsolete()
+        return await loop.run_in_executor(self._pool(), functools.partial(fn, *args, **kwargs))
 
     def _pool(self) -> ThreadPoolExecutor:
         with self._executor_lock:
             if self._executor is None:
-                self._executor = ThreadPoolExecutor(self.async_workers, thread_name_prefix="langgraph-saver")
+                self._executor = ThreadPoolExecutor(
+                    self.async_workers, thread_name_prefix="langgraph-saver", initializer=self._start_worker
+                )
             return self._executor
 
+    def _start_worker(self) -> None:
+        # Each worker thread keeps one connection: async callers run in parallel, not in turn.
+        self._local.connection = _Connection(self.using, self.prepare)
+        with self._executor_lock:
+            self._worker_connections.append(self._local.connection)
+
     def close(self) -> None:
-        """Close the async worker threads' database connections and stop the threads."""
+        """Close the saver's database connections and stop its async worker threads."""
         with self._executor_lock:
             executor, self._executor = self._executor, None
-        if executor is None:
-            return
-        # Every worker must take exactly one closing job: they all wait at the barrier, so no
-        # thread can finish its job and take a second one.
-        barrier = threading.Barrier(self.async_workers)
-
-        def close_connection() -> None:
-            barrier.wait(timeout=30)
-            connections[self.using].close()
-
-        futures = [executor.submit(close_connection) for _ in range(self.async_workers)]
-        for future in futures:
-            future.result()
-        executor.shutdown(wait=True)
+            shared, self._shared = self._shared, None
+            workers, self._worker_connections = self._worker_connections, []
+        if executor is not None:
+            executor.shutdown(wait=True)
+        for conn in [*workers, *([shared] if shared else [])]:
+            conn.close()
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
         return await self._run(self.get_tuple, config)

@@ -1,0 +1,214 @@
+"""The checkpointer under a real LangGraph graph: our tables, the readable state, cascades."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import operator
+import threading
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Annotated, Any, TypedDict
+
+import psycopg
+import pytest
+from django.db import connection
+from langchain_core.messages import AIMessage, HumanMessage
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import Command, interrupt
+
+from runs.langgraph import DjangoCheckpointSaver
+from runs.langgraph.models import LangGraphCheckpoint, LangGraphCheckpointBlob, LangGraphCheckpointWrite
+from runs.models import OrchestrationCheckpoint, Run
+
+# The saver writes on connections of its own (as in production), which only see committed rows.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class ChatState(TypedDict, total=False):
+    messages: Annotated[list, operator.add]
+    step: int
+    payload: Any
+
+
+def chat_graph(saver: DjangoCheckpointSaver, extra: Any = None) -> Any:
+    def ask(state: ChatState) -> ChatState:
+        return {"messages": [HumanMessage("make a soap-cutting video")], "step": 1, "payload": extra}
+
+    def answer(state: ChatState) -> ChatState:
+        return {"messages": [AIMessage("Here are three ideas")], "step": state["step"] + 1}
+
+    builder = StateGraph(ChatState)
+    builder.add_node("ask", ask)
+    builder.add_node("answer", answer)
+    builder.add_edge(START, "ask")
+    builder.add_edge("ask", "answer")
+    builder.add_edge("answer", END)
+    return builder.compile(checkpointer=saver)
+
+
+def config(thread_id: str) -> dict[str, Any]:
+    return {"configurable": {"thread_id": thread_id}}
+
+
+def test_a_graph_run_writes_our_tables_and_the_runs_readable_state(
+    saver: DjangoCheckpointSaver, make_run: Callable[..., Run]
+) -> None:
+    run = make_run()
+
+    result = chat_graph(saver, extra=b"\x00raw").invoke({"messages": []}, config(run.run_id))
+
+    assert result["step"] == 2
+    assert LangGraphCheckpoint.objects.filter(thread_id=run.run_id).count() == 4  # input + 3 steps
+    assert LangGraphCheckpointBlob.objects.filter(thread_id=run.run_id, channel="messages").exists()
+    assert LangGraphCheckpointWrite.objects.filter(thread_id=run.run_id).exists()
+    state = OrchestrationCheckpoint.objects.get(run_id=run.run_id).state
+    assert state == {
+        "messages": ["<HumanMessage: make a soap-cutting video>", "<AIMessage: Here are three ideas>"],
+        "step": 2,
+        "payload": "<bytes: 4 bytes>",
+    }
+    # The description is only the view: the value itself comes back exactly.
+    restored = saver.get_tuple(config(run.run_id)).checkpoint["channel_values"]
+    assert restored["payload"] == b"\x00raw"
+    assert [m.content for m in restored["messages"]] == ["make a soap-cutting video", "Here are three ideas"]
+
+
+def test_each_checkpoint_moves_updated_at_and_the_api_version(
+    saver: DjangoCheckpointSaver, make_run: Callable[..., Run]
+) -> None:
+    run = make_run()
+    graph = chat_graph(saver)
+    graph.invoke({"messages": []}, config(run.run_id))
+    first = OrchestrationCheckpoint.objects.get(run_id=run.run_id)
+
+    graph.invoke({"messages": [HumanMessage("again")]}, config(run.run_id))
+
+    second = OrchestrationCheckpoint.objects.get(run_id=run.run_id)
+    assert second.updated_at > first.updated_at
+    assert second.version == first.version + 4
+    assert len(second.state["messages"]) == 5
+
+
+def test_a_thread_that_is_not_a_run_gets_checkpoints_but_no_orchestration_row(
+    saver: DjangoCheckpointSaver, db: None
+) -> None:
+    chat_graph(saver).invoke({"messages": []}, config("scratch-thread"))
+
+    assert LangGraphCheckpoint.objects.filter(thread_id="scratch-thread").count() == 4
+    assert not OrchestrationCheckpoint.objects.filter(run_id="scratch-thread").exists()
+
+
+@pytest.mark.parametrize("how", ["orm", "sql"])
+def test_deleting_a_run_deletes_its_checkpoints_blobs_and_writes(
+    saver: DjangoCheckpointSaver, make_run: Callable[..., Run], how: str
+) -> None:
+    run, other = make_run(), make_run()
+    graph = chat_graph(saver)
+    graph.invoke({"messages": []}, config(run.run_id))
+    graph.invoke({"messages": []}, config(other.run_id))
+
+    if how == "orm":
+        Run.objects.filter(run_id=run.run_id).delete()
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM runs WHERE run_id = %s", [run.run_id])
+
+    for model in (LangGraphCheckpoint, LangGraphCheckpointBlob, LangGraphCheckpointWrite):
+        assert not model.objects.filter(thread_id=run.run_id).exists()
+        assert model.objects.filter(thread_id=other.run_id).exists()
+
+
+def test_values_json_cannot_express_round_trip_exactly_and_read_as_descriptions(
+    saver: DjangoCheckpointSaver, make_run: Callable[..., Run]
+) -> None:
+    run = make_run()
+    odd = {
+        "nul": "a\x00b",
+        "big": 2**64 - 1,
+        "price": Decimal("1.10"),
+        "nan": math.nan,
+        "tags": {"asmr"},
+        "pair": (1, 2),
+        3: "int key",
+    }
+
+    chat_graph(saver, extra=odd).invoke({"messages": []}, config(run.run_id))
+
+    restored = saver.get_tuple(config(run.run_id)).checkpoint["channel_values"]["payload"]
+    assert restored["nul"] == "a\x00b" and restored["big"] == 2**64 - 1 and math.isnan(restored["nan"])
+    assert restored["price"] == Decimal("1.10")
+    assert restored["tags"] == {"asmr"} and restored[3] == "int key"
+    assert list(restored["pair"]) == [1, 2]  # LangGraph's msgpack serializer returns tuples as lists
+    shown = OrchestrationCheckpoint.objects.get(run_id=run.run_id).state["payload"]
+    assert shown == {
+        "nul": "a\\u0000b",
+        "big": 2**64 - 1,
+        "price": "<Decimal: Decimal('1.10')>",
+        "nan": "<float: nan>",
+        "tags": "<set: 1 items>",
+        "pair": [1, 2],
+        "3": "int key",
+    }
+
+
+def test_a_gate_interrupt_resumes_with_command_keyed_by_interrupt_id(
+    saver: DjangoCheckpointSaver, make_run: Callable[..., Run]
+) -> None:
+    class GateState(TypedDict, total=False):
+        decision: str
+
+    def gate(state: GateState) -> GateState:
+        return {"decision": interrupt({"gate": "ideate"})}
+
+    builder = StateGraph(GateState)
+    builder.add_node("gate", gate)
+    builder.add_edge(START, "gate")
+    builder.add_edge("gate", END)
+    graph = builder.compile(checkpointer=saver)
+    run = make_run()
+
+    graph.invoke({}, config(run.run_id))
+    pending = graph.get_state(config(run.run_id)).interrupts
+    # A fresh saver and graph (another process would do the same) finds the interrupt.
+    fresh_saver = DjangoCheckpointSaver()
+    try:
+        result = builder.compile(checkpointer=fresh_saver).invoke(
+            Command(resume={pending[0].id: "approve"}), config(run.run_id)
+        )
+    finally:
+        fresh_saver.close()
+
+    assert pending[0].value == {"gate": "ideate"}
+    assert result == {"decision": "approve"}
+    assert OrchestrationCheckpoint.objects.get(run_id=run.run_id).state == {"decision": "approve"}
+
+
+def test_async_methods_leave_the_event_loop_free_while_the_database_waits(
+    saver: DjangoCheckpointSaver,
+) -> None:
+    """A lock holds aput in the database for a second; the loop keeps ticking meanwhile."""
+    params = connection.get_connection_params()
+    locker = psycopg.connect(**{k: v for k, v in params.items() if k != "cursor_factory"})
+    locker.execute("LOCK TABLE langgraph_checkpoints IN EXCLUSIVE MODE")
+    threading.Timer(1.0, locker.rollback).start()
+    graph = chat_graph(saver)
+
+    async def scenario() -> tuple[float, float]:
+        ticks: list[float] = []
+        invoke = asyncio.create_task(graph.ainvoke({"messages": []}, config("async-thread")))
+        while not invoke.done():
+            ticks.append(time.monotonic())
+            await asyncio.sleep(0.02)
+        await invoke
+        return max(b - a for a, b in zip(ticks, ticks[1:], strict=False)), ticks[-1] - ticks[0]
+
+    try:
+        largest_gap, waited = asyncio.run(scenario())
+    finally:
+        locker.close()
+
+    assert waited >= 0.9  # the lock did hold the graph up...
+    assert largest_gap < 0.5  # ...and the loop kept running all along
+    assert LangGraphCheckpoint.objects.filter(thread_id="async-thread").count() == 4
