@@ -1,0 +1,214 @@
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import Permission, User
+from django.test import Client
+from django.urls import reverse
+
+from artifacts.services import artifact_create
+from runs.models import GateStatus, HitlApproval, Run, RunStatus
+from runs.services import gate_open
+
+pytestmark = pytest.mark.django_db
+
+
+def _decide_url(gate_request) -> str:
+    return reverse("admin:runs_pendingapproval_change", args=[gate_request.pk])
+
+
+@pytest.fixture
+def review_gate(make_run):
+    run = make_run(project="aismr")
+    ids = [
+        artifact_create(
+            run_id=run.run_id, type="idea", persona="iggy", metadata={"text": "Soap cutting <b>ASMR</b>"}
+        )[0],
+        artifact_create(run_id=run.run_id, type="clip", persona="riley", url="https://cdn.test/clip0.mp4")[0],
+        artifact_create(run_id=run.run_id, type="thumbnail", url="https://cdn.test/thumb.png")[0],
+        artifact_create(
+            run_id=run.run_id,
+            type="retrieval.trace",
+            persona="iggy",
+            retrieval_trace={
+                "query": "q",
+                "docIds": ["d1"],
+                "similarities": [0.8],
+                "persona": "iggy",
+                "project": "aismr",
+            },
+        )[0],
+        artifact_create(run_id=run.run_id, type="clip", url="javascript:alert(1)")[0],
+    ]
+    ids.append(
+        artifact_create(
+            run_id=run.run_id,
+            type="citations",
+            persona="iggy",
+            metadata={"items": [{"doc_id": "d1", "path": "projects/aismr/style.md", "reason": "tone"}]},
+        )[0]
+    )
+    gate_request, _ = gate_open(
+        run_id=run.run_id, gate="ideate", actor="api:o", artifact_ids=[str(a.id) for a in ids]
+    )
+    return gate_request
+
+
+def test_queue_lists_open_gates_oldest_first(operator_client, gate_with_idea):
+    first, second = gate_with_idea(), gate_with_idea()
+    html = operator_client.get(reverse("admin:runs_pendingapproval_changelist")).content.decode()
+    assert html.index(first.run_id) < html.index(second.run_id)
+    assert "waiting" in html
+
+
+def test_decision_page_renders_the_artifacts_as_people_see_them(operator_client, review_gate):
+    response = operator_client.get(_decide_url(review_gate))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert (
+        '<video controls preload="metadata" style="max-width:100%;max-height:480px" src="https://cdn.test/clip0.mp4">'
+        in html
+    )
+    assert '<img src="https://cdn.test/thumb.png"' in html
+    assert "Soap cutting &lt;b&gt;ASMR&lt;/b&gt;" in html
+    assert "projects/aismr/style.md" in html
+    assert 'src="javascript:' not in html and 'href="javascript:' not in html
+    assert 'id="approve-button"' in html and 'id="reject-button"' in html
+
+
+def test_operator_approves_through_the_admin_with_ip_and_user_agent(operator_client, review_gate):
+    page = operator_client.get(_decide_url(review_gate)).context
+    response = operator_client.post(
+        _decide_url(review_gate),
+        {
+            "decision": "approve",
+            "idempotency_key": page["idempotency_key"],
+            "content_hash": page["content_hash"],
+        },
+        REMOTE_ADDR="192.0.2.44",
+        HTTP_USER_AGENT="Firefox",
+    )
+    assert response.status_code == 302
+    row = HitlApproval.objects.get()
+    assert (row.approver, row.approver_ip, row.metadata["user_agent"]) == (
+        "admin:operator",
+        "192.0.2.44",
+        "Firefox",
+    )
+    assert Run.objects.get(pk=review_gate.run_id).status == RunStatus.RUNNING
+
+
+def test_double_submit_of_the_form_records_one_decision(operator_client, review_gate):
+    data = {"decision": "approve", "idempotency_key": "form-key-1"}
+    operator_client.post(_decide_url(review_gate), data)
+    second = operator_client.post(_decide_url(review_gate), data, follow=True)
+    assert "already recorded" in second.content.decode()
+    assert HitlApproval.objects.count() == 1
+
+
+def test_reject_without_comment_shows_the_error_and_records_nothing(operator_client, review_gate):
+    response = operator_client.post(_decide_url(review_gate), {"decision": "reject"}, follow=True)
+    assert "needs a comment" in response.content.decode()
+    assert not HitlApproval.objects.exists()
+    review_gate.refresh_from_db()
+    assert review_gate.status == GateStatus.OPEN
+
+
+def test_staff_without_the_decide_permission_sees_no_buttons_and_cannot_post(client, review_gate):
+    viewer = User.objects.create_user("viewer", password="x-pass-123", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_pendingapproval"))
+    client.force_login(viewer)
+    html = client.get(_decide_url(review_gate)).content.decode()
+    assert 'id="approve-button"' not in html
+    assert client.post(_decide_url(review_gate), {"decision": "approve"}).status_code == 403
+    assert not HitlApproval.objects.exists()
+
+
+def test_operators_group_has_the_decide_permission(operator):
+    assert operator.has_perm("runs.decide_gate")
+    assert operator.has_perm("runs.view_pendingapproval")
+
+
+def test_decision_post_requires_csrf(operator, review_gate):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(operator)
+    assert client.post(_decide_url(review_gate), {"decision": "approve"}).status_code == 403
+    assert not HitlApproval.objects.exists()
+
+
+def test_approvals_are_never_changed_or_deleted_in_the_admin(superuser_client, gate_with_idea):
+    from runs.services import gate_decide
+
+    gate_request = gate_with_idea()
+    gate_decide(run_id=gate_request.run_id, gate="ideate", decision="approve", actor="admin:ann")
+    row = HitlApproval.objects.get()
+    change = reverse("admin:runs_hitlapproval_change", args=[row.pk])
+    assert superuser_client.post(change, {"comment": "edited"}).status_code == 403
+    assert (
+        superuser_client.post(
+            reverse("admin:runs_hitlapproval_delete", args=[row.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    assert HitlApproval.objects.get().comment == ""
+
+
+def test_run_page_shows_timeline_and_inlines(operator_client, gate_with_idea):
+    gate_request = gate_with_idea()
+    html = operator_client.get(reverse("admin:runs_run_change", args=[gate_request.run_id])).content.decode()
+    assert 'id="run-timeline"' in html
+    assert "ideate gate opened" in html and "created as pending" in html
+    assert "transition log" in html.lower()
+
+
+def test_admin_index_dashboard(operator_client, gate_with_idea, make_run):
+    gate_with_idea()
+    failed = make_run(status=RunStatus.FAILED)
+    html = operator_client.get(reverse("admin:index")).content.decode()
+    assert 'id="ops-dashboard"' in html
+    assert '<span id="pending-count">1</span>' in html
+    assert failed.run_id in html
+
+
+def test_cancel_action_goes_through_the_lifecycle(operator_client, make_run):
+    running, done = make_run(), make_run(status=RunStatus.PUBLISHED)
+    operator_client.post(
+        reverse("admin:runs_run_changelist"),
+        {"action": "cancel_runs", "_selected_action": [running.pk, done.pk]},
+    )
+    assert Run.objects.get(pk=running.pk).status == RunStatus.CANCELLED
+    assert Run.objects.get(pk=done.pk).status == RunStatus.PUBLISHED
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "runs_run",
+        "runs_runtransition",
+        "runs_hitlapproval",
+        "runs_gaterequest",
+        "runs_gatepolicy",
+        "runs_orchestrationcheckpoint",
+        "runs_callbackendpoint",
+        "runs_pendingapproval",
+        "artifacts_artifact",
+    ],
+)
+def test_changelists_load(superuser_client, review_gate, name):
+    response = superuser_client.get(reverse(f"admin:{name}_changelist"))
+    assert response.status_code == 200
+
+
+def test_artifact_page_loads_with_filters(superuser_client, review_gate):
+    from artifacts.models import Artifact
+
+    assert (
+        superuser_client.get(
+            reverse("admin:artifacts_artifact_changelist") + "?type=clip&persona=riley"
+        ).status_code
+        == 200
+    )
+    artifact = Artifact.objects.first()
+    assert (
+        superuser_client.get(reverse("admin:artifacts_artifact_change", args=[artifact.pk])).status_code
+        == 200
+    )
