@@ -245,16 +245,26 @@ def _handler_for(event: WebhookEvent) -> Any:
     return handler
 
 
+def scrub(text: str) -> str:
+    """Secrets out of stored error text: known patterns, plus every configured webhook secret."""
+    text = redact_text(text)
+    for config in settings.WEBHOOK_PROVIDERS.values():
+        for secret in config.secrets:
+            if len(secret) >= 6:
+                text = text.replace(secret, REDACTED)
+    return text
+
+
 def _error_text(exc: BaseException) -> str:
     message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
-    return redact_text(str(message))[:MAX_ERROR_LENGTH]
+    return scrub(str(message))[:MAX_ERROR_LENGTH]
 
 
 def _record_failure(event: WebhookEvent, exc: BaseException, *, now: datetime) -> ProcessResult:
     """Create or update the event's one DLQ entry and mark the event failed (event row locked)."""
     error = _error_text(exc)
     error_class = f"{type(exc).__module__}.{type(exc).__qualname__}"
-    trace = redact_text("".join(traceback.format_exception(exc)))[-MAX_TRACEBACK_LENGTH:]
+    trace = scrub("".join(traceback.format_exception(exc)))[-MAX_TRACEBACK_LENGTH:]
     entry = (
         WebhookDLQ.objects.select_for_update()
         .filter(provider=event.provider, idempotency_key=event.idempotency_key)
@@ -298,7 +308,7 @@ def _process_claimed(event: WebhookEvent, *, now: datetime) -> ProcessResult:
     except Exception as exc:
         return _record_failure(event, exc, now=now)
     WebhookEvent.objects.filter(pk=event.pk).update(
-        status=outcome.status, processed_at=now, error=redact_text(outcome.note) or None
+        status=outcome.status, processed_at=now, error=scrub(outcome.note) or None
     )
     WebhookDLQ.objects.filter(provider=event.provider, idempotency_key=event.idempotency_key).delete()
     return ProcessResult(str(event.pk), str(outcome.status), outcome.note)

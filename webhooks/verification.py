@@ -100,11 +100,13 @@ def verify_standard(
     config: ProviderConfig, *, body: bytes, headers: Mapping[str, str], now: datetime
 ) -> Verdict:
     """Standard Webhooks (and Svix): HMAC-SHA256 over ``{id}.{timestamp}.{body}``, base64, ``v1,``."""
-    signature = headers.get(config.signature_header.lower(), headers.get("svix-signature"))
+    signature_name = (config.signature_header or "webhook-signature").lower()
+    timestamp_name = (config.timestamp_header or "webhook-timestamp").lower()
+    signature = headers.get(signature_name, headers.get("svix-signature"))
     if (verdict := _signature_header(signature)) is not None:
         return verdict
     msg_id = headers.get("webhook-id", headers.get("svix-id", "")).strip()
-    timestamp = headers.get(config.timestamp_header.lower(), headers.get("svix-timestamp", "")).strip()
+    timestamp = headers.get(timestamp_name, headers.get("svix-timestamp", "")).strip()
     if not msg_id or not _DIGITS.match(timestamp):
         return _invalid("malformed")
     candidates = []

@@ -1,0 +1,340 @@
+"""Admin for webhook traffic and the dead-letter queue (inspection and replay; no hand edits).
+
+Every action calls a service in webhooks.services; bodies are shown escaped, capped and
+pretty-printed (pretty_body), header snapshots are already redacted at intake.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.timesince import timeuntil
+
+from myloware.admin_utils import BigTableAdminMixin, pretty_body, pretty_json
+from myloware.api.request import actor_for
+from webhooks.models import SignatureStatus, WebhookDLQ, WebhookEvent
+from webhooks.services import (
+    ReplayResult,
+    dlq_discard,
+    dlq_error_groups,
+    dlq_park,
+    dlq_replay_group,
+    dlq_replay_many,
+    webhook_event_reprocess,
+)
+
+ERROR_PREVIEW = 120
+
+
+def _run_link(run_id: str | None) -> str:
+    if not run_id:
+        return "—"
+    try:
+        return format_html('<a href="{}">{}</a>', reverse("admin:runs_run_change", args=[run_id]), run_id)
+    except NoReverseMatch:
+        return run_id
+
+
+class ProviderFilter(admin.SimpleListFilter):
+    """Providers from configuration (no DISTINCT scan over a big table), plus any seen in the DLQ."""
+
+    title = "provider"
+    parameter_name = "provider"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        from django.conf import settings
+
+        return [(slug, slug) for slug in sorted(settings.WEBHOOK_PROVIDERS)]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.filter(provider=self.value()) if self.value() else queryset
+
+
+def _summarise(request: HttpRequest, results: list[ReplayResult], verb: str) -> None:
+    ok = sum(1 for result in results if result.ok)
+    busy = sum(1 for result in results if result.outcome == "busy")
+    failed = len(results) - ok - busy
+    level = messages.SUCCESS if not failed else messages.WARNING
+    text = f"{verb} {len(results)}: {ok} succeeded, {failed} failed"
+    if busy:
+        text += f", {busy} skipped (being replayed by another worker)"
+    messages.add_message(request, level, text)
+    for result in results:
+        if not result.ok and result.outcome != "busy":
+            messages.warning(
+                request, f"{result.provider} entry {result.entry_id}: {result.outcome} — {result.error}"
+            )
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(BigTableAdminMixin, admin.ModelAdmin):
+    list_display = [
+        "received_at",
+        "provider",
+        "signature",
+        "status",
+        "run",
+        "idempotency_rule",
+        "attempts",
+        "processed_at",
+    ]
+    list_filter = [ProviderFilter, "signature_status", "status", ("received_at", admin.DateFieldListFilter)]
+    search_fields = ["=idempotency_key", "=run_id"]
+    ordering = ["-received_at"]
+    actions = ["reprocess_selected"]
+    fields = [
+        "id",
+        "provider",
+        "received_at",
+        "signature_status",
+        "signature_reason",
+        "idempotency_key",
+        "idempotency_rule",
+        "status",
+        "attempts",
+        "processed_at",
+        "error",
+        "run",
+        "dlq",
+        "content_type",
+        "headers_snapshot",
+        "query_snapshot",
+        "body",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[WebhookEvent]:
+        return super().get_queryset(request).defer("payload", "headers")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # events only come from providers
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the audit trail is kept
+
+    @admin.display(description="signature", ordering="signature_status")
+    def signature(self, event: WebhookEvent) -> str:
+        colour = "#1a7f37" if event.signature_status == SignatureStatus.VALID else "#cf222e"
+        return format_html(
+            '<span style="color:{}">{}</span> <small>{}</small>',
+            colour,
+            event.signature_status,
+            event.signature_reason,
+        )
+
+    @admin.display(description="run", ordering="run_id")
+    def run(self, event: WebhookEvent) -> str:
+        return _run_link(event.run_id)
+
+    @admin.display(description="dead-letter entry")
+    def dlq(self, event: WebhookEvent) -> str:
+        entry = WebhookDLQ.objects.filter(event=event).only("pk").first()
+        if entry is None:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:webhooks_webhookdlq_change", args=[entry.pk]), entry.pk
+        )
+
+    @admin.display(description="headers (secrets redacted)")
+    def headers_snapshot(self, event: WebhookEvent) -> str:
+        return pretty_json(event.headers)
+
+    @admin.display(description="query (token redacted)")
+    def query_snapshot(self, event: WebhookEvent) -> str:
+        return pretty_json(event.query)
+
+    @admin.display(description="body (raw, escaped)")
+    def body(self, event: WebhookEvent) -> str:
+        return pretty_body(event.payload)
+
+    @admin.action(description="Reprocess selected valid events", permissions=["change"])
+    def reprocess_selected(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
+        actor = actor_for(request)
+        ids = list(queryset.values_list("pk", flat=True)[:500])
+        results = [webhook_event_reprocess(event_id=str(pk), actor=actor) for pk in ids]
+        done = sum(1 for result in results if result.outcome in ("processed", "ignored"))
+        skipped = sum(1 for result in results if result.outcome == "skipped")
+        failed = len(results) - done - skipped
+        level = messages.SUCCESS if not failed else messages.WARNING
+        text = f"Reprocessed {done} events"
+        if failed:
+            text += f"; {failed} failed (see the dead-letter queue)"
+        if skipped:
+            text += f"; {skipped} skipped (not valid: unauthenticated events are never processed)"
+        self.message_user(request, text, level)
+
+
+class DLQStateFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("due", "Due for replay"), ("waiting", "Waiting (backoff)"), ("dead", "Dead (parked)")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[WebhookDLQ]) -> QuerySet[WebhookDLQ]:
+        now = timezone.now()
+        due = Q(dead_at__isnull=True) & (Q(next_retry_at__isnull=True) | Q(next_retry_at__lte=now))
+        if self.value() == "due":
+            return queryset.filter(due)
+        if self.value() == "waiting":
+            return queryset.filter(dead_at__isnull=True, next_retry_at__gt=now)
+        if self.value() == "dead":
+            return queryset.filter(dead_at__isnull=False)
+        return queryset
+
+
+@admin.register(WebhookDLQ)
+class WebhookDLQAdmin(BigTableAdminMixin, admin.ModelAdmin):
+    change_list_template = "admin/webhooks/webhookdlq/change_list.html"
+    list_display = [
+        "provider",
+        "idempotency_key",
+        "state",
+        "short_error",
+        "error_class",
+        "retry_count",
+        "last_error_at",
+        "event_link",
+    ]
+    list_filter = [ProviderFilter, DLQStateFilter]
+    search_fields = ["=idempotency_key", "error"]
+    ordering = ["-created_at"]
+    actions = ["replay_now", "park", "discard"]
+    fields = [
+        "id",
+        "provider",
+        "idempotency_key",
+        "event_link",
+        "state",
+        "retry_count",
+        "next_retry_at",
+        "last_error_at",
+        "dead_at",
+        "error",
+        "error_class",
+        "traceback_display",
+        "created_at",
+        "updated_at",
+        "headers_snapshot",
+        "body",
+    ]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[WebhookDLQ]:
+        return super().get_queryset(request).defer("payload", "traceback")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_replay_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("webhooks.replay_webhookdlq")
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # "discard" (with its own confirmation) replaces it
+        return actions
+
+    def get_urls(self) -> list[Any]:
+        custom = [
+            path(
+                "errors/",
+                self.admin_site.admin_view(self.error_groups_view),
+                name="webhooks_webhookdlq_errors",
+            )
+        ]
+        return custom + super().get_urls()
+
+    @admin.display(description="state")
+    def state(self, entry: WebhookDLQ) -> str:
+        now = timezone.now()
+        if entry.is_dead:
+            return format_html(
+                '<strong style="color:#cf222e">DEAD</strong> <small>parked {}</small>', entry.dead_at
+            )
+        if entry.is_due(now):
+            return format_html('<span style="color:#9a6700">due now</span>')
+        return format_html(
+            "retry in {} <small>({})</small>", timeuntil(entry.next_retry_at, now), entry.next_retry_at
+        )
+
+    @admin.display(description="error", ordering="error")
+    def short_error(self, entry: WebhookDLQ) -> str:
+        text = entry.error or ""
+        return text if len(text) <= ERROR_PREVIEW else text[:ERROR_PREVIEW] + "…"
+
+    @admin.display(description="event")
+    def event_link(self, entry: WebhookDLQ) -> str:
+        if not entry.event_id:
+            return "—"
+        url = reverse("admin:webhooks_webhookevent_change", args=[entry.event_id])
+        return format_html('<a href="{}">{}</a>', url, entry.event_id)
+
+    @admin.display(description="traceback")
+    def traceback_display(self, entry: WebhookDLQ) -> str:
+        return format_html('<pre style="white-space: pre-wrap">{}</pre>', entry.traceback or "—")
+
+    @admin.display(description="headers (secrets redacted)")
+    def headers_snapshot(self, entry: WebhookDLQ) -> str:
+        return pretty_json(entry.headers)
+
+    @admin.display(description="body (raw, escaped)")
+    def body(self, entry: WebhookDLQ) -> str:
+        return pretty_body(entry.payload)
+
+    @admin.action(description="Replay now (re-run processing on the stored events)", permissions=["replay"])
+    def replay_now(self, request: HttpRequest, queryset: QuerySet[WebhookDLQ]) -> None:
+        ids = [str(pk) for pk in queryset.values_list("pk", flat=True)[:500]]
+        _summarise(request, dlq_replay_many(entry_ids=ids, actor=actor_for(request)), "Replayed")
+
+    @admin.action(description="Park as dead (stop automatic retries)", permissions=["change"])
+    def park(self, request: HttpRequest, queryset: QuerySet[WebhookDLQ]) -> None:
+        actor = actor_for(request)
+        parked = sum(dlq_park(entry_id=str(pk), actor=actor) for pk in queryset.values_list("pk", flat=True))
+        self.message_user(request, f"Parked {parked} entries as dead", messages.SUCCESS)
+
+    @admin.action(description="Discard (delete for good)…", permissions=["delete"])
+    def discard(self, request: HttpRequest, queryset: QuerySet[WebhookDLQ]) -> HttpResponse | None:
+        if request.POST.get("confirm") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Discard dead-letter entries?",
+                "opts": self.model._meta,
+                "entries": queryset,
+                "action": "discard",
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(request, "admin/webhooks/webhookdlq/discard_confirmation.html", context)
+        actor = actor_for(request)
+        discarded = sum(
+            dlq_discard(entry_id=str(pk), actor=actor) for pk in queryset.values_list("pk", flat=True)
+        )
+        self.message_user(request, f"Discarded {discarded} entries", messages.SUCCESS)
+        return None
+
+    def error_groups_view(self, request: HttpRequest) -> HttpResponse:
+        """The seed's "most common DLQ errors", with a "replay group" button per row."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            if not self.has_replay_permission(request):
+                raise PermissionDenied
+            provider, error = request.POST.get("provider", ""), request.POST.get("error", "")
+            results = dlq_replay_group(provider=provider, error=error, actor=actor_for(request))
+            _summarise(request, results, f"Replayed the {provider} group:")
+            return HttpResponseRedirect(reverse("admin:webhooks_webhookdlq_errors"))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Dead-letter errors by provider",
+            "opts": self.model._meta,
+            "groups": dlq_error_groups(),
+            "can_replay": self.has_replay_permission(request),
+        }
+        return TemplateResponse(request, "admin/webhooks/webhookdlq/error_groups.html", context)
