@@ -68,8 +68,10 @@ class SocialSerializer(serializers.ModelSerializer):
 class SocialWriteSerializer(serializers.Serializer):
     """Shape check only; the rules (slugs, credential schemes, ranges) live in the service."""
 
-    provider = serializers.CharField(help_text="Platform slug, e.g. tiktok")
-    account_id = serializers.CharField(help_text="The upload-post profile (user) of the account")
+    provider = serializers.CharField(allow_blank=True, help_text="Platform slug, e.g. tiktok")
+    account_id = serializers.CharField(
+        allow_blank=True, help_text="The upload-post profile (user) of the account"
+    )
     credential_ref = serializers.CharField(
         required=False,
         allow_blank=True,

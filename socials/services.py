@@ -528,7 +528,6 @@ def _retrying(call: Callable[[], T]) -> T:
 
 def _publication_succeed(publication: Publication, *, url: str, response: Any, actor: str) -> Publication:
     """Record a live post once: publish.url artifact, result.publishUrls, run → published."""
-    from artifacts.services import artifact_create
     from runs.services import run_transition, run_update_result
 
     with transaction.atomic():
@@ -542,16 +541,7 @@ def _publication_succeed(publication: Publication, *, url: str, response: Any, a
         if not updated:  # finished already (a duplicate webhook, a second worker)
             return Publication.objects.get(pk=publication.pk)
         publication.refresh_from_db()
-        artifact_create(
-            run_id=publication.run_id,
-            type="publish.url",
-            actor=actor,
-            provider=PUBLISH_PROVIDER,
-            url=url,
-            checksum=publication.idempotency_key,
-            persona=PUBLISH_PERSONA,
-            metadata=_artifact_metadata(publication),
-        )
+        _publish_artifact_once(publication, url=url, actor=actor)
         run_update_result(run_id=publication.run_id, mutate=_append_publish_url(url), actor=actor)
         try:
             run_transition(
@@ -565,6 +555,26 @@ def _publication_succeed(publication: Publication, *, url: str, response: Any, a
             logger.warning("publication %s succeeded but %s", publication.pk, exc.message)
             Publication.objects.filter(pk=publication.pk).update(error=f"Published, but {exc.message}")
     return Publication.objects.get(pk=publication.pk)
+
+
+def _publish_artifact_once(publication: Publication, *, url: str, actor: str) -> None:
+    from artifacts.models import Artifact
+    from artifacts.services import artifact_create
+
+    # A webhook handler that recorded this very post itself (its own checksum) already made the
+    # artifact: one post, one publish.url artifact.
+    if Artifact.objects.filter(run_id=publication.run_id, type="publish.url", url=url).exists():
+        return
+    artifact_create(
+        run_id=publication.run_id,
+        type="publish.url",
+        actor=actor,
+        provider=PUBLISH_PROVIDER,
+        url=url,
+        checksum=publication.idempotency_key,
+        persona=PUBLISH_PERSONA,
+        metadata=_artifact_metadata(publication),
+    )
 
 
 def _artifact_metadata(publication: Publication) -> dict[str, Any]:
