@@ -27,6 +27,7 @@ OPERATOR_EXTRA_PERMISSIONS = (
     "knowledge.delete_kbdocument",
     "socials.change_social",
     "socials.change_projectsocial",
+    "socials.publish_run",
 )
 
 
