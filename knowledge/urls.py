@@ -1,5 +1,11 @@
 from __future__ import annotations
 
-from django.urls import path  # noqa: F401 - endpoints of this app are added here
+from django.urls import path
 
-urlpatterns: list = []
+from knowledge.api import KbDocumentsView, KbDocumentView, KbSearchView
+
+urlpatterns = [
+    path("kb/documents", KbDocumentsView.as_view(), name="kb-documents"),
+    path("kb/documents/<uuid:doc_id>", KbDocumentView.as_view(), name="kb-document"),
+    path("kb/search", KbSearchView.as_view(), name="kb-search"),
+]

@@ -227,6 +227,35 @@ WEBHOOK_RETRY_AFTER = env_int("WEBHOOK_RETRY_AFTER", 30, minimum=1)
 WEBHOOK_KIEAI_URL_HOSTS = env_list("WEBHOOK_KIEAI_URL_HOSTS", [])
 
 # --- knowledge base (knowledge app) -----------------------------------------------------------
+# Embedding backend: "hashing" (offline default, no credentials) or "openai" (any
+# OpenAI-compatible /embeddings endpoint). Vectors record their model; see docs/knowledge.md.
+KB_EMBEDDING_BACKEND = env_str("KB_EMBEDDING_BACKEND", "hashing").strip().lower()
+KB_EMBEDDING_MODEL = env_str("KB_EMBEDDING_MODEL", "text-embedding-3-small")
+KB_EMBEDDING_DIMENSIONS = env_int("KB_EMBEDDING_DIMENSIONS", 1536, minimum=8)
+KB_OPENAI_BASE_URL = env_str("KB_OPENAI_BASE_URL", "https://api.openai.com/v1")
+KB_OPENAI_API_KEY = env_str("KB_OPENAI_API_KEY") or env_str("OPENAI_API_KEY")
+KB_OPENAI_TIMEOUT = env_float("KB_OPENAI_TIMEOUT", 30.0)
+KB_OPENAI_MAX_RETRIES = env_int("KB_OPENAI_MAX_RETRIES", 5, minimum=0)
+KB_OPENAI_BACKOFF_SECONDS = env_float("KB_OPENAI_BACKOFF_SECONDS", 1.0)
+if KB_EMBEDDING_BACKEND not in {"hashing", "openai"}:
+    raise ImproperlyConfigured("KB_EMBEDDING_BACKEND must be 'hashing' or 'openai'")
+if KB_EMBEDDING_BACKEND == "openai" and not KB_OPENAI_API_KEY:
+    raise ImproperlyConfigured("KB_EMBEDDING_BACKEND=openai needs KB_OPENAI_API_KEY (or OPENAI_API_KEY)")
+# Chunking: files up to KB_CHUNK_MAX_CHARS stay whole, larger ones are split with overlap.
+KB_CHUNK_MAX_CHARS = env_int("KB_CHUNK_MAX_CHARS", 2000, minimum=200)
+KB_CHUNK_OVERLAP_CHARS = env_int("KB_CHUNK_OVERLAP_CHARS", 200, minimum=0)
+if KB_CHUNK_OVERLAP_CHARS * 2 > KB_CHUNK_MAX_CHARS:
+    raise ImproperlyConfigured("KB_CHUNK_OVERLAP_CHARS must be at most half of KB_CHUNK_MAX_CHARS")
+KB_INGEST_MAX_FILE_BYTES = env_int("KB_INGEST_MAX_FILE_BYTES", 5 * 1024 * 1024, minimum=1)
+# Embedding jobs: documents per django-q2 task, attempts before "failed", stale-claim timeout.
+KB_EMBED_BATCH_SIZE = env_int("KB_EMBED_BATCH_SIZE", 256, minimum=1)
+KB_EMBED_MAX_ATTEMPTS = env_int("KB_EMBED_MAX_ATTEMPTS", 5, minimum=1)
+KB_EMBED_CLAIM_TIMEOUT = env_int("KB_EMBED_CLAIM_TIMEOUT", 600, minimum=1)
+# Search: HNSW candidate list and the cap of an iterative scan; hybrid candidates and RRF k.
+KB_SEARCH_EF_SEARCH = env_int("KB_SEARCH_EF_SEARCH", 100, minimum=1)
+KB_SEARCH_MAX_SCAN_TUPLES = env_int("KB_SEARCH_MAX_SCAN_TUPLES", 20000, minimum=1)
+KB_HYBRID_CANDIDATES = env_int("KB_HYBRID_CANDIDATES", 50, minimum=1)
+KB_RRF_K = env_int("KB_RRF_K", 60, minimum=1)
 
 # --- socials and publishing (socials app) -----------------------------------------------------
 # upload-post (https://docs.upload-post.com): the API key comes from each account's credential_ref.

@@ -1,0 +1,195 @@
+"""Admin of the knowledge base: documents with embedding status, a search page, re-embed action.
+
+Vectors are never rendered (1536 floats help nobody and cost a TOAST read per row).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html
+
+from knowledge.embedding import active_model
+from knowledge.models import EmbeddingStatus, KbDocument, KbEmbedding
+from knowledge.services import MAX_K, SEARCH_MODES, kb_reembed, kb_search
+from myloware.admin_utils import BigTableAdminMixin, pretty_body
+from myloware.api.request import actor_for
+from myloware.lib.errors import DomainError
+
+_STATUS_COLOURS = {
+    EmbeddingStatus.READY: "#2e7d32",
+    EmbeddingStatus.PENDING: "#b26a00",
+    EmbeddingStatus.EMBEDDING: "#1565c0",
+    EmbeddingStatus.FAILED: "#c62828",
+}
+
+
+class ScopeFilter(admin.SimpleListFilter):
+    title = "scope"
+    parameter_name = "scope"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("global", "global (no project, no persona)"), ("project", "project"), ("persona", "persona")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "global":
+            return queryset.filter(project__isnull=True, persona__isnull=True)
+        if self.value() == "project":
+            return queryset.filter(project__isnull=False)
+        if self.value() == "persona":
+            return queryset.filter(persona__isnull=False)
+        return queryset
+
+
+class WaitingFilter(admin.SimpleListFilter):
+    title = "vector of the active model"
+    parameter_name = "vector"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("waiting", "waiting for its vector"), ("current", "embedded")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "waiting":
+            return queryset.waiting_for_vector(active_model())
+        if self.value() == "current":
+            return queryset.filter(embedding_status=EmbeddingStatus.READY, embedding_model=active_model())
+        return queryset
+
+
+@admin.register(KbDocument)
+class KbDocumentAdmin(BigTableAdminMixin, admin.ModelAdmin):
+    list_display = ("path", "chunk_index", "project", "persona", "embedding", "updated_at")
+    list_filter = (WaitingFilter, "embedding_status", ScopeFilter, "project", "persona")
+    search_fields = ("path",)
+    ordering = ("path", "chunk_index")
+    actions = ["reembed_selected"]
+    fields = (
+        "path",
+        "chunk_index",
+        "chunk_count",
+        "project",
+        "persona",
+        "content_preview",
+        "content_hash",
+        "source_hash",
+        "embedding_status",
+        "embedding_model",
+        "embedding_attempts",
+        "embedding_error",
+        "embedded_at",
+        "created_at",
+        "updated_at",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        # The changelist needs no content (TOAST reads); the change page shows it.
+        return (
+            queryset
+            if request.resolver_match and "object_id" in request.resolver_match.kwargs
+            else queryset.defer("content")
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # documents come from kb_ingest and the API, chunked and hashed
+
+    @admin.display(description="embedding", ordering="embedding_status")
+    def embedding(self, doc: KbDocument) -> str:
+        waiting = not (
+            doc.embedding_status == EmbeddingStatus.READY and doc.embedding_model == active_model()
+        )
+        label = (
+            "stale model"
+            if doc.embedding_status == EmbeddingStatus.READY and waiting
+            else doc.embedding_status
+        )
+        colour = _STATUS_COLOURS.get(doc.embedding_status, "#555") if label != "stale model" else "#b26a00"
+        return format_html('<span style="color: {}; font-weight: bold">{}</span>', colour, label)
+
+    @admin.display(description="content")
+    def content_preview(self, doc: KbDocument) -> str:
+        return pretty_body(doc.content)
+
+    @admin.action(description="Re-embed selected documents", permissions=["change"])
+    def reembed_selected(self, request: HttpRequest, queryset: QuerySet) -> None:
+        ids = kb_reembed(
+            actor=actor_for(request), doc_ids=[str(pk) for pk in queryset.values_list("pk", flat=True)]
+        )
+        self.message_user(
+            request, f"{len(ids)} documents queued for embedding with {active_model()}", messages.SUCCESS
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        search = path(
+            "search/", self.admin_site.admin_view(self.search_view), name="knowledge_kbdocument_search"
+        )
+        return [search, *super().get_urls()]
+
+    def search_view(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = KbSearchForm(request.GET or None)
+        response, error = None, None
+        if form.is_valid():
+            try:
+                response = kb_search(**form.cleaned_data, actor=actor_for(request))
+            except DomainError as exc:
+                error = exc.message
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Search the knowledge base",
+            "opts": self.model._meta,
+            "form": form,
+            "response": response,
+            "error": error,
+            "changelist_url": reverse("admin:knowledge_kbdocument_changelist"),
+            "model": active_model(),
+        }
+        return TemplateResponse(request, "admin/knowledge/search.html", context)
+
+
+class KbSearchForm(forms.Form):
+    query = forms.CharField(max_length=4000, widget=forms.TextInput(attrs={"size": 60, "autofocus": True}))
+    project = forms.CharField(required=False)
+    persona = forms.CharField(required=False)
+    k = forms.IntegerField(min_value=1, max_value=MAX_K, initial=5)
+    mode = forms.ChoiceField(choices=[(mode, mode) for mode in SEARCH_MODES], initial="hybrid")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for name in ("project", "persona"):
+            data[name] = data.get(name) or None
+        return data
+
+
+@admin.register(KbEmbedding)
+class KbEmbeddingAdmin(BigTableAdminMixin, admin.ModelAdmin):
+    list_display = ("doc", "model", "created_at")
+    list_filter = ("model",)
+    search_fields = ("doc__path",)
+    list_select_related = ("doc",)
+    # "embedding" is deliberately absent: the vector is never rendered.
+    fields = ("doc_link", "model", "created_at")
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).defer("embedding", "doc__content")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="document")
+    def doc_link(self, embedding: KbEmbedding) -> str:
+        url = reverse("admin:knowledge_kbdocument_change", args=[embedding.doc_id])
+        return format_html('<a href="{}">{}</a>', url, embedding.doc)

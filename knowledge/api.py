@@ -1,0 +1,255 @@
+"""REST API of the knowledge base: document upsert/list/delete and search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from knowledge import services
+from knowledge.embedding import active_model
+from knowledge.models import EmbeddingStatus, KbDocument
+from myloware.api.pagination import NewestFirstCursorPagination
+from myloware.api.request import actor_for
+from myloware.lib.errors import NotFound
+
+ERROR = inline_serializer(
+    name="KnowledgeError",
+    fields={
+        "error": inline_serializer(
+            name="KnowledgeErrorBody",
+            fields={
+                "status": serializers.IntegerField(),
+                "code": serializers.CharField(),
+                "message": serializers.CharField(),
+                "details": serializers.DictField(required=False),
+            },
+        )
+    },
+)
+
+
+class KbDocumentSerializer(serializers.ModelSerializer):
+    waiting_for_vector = serializers.SerializerMethodField(
+        help_text="True until the document has a vector of the active embedding model"
+    )
+
+    class Meta:
+        model = KbDocument
+        fields = [
+            "id",
+            "path",
+            "chunk_index",
+            "chunk_count",
+            "project",
+            "persona",
+            "content_hash",
+            "embedding_status",
+            "embedding_model",
+            "waiting_for_vector",
+            "embedding_error",
+            "embedded_at",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_waiting_for_vector(self, doc: KbDocument) -> bool:
+        return not (doc.embedding_status == EmbeddingStatus.READY and doc.embedding_model == active_model())
+
+
+class KbDocumentDetailSerializer(KbDocumentSerializer):
+    class Meta(KbDocumentSerializer.Meta):
+        fields = [*KbDocumentSerializer.Meta.fields, "content"]
+
+
+class KbDocumentUpsertSerializer(serializers.Serializer):
+    path = serializers.CharField(
+        max_length=1000, help_text="Source path; scope derives from projects/<p>/, personas/<p>/"
+    )
+    content = serializers.CharField(
+        trim_whitespace=False, help_text="Markdown/text, or JSON for a .json path"
+    )
+    project = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, help_text="Overrides the path"
+    )
+    persona = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, help_text="Overrides the path"
+    )
+
+
+class KbUpsertResponseSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=["added", "updated", "unchanged"])
+    path = serializers.CharField()
+    embeddings_queued = serializers.IntegerField(help_text="Chunks whose (new) content waits for a vector")
+    documents = KbDocumentSerializer(many=True, help_text="The chunks of this path, in order")
+
+
+class KbSearchRequestSerializer(serializers.Serializer):
+    query = serializers.CharField(max_length=4000)
+    k = serializers.IntegerField(default=5, min_value=1, max_value=services.MAX_K)
+    project = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    persona = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    mode = serializers.ChoiceField(
+        choices=list(services.SEARCH_MODES), default="vector", help_text="vector | hybrid (| fulltext)"
+    )
+    run_id = serializers.CharField(
+        required=False, allow_null=True, help_text="Record retrieval.trace + citations artifacts on this run"
+    )
+
+
+class KbSearchHitSerializer(serializers.Serializer):
+    doc_id = serializers.CharField()
+    path = serializers.CharField()
+    chunk_index = serializers.IntegerField()
+    project = serializers.CharField(allow_null=True)
+    persona = serializers.CharField(allow_null=True)
+    score = serializers.FloatField(
+        help_text="Cosine similarity (vector), RRF score (hybrid), ts_rank (fulltext)"
+    )
+    similarity = serializers.FloatField(allow_null=True, help_text="Cosine similarity; null without a vector")
+    snippet = serializers.CharField()
+    reason = serializers.CharField()
+
+
+class KbSearchResponseSerializer(serializers.Serializer):
+    results = KbSearchHitSerializer(many=True)
+    latency_ms = serializers.FloatField()
+    mode = serializers.CharField()
+    model = serializers.CharField(help_text="The embedding model whose vectors were compared")
+    trace_id = serializers.CharField(allow_null=True, help_text="The retrieval.trace artifact (with run_id)")
+    citations_id = serializers.CharField(allow_null=True, help_text="The citations artifact (with run_id)")
+
+
+class KbDeleteResponseSerializer(serializers.Serializer):
+    path = serializers.CharField()
+    deleted = serializers.IntegerField(help_text="Rows removed: every chunk of the document's source path")
+
+
+def _get_document(doc_id: Any) -> KbDocument:
+    doc = KbDocument.objects.filter(pk=doc_id).first()
+    if doc is None:
+        raise NotFound(f"Knowledge document {doc_id} does not exist")
+    return doc
+
+
+class KbDocumentsView(APIView):
+    pagination_class = NewestFirstCursorPagination
+
+    @extend_schema(
+        operation_id="kb_documents_list",
+        summary="List knowledge documents (chunks) with their embedding status",
+        parameters=[
+            OpenApiParameter("pending", bool, description="Only documents still waiting for their vector"),
+            OpenApiParameter("project", str, description="Exact project"),
+            OpenApiParameter("persona", str, description="Exact persona"),
+            OpenApiParameter("path", str, description="Exact source path"),
+        ],
+        responses={200: KbDocumentSerializer(many=True)},
+        tags=["knowledge"],
+    )
+    def get(self, request: Request) -> Response:
+        documents = KbDocument.objects.defer("content")
+        if request.query_params.get("pending", "").lower() in {"1", "true", "yes"}:
+            documents = documents.waiting_for_vector(active_model())
+        for name in ("project", "persona", "path"):
+            if request.query_params.get(name):
+                documents = documents.filter(**{name: request.query_params[name]})
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(documents, request, view=self)
+        return paginator.get_paginated_response(KbDocumentSerializer(page, many=True).data)
+
+    @extend_schema(
+        operation_id="kb_documents_upsert",
+        summary="Create or replace a document by path (chunked; only changed chunks re-embedded)",
+        request=KbDocumentUpsertSerializer,
+        responses={
+            201: KbUpsertResponseSerializer,
+            200: KbUpsertResponseSerializer,
+            413: OpenApiResponse(ERROR),
+            422: OpenApiResponse(ERROR),
+        },
+        tags=["knowledge"],
+    )
+    def post(self, request: Request) -> Response:
+        body = KbDocumentUpsertSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        result = services.kb_document_upsert(**body.validated_data, actor=actor_for(request))
+        data = {
+            "status": result.status,
+            "path": body.validated_data["path"].strip().strip("/"),
+            "embeddings_queued": result.embeddings_queued,
+            "documents": KbDocumentSerializer(_refreshed(result.documents), many=True).data,
+        }
+        return Response(
+            data, status=status.HTTP_201_CREATED if result.status == "added" else status.HTTP_200_OK
+        )
+
+
+def _refreshed(documents: list[KbDocument]) -> list[KbDocument]:
+    # Embedding may already have run (synchronous workers): show the current status.
+    fresh = KbDocument.objects.defer("content").in_bulk([doc.pk for doc in documents])
+    return [fresh[doc.pk] for doc in documents if doc.pk in fresh]
+
+
+class KbDocumentView(APIView):
+    @extend_schema(
+        operation_id="kb_documents_retrieve",
+        summary="One knowledge document (chunk) with its content",
+        responses={200: KbDocumentDetailSerializer, 404: OpenApiResponse(ERROR)},
+        tags=["knowledge"],
+    )
+    def get(self, request: Request, doc_id: Any) -> Response:
+        return Response(KbDocumentDetailSerializer(_get_document(doc_id)).data)
+
+    @extend_schema(
+        operation_id="kb_documents_delete",
+        summary="Delete a document: every chunk of its source path",
+        responses={200: KbDeleteResponseSerializer, 404: OpenApiResponse(ERROR)},
+        tags=["knowledge"],
+    )
+    def delete(self, request: Request, doc_id: Any) -> Response:
+        path = _get_document(doc_id).path
+        deleted = services.kb_document_delete(doc_id=str(doc_id), actor=actor_for(request))
+        return Response({"path": path, "deleted": deleted})
+
+
+class KbSearchView(APIView):
+    @extend_schema(
+        operation_id="kb_search",
+        summary="Top-k search (vector or hybrid) within a project/persona scope plus global documents",
+        request=KbSearchRequestSerializer,
+        responses={200: KbSearchResponseSerializer, 404: OpenApiResponse(ERROR), 422: OpenApiResponse(ERROR)},
+        tags=["knowledge"],
+    )
+    def post(self, request: Request) -> Response:
+        body = KbSearchRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        response = services.kb_search(**body.validated_data, actor=actor_for(request))
+        results = [
+            {
+                "doc_id": hit.doc_id,
+                "path": hit.path,
+                "chunk_index": hit.chunk_index,
+                "project": hit.project,
+                "persona": hit.persona,
+                "score": hit.score,
+                "similarity": hit.similarity,
+                "snippet": hit.snippet,
+                "reason": hit.reason,
+            }
+            for hit in response.hits
+        ]
+        return Response(
+            {
+                "results": results,
+                "latency_ms": round(response.latency_ms, 3),
+                "mode": response.mode,
+                "model": response.model,
+                "trace_id": response.trace_id,
+                "citations_id": response.citations_id,
+            }
+        )

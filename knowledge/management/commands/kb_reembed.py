@@ -1,0 +1,43 @@
+"""``manage.py kb_reembed [--all] [--now]``: give documents vectors of the active model."""
+
+from __future__ import annotations
+
+import getpass
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
+
+from knowledge.embedding import active_model
+from knowledge.models import EmbeddingStatus, KbDocument
+from knowledge.services import kb_embed_documents, kb_reembed
+
+
+class Command(BaseCommand):
+    help = (
+        "Re-embed documents lacking a vector of the active model (after a model change: all). "
+        "Jobs go to the django-q2 cluster unless --now embeds in this process."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--all", action="store_true", help="re-embed every document, even current ones")
+        parser.add_argument("--now", action="store_true", help="embed here, with a progress bar")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        ids = kb_reembed(actor=f"cli:{getpass.getuser()}", everything=options["all"])
+        self.stdout.write(f"{len(ids)} documents marked for model {active_model()}")
+        if not options["now"]:
+            self.stdout.write("embedding jobs queued (run `manage.py qcluster` to process them)")
+            return
+        size = settings.KB_EMBED_BATCH_SIZE
+        embedded = failed = 0
+        with tqdm(total=len(ids), desc="embed", unit="doc", file=self.stderr) as bar:
+            for start in range(0, len(ids), size):
+                outcome = kb_embed_documents(doc_ids=ids[start : start + size])
+                embedded, failed = embedded + outcome.embedded, failed + outcome.failed
+                bar.update(len(ids[start : start + size]))
+        waiting = KbDocument.objects.exclude(embedding_status=EmbeddingStatus.READY).count()
+        self.stdout.write(f"{embedded} embedded, {failed} failed, {waiting} still waiting")
+        if failed:
+            raise CommandError(f"{failed} documents failed to embed", returncode=2)

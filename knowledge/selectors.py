@@ -1,0 +1,270 @@
+"""Knowledge-base reads: vector, full-text and hybrid search.
+
+Vector search is written so that PostgreSQL uses the HNSW index: ``ORDER BY embedding <=> q
+LIMIT k`` with the cosine operator that matches the index's ``vector_cosine_ops`` (the original
+ordered by L2 while scoring cosine, so its index was never used). Filters (scope, model) are
+applied while the index is walked; pgvector 0.8's iterative scans keep walking until k rows pass
+the filter, so a narrow project still gets k results.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+
+from knowledge.embedding import STOPWORDS
+from knowledge.models import FULL_TEXT_CONFIG
+
+SNIPPET_CHARS = 240
+_WORD = re.compile(r"[^\W_]{3,}", re.UNICODE)
+
+
+@dataclass
+class SearchHit:
+    doc_id: str
+    path: str
+    project: str | None
+    persona: str | None
+    score: float
+    snippet: str
+    similarity: float | None = None
+    reason: str = ""
+    chunk_index: int = 0
+
+
+def vector_literal(vector: Sequence[float]) -> str:
+    return "[" + ",".join(f"{value:.7g}" for value in vector) + "]"
+
+
+def _scope_sql(project: str | None, persona: str | None) -> str:
+    # A scoped search sees the scope's documents and the global (NULL-scoped) ones.
+    clauses = []
+    if project:
+        clauses.append("(d.project = %(project)s OR d.project IS NULL)")
+    if persona:
+        clauses.append("(d.persona = %(persona)s OR d.persona IS NULL)")
+    return "".join(f" AND {clause}" for clause in clauses)
+
+
+# Candidates come out of the index in (approximately, with relaxed_order) distance order; the
+# materialised CTE is re-sorted exactly, as pgvector recommends for relaxed iterative scans.
+_VECTOR_SQL = """
+WITH hits AS MATERIALIZED (
+    SELECT e.doc_id, e.embedding <=> %(q)s::vector AS distance
+    FROM kb_embeddings e JOIN kb_documents d ON d.id = e.doc_id
+    WHERE e.model = %(model)s{scope}
+    ORDER BY {order}
+    LIMIT %(k)s
+)
+SELECT hits.doc_id, hits.distance FROM hits ORDER BY hits.distance, hits.doc_id
+"""
+_INDEX_ORDER = "e.embedding <=> %(q)s::vector"
+# "+ 0" hides the operator from the planner: an exact scan of the (small) filtered set.
+_EXACT_ORDER = "(e.embedding <=> %(q)s::vector) + 0"
+
+_FULLTEXT_SQL = """
+SELECT d.id, ts_rank_cd(d.search_vector, query, 1) AS rank
+FROM kb_documents d,
+     CAST(replace(plainto_tsquery(%(config)s::regconfig, %(text)s)::text, ' & ', ' | ') AS tsquery) AS query
+WHERE d.search_vector @@ query{scope}
+ORDER BY rank DESC, d.id
+LIMIT %(k)s
+"""
+
+
+def vector_sql(*, project: str | None = None, persona: str | None = None, exact: bool = False) -> str:
+    order = _EXACT_ORDER if exact else _INDEX_ORDER
+    return _VECTOR_SQL.replace("{scope}", _scope_sql(project, persona)).replace("{order}", order)
+
+
+def set_search_parameters(cursor: Any, *, k: int, ef_search: int | None = None) -> None:
+    """Transaction-local HNSW knobs: iterative scan so filters can't starve the result."""
+    ef = max(ef_search or settings.KB_SEARCH_EF_SEARCH, k)
+    cursor.execute(
+        "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), "
+        "set_config('hnsw.ef_search', %s, true), set_config('hnsw.max_scan_tuples', %s, true)",
+        [str(ef), str(settings.KB_SEARCH_MAX_SCAN_TUPLES)],
+    )
+
+
+def vector_ranking(
+    *,
+    query_vector: Sequence[float],
+    model: str,
+    k: int,
+    project: str | None = None,
+    persona: str | None = None,
+    ef_search: int | None = None,
+) -> list[tuple[str, float]]:
+    """``[(doc_id, cosine similarity)]`` best first, at most ``k``."""
+    if not any(query_vector):
+        return []  # a query of stopwords only has no direction; cosine is undefined
+    params = {
+        "q": vector_literal(query_vector),
+        "model": model,
+        "k": k,
+        "project": project,
+        "persona": persona,
+    }
+    with transaction.atomic(), connection.cursor() as cursor:
+        set_search_parameters(cursor, k=k, ef_search=ef_search)
+        cursor.execute(vector_sql(project=project, persona=persona), params)
+        rows = cursor.fetchall()
+        if len(rows) < k:
+            # The iterative scan stops at hnsw.max_scan_tuples; when a very narrow filter got
+            # fewer than k rows, an exact scan settles whether k exist at all.
+            cursor.execute(vector_sql(project=project, persona=persona, exact=True), params)
+            rows = cursor.fetchall()
+    return [(str(doc_id), _similarity(distance)) for doc_id, distance in rows]
+
+
+def _similarity(distance: float | None) -> float:
+    if distance is None or math.isnan(distance):
+        return 0.0
+    return max(-1.0, min(1.0, 1.0 - distance))
+
+
+def fulltext_ranking(
+    *, query: str, k: int, project: str | None = None, persona: str | None = None
+) -> list[tuple[str, float]]:
+    """``[(doc_id, ts_rank_cd)]`` of documents matching any query word, best first."""
+    params = {"config": FULL_TEXT_CONFIG, "text": query, "k": k, "project": project, "persona": persona}
+    with connection.cursor() as cursor:
+        cursor.execute(_FULLTEXT_SQL.replace("{scope}", _scope_sql(project, persona)), params)
+        return [(str(doc_id), float(rank)) for doc_id, rank in cursor.fetchall()]
+
+
+def reciprocal_rank_fusion(rankings: Sequence[Sequence[str]], *, k: int = 60) -> list[tuple[str, float]]:
+    """Fuse rankings (lists of ids, best first) by RRF: score = sum over lists of 1 / (k + rank).
+
+    Ties are broken by the best single rank, then by id, so the order is deterministic.
+    """
+    scores: dict[str, float] = {}
+    best: dict[str, int] = {}
+    for ranking in rankings:
+        for rank, doc_id in enumerate(ranking, start=1):
+            scores[doc_id] = scores.get(doc_id, 0.0) + 1.0 / (k + rank)
+            best[doc_id] = min(best.get(doc_id, rank), rank)
+    return sorted(scores.items(), key=lambda item: (-item[1], best[item[0]], item[0]))
+
+
+def search_documents(
+    *,
+    query: str,
+    query_vector: Sequence[float] | None,
+    model: str,
+    k: int,
+    project: str | None = None,
+    persona: str | None = None,
+    mode: str = "vector",
+) -> list[SearchHit]:
+    """Ranked hits with scores, snippets and the reason each was retrieved."""
+    if mode == "vector":
+        assert query_vector is not None
+        ranked = vector_ranking(query_vector=query_vector, model=model, k=k, project=project, persona=persona)
+        reasons = {
+            doc_id: f"vector rank {rank}, cosine {sim:.3f}" for rank, (doc_id, sim) in enumerate(ranked, 1)
+        }
+        return _hits(ranked, dict(ranked), reasons, query)
+    if mode == "fulltext":
+        ranked = fulltext_ranking(query=query, k=k, project=project, persona=persona)
+        reasons = {
+            doc_id: f"full-text rank {rank}, ts_rank {score:.4f}"
+            for rank, (doc_id, score) in enumerate(ranked, 1)
+        }
+        return _hits(ranked, _similarities([doc for doc, _ in ranked], model, query_vector), reasons, query)
+    return _hybrid(query=query, query_vector=query_vector, model=model, k=k, project=project, persona=persona)
+
+
+def _hybrid(
+    *,
+    query: str,
+    query_vector: Sequence[float] | None,
+    model: str,
+    k: int,
+    project: str | None,
+    persona: str | None,
+) -> list[SearchHit]:
+    candidates = max(settings.KB_HYBRID_CANDIDATES, k)
+    by_vector = (
+        vector_ranking(query_vector=query_vector, model=model, k=candidates, project=project, persona=persona)
+        if query_vector is not None
+        else []
+    )
+    by_text = fulltext_ranking(query=query, k=candidates, project=project, persona=persona)
+    fused = reciprocal_rank_fusion([[d for d, _ in by_vector], [d for d, _ in by_text]], k=settings.KB_RRF_K)[
+        :k
+    ]
+    vector_rank = {doc_id: rank for rank, (doc_id, _) in enumerate(by_vector, 1)}
+    text_rank = {doc_id: rank for rank, (doc_id, _) in enumerate(by_text, 1)}
+    reasons = {
+        doc_id: "hybrid RRF {:.4f}: vector rank {}, full-text rank {}".format(
+            score, vector_rank.get(doc_id, "-"), text_rank.get(doc_id, "-")
+        )
+        for doc_id, score in fused
+    }
+    similarities = dict(by_vector)
+    missing = [doc_id for doc_id, _ in fused if doc_id not in similarities]
+    similarities.update(_similarities(missing, model, query_vector))
+    return _hits(fused, similarities, reasons, query)
+
+
+def _similarities(doc_ids: list[str], model: str, query_vector: Sequence[float] | None) -> dict[str, float]:
+    if not doc_ids or query_vector is None or not any(query_vector):
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT doc_id, embedding <=> %s::vector FROM kb_embeddings WHERE model = %s AND doc_id = ANY(%s::uuid[])",
+            [vector_literal(query_vector), model, doc_ids],
+        )
+        return {str(doc_id): _similarity(distance) for doc_id, distance in cursor.fetchall()}
+
+
+def _hits(
+    ranked: list[tuple[str, float]], similarities: dict[str, float], reasons: dict[str, str], query: str
+) -> list[SearchHit]:
+    from knowledge.models import KbDocument
+
+    documents = {str(pk): doc for pk, doc in KbDocument.objects.in_bulk([d for d, _ in ranked]).items()}
+    hits = []
+    for doc_id, score in ranked:
+        doc = documents.get(doc_id)
+        if doc is None:
+            continue  # deleted between the ranking and this read
+        hits.append(
+            SearchHit(
+                doc_id=doc_id,
+                path=doc.path,
+                project=doc.project,
+                persona=doc.persona,
+                score=round(score, 6),
+                snippet=snippet(doc.content, query),
+                similarity=similarities.get(doc_id),
+                reason=reasons.get(doc_id, ""),
+                chunk_index=doc.chunk_index,
+            )
+        )
+    return hits
+
+
+def snippet(content: str, query: str, length: int = SNIPPET_CHARS) -> str:
+    """A window of ``content`` around the first query word it contains (or its start)."""
+    text = " ".join(content.split())
+    lowered = text.casefold()
+    words = [word for word in _WORD.findall(query.casefold()) if word not in STOPWORDS]
+    positions = [position for position in (lowered.find(word) for word in words) if position >= 0]
+    start = max(0, min(positions) - length // 4) if positions else 0
+    if start:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < start + 20 else start
+    window = text[start : start + length]
+    if start + length < len(text):
+        space = window.rfind(" ")
+        window = (window[:space] if space > length // 2 else window) + " …"
+    return ("… " if start else "") + window

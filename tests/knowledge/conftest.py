@@ -1,0 +1,96 @@
+"""Fixtures of the knowledge-base tests: the shared corpus, ingest helpers, synthetic vectors."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from knowledge.embedding import get_backend
+from knowledge.services import IngestReport, kb_ingest
+
+# In CI a read-only copy of shared/ sits beside the clone: never write there.
+CORPUS = Path(settings.BASE_DIR).parent / "shared" / "corpus"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_backend() -> Iterator[None]:
+    # get_backend() is cached per process; tests that override settings need a fresh one.
+    get_backend.cache_clear()
+    yield
+    get_backend.cache_clear()
+
+
+@pytest.fixture
+def corpus_kb() -> Path:
+    path = CORPUS / "kb"
+    if not path.is_dir():
+        pytest.fail(f"the shared corpus is missing: {path}")
+    return path
+
+
+@pytest.fixture
+def kb_copy(tmp_path: Path, corpus_kb: Path) -> Path:
+    """A writable copy of corpus/kb (tests that edit or remove files use this)."""
+    target = tmp_path / "kb"
+    shutil.copytree(corpus_kb, target)
+    return target
+
+
+@pytest.fixture
+def ingest(django_capture_on_commit_callbacks) -> Callable[..., IngestReport]:  # type: ignore[no-untyped-def]
+    """kb_ingest with its on-commit embedding jobs executed (django-q2 runs them synchronously)."""
+
+    def _ingest(root: Path, **options: object) -> IngestReport:
+        with django_capture_on_commit_callbacks(execute=True):
+            return kb_ingest(root=root, actor="test", **options)  # type: ignore[arg-type]
+
+    return _ingest
+
+
+def add_synthetic_vectors(*, count: int, rare_every: int, model: str, seed: float = 0.42) -> None:
+    """``count`` documents with random unit-ish vectors, every ``rare_every``-th in project "rare".
+
+    Built in SQL with the HNSW index dropped and rebuilt afterwards (inside the test's
+    transaction): inserting row by row into HNSW would take far longer than the test budget.
+    Clustered like real embeddings: 20 random centres plus noise.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT setseed(%s)", [seed])
+        cursor.execute("DROP INDEX kb_embeddings_hnsw_cosine")
+        cursor.execute(
+            """
+            INSERT INTO kb_documents (path, content, chunk_index, project, embedding_status, embedding_model)
+            SELECT 'synthetic/' || g, 'synthetic document ' || g, 0,
+                   CASE WHEN g %% %(rare)s = 0 THEN 'rare' ELSE 'bulk' END, 'ready', %(model)s
+            FROM generate_series(1, %(count)s) AS g
+            """,
+            {"rare": rare_every, "count": count, "model": model},
+        )
+        cursor.execute(
+            """
+            CREATE TEMP TABLE synthetic_centres ON COMMIT DROP AS
+            SELECT c, array_agg(random() - 0.5) AS v FROM generate_series(0, 19) c, generate_series(1, 1536) i GROUP BY c
+            """
+        )
+        cursor.execute(
+            """
+            INSERT INTO kb_embeddings (doc_id, model, embedding)
+            SELECT d.id, %(model)s,
+                   (SELECT array_agg(x + (random() - 0.5) * 0.6) FROM unnest(sc.v) AS x)::vector
+            FROM kb_documents d
+            JOIN synthetic_centres sc ON sc.c = (hashtext(d.path) & 2147483647) %% 20
+            WHERE d.path LIKE 'synthetic/%%'
+            """,
+            {"model": model},
+        )
+        cursor.execute(
+            "CREATE INDEX kb_embeddings_hnsw_cosine ON kb_embeddings "
+            "USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 64)"
+        )
+        cursor.execute("ANALYZE kb_documents")
+        cursor.execute("ANALYZE kb_embeddings")
