@@ -168,3 +168,36 @@ def test_scheduled_jobs_are_declared():
         "runs.tasks.gates_expire_due",
         "runs.tasks.gate_callbacks_retry_due",
     }
+
+
+def test_expire_gates_command_expires_overdue_gates(gate_with_idea):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    gate_request = gate_with_idea()
+    GateRequest.objects.filter(pk=gate_request.pk).update(
+        deadline_at=gate_request.opened_at - timedelta(seconds=1)
+    )
+    out = StringIO()
+    call_command("expire_gates", stdout=out)
+    assert "expired 1 gate" in out.getvalue()
+    assert Run.objects.get(pk=gate_request.run_id).status == RunStatus.FAILED
+
+
+@CALLBACKS
+@respx.mock
+def test_deliver_gate_callbacks_command_sends_due_callbacks(gate_with_idea):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    route = respx.post(URL).mock(return_value=httpx.Response(200))
+    gate_request = gate_with_idea()
+    gate_decide(
+        run_id=gate_request.run_id, gate="ideate", decision="approve", actor="admin:ann"
+    )  # on_commit not run
+    out = StringIO()
+    call_command("deliver_gate_callbacks", stdout=out)
+    assert route.call_count == 1
+    assert GateRequest.objects.get(pk=gate_request.pk).callback_status == CallbackStatus.DELIVERED

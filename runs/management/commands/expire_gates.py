@@ -1,0 +1,17 @@
+"""Expire open gates past their deadline now (the schedule does it every minute)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from runs.services import gate_expire_due
+
+
+class Command(BaseCommand):
+    help = "Expire open HITL gates past their deadline (their runs fail with approval_expired)"
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        expired = gate_expire_due()
+        self.stdout.write(f"expired {expired} gate(s)")
