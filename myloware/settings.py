@@ -280,6 +280,10 @@ SOCIALS_VIDEO_ALLOWED_HOSTS = env_list("SOCIALS_VIDEO_ALLOWED_HOSTS", [])
 SOCIALS_VIDEO_ALLOWED_NETWORKS = env_list("SOCIALS_VIDEO_ALLOWED_NETWORKS", [])
 SOCIALS_VIDEO_MAX_BYTES = env_int("SOCIALS_VIDEO_MAX_BYTES", 512 * 1024 * 1024, minimum=1)
 SOCIALS_VIDEO_FETCH_TIMEOUT = env_int("SOCIALS_VIDEO_FETCH_TIMEOUT", 30, minimum=1)
+# A publication still "uploading" this long after its job started lost its worker: it is queued
+# again (same idempotency key) until it has had SOCIALS_PUBLISH_MAX_ATTEMPTS jobs, then failed.
+SOCIALS_PUBLISH_STALE_SECONDS = env_int("SOCIALS_PUBLISH_STALE_SECONDS", 900, minimum=60)
+SOCIALS_PUBLISH_MAX_ATTEMPTS = env_int("SOCIALS_PUBLISH_MAX_ATTEMPTS", 3, minimum=1)
 
 # --- LangGraph (runs.langgraph) ---------------------------------------------------------------
 # Checkpoints of runs that ended (published/failed/rejected/cancelled) more than this many days

@@ -685,3 +685,41 @@ def publication_complete(
     if not isinstance(url, str) or not url.startswith(("https://", "http://")):
         raise InvalidInput("A successful completion needs the post's http(s) URL", details={"url": url})
     return _publication_succeed(publication, url=url, response=response, actor=actor)
+
+
+def publications_recover_stale(*, actor: str, now: Any = None, batch: int = 100) -> int:
+    """Re-run publications whose job was lost; returns how many were queued again.
+
+    ``uploading`` past SOCIALS_PUBLISH_STALE_SECONDS means the worker died mid-upload (the
+    django-q2 timeout is shorter): it goes back to ``queued`` with the same idempotency key, so
+    the provider can recognise a repeat, until SOCIALS_PUBLISH_MAX_ATTEMPTS jobs, then it fails.
+    ``queued`` that old means the enqueue after commit was lost: it is enqueued again (the job's
+    claim makes a duplicate harmless).
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.SOCIALS_PUBLISH_STALE_SECONDS)
+    requeued = 0
+    stuck = Publication.objects.filter(status=PublicationStatus.UPLOADING, started_at__lt=cutoff)
+    for publication in stuck.select_related("social").order_by("started_at")[:batch]:
+        if publication.attempts >= settings.SOCIALS_PUBLISH_MAX_ATTEMPTS:
+            _publication_fail(
+                publication,
+                reason=f"The upload did not finish after {publication.attempts} attempts (worker lost)",
+                actor=actor,
+            )
+            continue
+        with transaction.atomic():
+            if Publication.objects.filter(
+                pk=publication.pk, status=PublicationStatus.UPLOADING, started_at__lt=cutoff
+            ).update(status=PublicationStatus.QUEUED, updated_at=now):
+                transaction.on_commit(lambda pk=publication.pk: _enqueue(pk))
+                requeued += 1
+    lost = Publication.objects.filter(status=PublicationStatus.QUEUED, updated_at__lt=cutoff)
+    for pk in lost.order_by("updated_at").values_list("pk", flat=True)[:batch]:
+        # Touch it so the next sweep leaves it alone while this job waits in the queue.
+        if Publication.objects.filter(pk=pk, status=PublicationStatus.QUEUED).update(updated_at=now):
+            _enqueue(pk)
+            requeued += 1
+    if requeued:
+        logger.warning("requeued %s stale publication(s)", requeued)
+    return requeued
