@@ -299,11 +299,10 @@ def publication_request(
     tags = tags_clean(social.default_tags or [] if tags is None else tags)
     privacy = social.privacy if privacy is None else privacy
     video_url = _video_for(run, video_url)
-    fake = _fake_for(social)
-    video_url_check(video_url, check_host=not fake)
+    video_url_check(video_url, check_host=False)
     key = publication_key(video_url=video_url, caption=caption, social=social)
     existing = Publication.objects.filter(idempotency_key=key).first()
-    if existing is not None:
+    if existing is not None:  # the first result, whatever changed since (run status, credential)
         return _replay(existing, run_id), False
     if run.status != "running":
         raise Conflict(
@@ -311,6 +310,9 @@ def publication_request(
             details={"current_status": run.status, "required_status": "running"},
         )
     _require_prepublish_approval(run)
+    fake = _fake_for(social)
+    if not fake:  # the fake publisher fetches nothing; real uploads only from allowed hosts
+        video_url_check(video_url)
     fields = {"tags": tags, "privacy": privacy, "fake": fake, "actor": actor}
     return _publication_create(run_id, social, video_url, caption, key, fields)
 

@@ -294,3 +294,30 @@ def test_fake_publisher_gives_deterministic_urls_in_debug_only(
     assert publication.publish_url == expected
     artifact = Artifact.objects.get(run_id=run.run_id, type="publish.url")
     assert artifact.metadata["fake"] is True
+
+
+def test_a_repeat_returns_the_first_result_even_after_the_run_and_credential_changed(
+    upload_post: Any, make_social: Any, make_running_run: Any, publish: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_social()
+    run = make_running_run(render_url=upload_post.video_url())
+    first, _ = publish(run.run_id)
+    assert Run.objects.get(pk=run.run_id).status == "published"
+    monkeypatch.delenv(API_KEY_ENV)
+    again, created = publish(run.run_id)
+    assert not created and again.pk == first.pk and len(upload_post.uploads()) == 1
+
+
+def test_a_fake_publication_is_refused_once_debug_is_off(
+    make_social: Any, make_running_run: Any, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.DEBUG = True
+    make_social(credential_ref="")
+    run = make_running_run(render_url="https://cdn.example.com/final.mp4")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        publication, _ = services.publication_request(run_id=run.run_id, actor="test")
+    settings.DEBUG = False
+    for callback in callbacks:
+        callback()
+    publication.refresh_from_db()
+    assert publication.status == "failed" and "DEBUG is off" in publication.error
