@@ -1,0 +1,191 @@
+"""Benchmark: our DjangoCheckpointSaver against langgraph-checkpoint-postgres' PostgresSaver.
+
+    .venv/bin/python bench/checkpointer.py [--threads 24] [--steps 40] [--rounds 2]
+
+Both savers run the same workload in one process, on the same embedded PostgreSQL, in one
+database of their own (``myloware_bench_checkpointer``, created and migrated on first use):
+many LangGraph threads, each with many supersteps and a realistic state — a message list that
+grows by a human and an AI message per step (LangChain message objects), plus small channels (a
+step counter, a topic string, a dict of scores). Per superstep, like the Pregel loop: one
+``put_writes`` of the node's writes against the current checkpoint, then one ``put`` of the next
+checkpoint with the changed channels' new versions. Afterwards, per thread, ``get_tuple`` of the
+latest checkpoint, ``get_tuple`` of a specific older one and ``list(limit=10)``.
+
+Our threads are runs (rows in ``runs``), as in production, so every root ``put`` also upserts the
+run's readable state into ``orchestration_checkpoints`` — work PostgresSaver does not do.
+The two savers alternate thread by thread (and which goes first alternates too) so that noise on
+this shared machine hits both alike. Prints median and p99 per operation and the ratio ours/theirs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "myloware.settings")
+
+BENCH_DB = "myloware_bench_checkpointer"
+OPS = ("put", "put_writes", "get_tuple", "get_tuple_by_id", "list")
+
+
+def setup_django() -> str:
+    """Point Django at the bench database (created and migrated if needed); returns its URI."""
+    import django
+    from django.conf import settings
+
+    from myloware.db import _ensure_database
+
+    config = settings.DATABASES["default"]
+    _ensure_database(dict(config), BENCH_DB)
+    config["NAME"] = BENCH_DB
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    host, user = config["HOST"], config["USER"] or "postgres"
+    return f"postgresql://{user}@/{BENCH_DB}?host={host}"
+
+
+def reset(theirs: Any) -> None:
+    from django.db import connection
+
+    theirs.setup()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE langgraph_checkpoints, langgraph_checkpoint_blobs, langgraph_checkpoint_writes, "
+            "checkpoints, checkpoint_blobs, checkpoint_writes, orchestration_checkpoints, runs CASCADE"
+        )
+
+
+class Workload:
+    """One thread's supersteps, generated identically for both savers."""
+
+    def __init__(self, saver: Any, thread_id: str) -> None:
+        self.saver = saver
+        self.thread_id = thread_id
+        self.versions: dict[str, Any] = {}
+        self.values: dict[str, Any] = {}
+        self.config: dict[str, Any] = {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
+        self.ids: list[str] = []
+
+    def step(self, n: int, timings: dict[str, list[float]]) -> None:
+        from langchain_core.messages import AIMessage, HumanMessage
+        from langgraph.checkpoint.base.id import uuid6
+
+        messages = [
+            HumanMessage(f"Step {n}: give me a calmer take on the soap-cutting idea, " + "detail " * 20),
+            AIMessage(f"Step {n}: here is a slower version with close-up audio cues. " + "texture " * 30),
+        ]
+        writes = [("messages", messages), ("step", n), ("scores", {"novelty": n % 7, "fit": 0.5 + n % 3})]
+        if n % 5 == 0:
+            writes.append(("topic", f"topic-{n // 5}"))
+        task_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.thread_id}/{n}"))
+        if self.ids:
+            timings["put_writes"].append(
+                timed(lambda: self.saver.put_writes(self.config, writes, task_id, "~node"))
+            )
+        changed: dict[str, Any] = {}
+        for channel, value in writes:
+            self.values[channel] = self.values.get("messages", []) + value if channel == "messages" else value
+            changed[channel] = self.versions[channel] = self.saver.get_next_version(
+                self.versions.get(channel), None
+            )
+        checkpoint = {
+            "v": 4,
+            "id": str(uuid6(clock_seq=n)),
+            "ts": datetime.now(UTC).isoformat(),
+            "channel_values": dict(self.values),
+            "channel_versions": dict(self.versions),
+            "versions_seen": {"node": dict(self.versions)},
+            "updated_channels": list(changed),
+        }
+        metadata = {"source": "loop", "step": n, "parents": {}, "run_id": self.thread_id}
+        result: dict[str, Any] = {}
+        timings["put"].append(
+            timed(lambda: result.update(self.saver.put(self.config, checkpoint, metadata, changed)))
+        )
+        self.config = result
+        self.ids.append(checkpoint["id"])
+
+    def read(self, timings: dict[str, list[float]]) -> None:
+        latest = {"configurable": {"thread_id": self.thread_id, "checkpoint_ns": ""}}
+        older = {"configurable": {**latest["configurable"], "checkpoint_id": self.ids[len(self.ids) // 2]}}
+        timings["get_tuple"].append(timed(lambda: self.saver.get_tuple(latest)))
+        timings["get_tuple_by_id"].append(timed(lambda: self.saver.get_tuple(older)))
+        timings["list"].append(timed(lambda: list(self.saver.list(latest, limit=10))))
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1000
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def run(threads: int, steps: int, rounds: int) -> dict[str, dict[str, list[float]]]:
+    uri = setup_django()
+    from langgraph.checkpoint.postgres import PostgresSaver
+
+    from runs.langgraph import DjangoCheckpointSaver
+    from runs.models import Run
+
+    timings: dict[str, dict[str, list[float]]] = {name: {op: [] for op in OPS} for name in ("ours", "theirs")}
+    ours = DjangoCheckpointSaver()
+    with PostgresSaver.from_conn_string(uri) as theirs:
+        reset(theirs)
+        for round_ in range(rounds):
+            for t in range(threads):
+                run_id = f"run_bench_{round_}_{t}"
+                Run.objects.create(run_id=run_id, project="bench", status="running", payload={}, result={})
+                pair = [("ours", Workload(ours, run_id)), ("theirs", Workload(theirs, run_id))]
+                if t % 2:
+                    pair.reverse()
+                for n in range(steps):
+                    for name, workload in pair:
+                        workload.step(n, timings[name])
+                for name, workload in pair:
+                    workload.read(timings[name])
+    ours.close()
+    return timings
+
+
+def report(timings: dict[str, dict[str, list[float]]], args: argparse.Namespace) -> None:
+    print(
+        f"checkpointer bench: {args.threads} threads x {args.steps} steps x {args.rounds} rounds, "
+        f"{os.cpu_count()} CPUs, database {BENCH_DB}"
+    )
+    print(
+        f"{'operation':<16}{'ours p50':>10}{'ours p99':>10}{'PG p50':>10}{'PG p99':>10}{'p50 x':>8}{'p99 x':>8}"
+    )
+    for op in OPS:
+        ours, theirs = timings["ours"][op], timings["theirs"][op]
+        o50, o99 = statistics.median(ours), percentile(ours, 0.99)
+        t50, t99 = statistics.median(theirs), percentile(theirs, 0.99)
+        print(f"{op:<16}{o50:>10.3f}{o99:>10.3f}{t50:>10.3f}{t99:>10.3f}{o50 / t50:>8.2f}{o99 / t99:>8.2f}")
+    print("times in ms; ratio = ours / PostgresSaver (goal: <= 1.25)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--threads", type=int, default=24)
+    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    report(run(args.threads, args.steps, args.rounds), args)
+
+
+if __name__ == "__main__":
+    main()
