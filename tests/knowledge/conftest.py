@@ -61,6 +61,8 @@ def add_synthetic_vectors(*, count: int, rare_every: int, model: str, seed: floa
     """
     with connection.cursor() as cursor:
         cursor.execute("SELECT setseed(%s)", [seed])
+        # The foreign key is deferrable; pending checks would forbid the CREATE INDEX below.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         cursor.execute("DROP INDEX kb_embeddings_hnsw_cosine")
         cursor.execute(
             """
