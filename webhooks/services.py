@@ -210,8 +210,23 @@ def webhook_receive(
         return Receipt("rejected", event_id, verdict.status, verdict.reason)
     if not created:
         return Receipt("duplicate", event_id, verdict.status, verdict.reason)
-    transaction.on_commit(lambda: async_task("webhooks.tasks.process_webhook_event", event_id))
+    transaction.on_commit(lambda: _enqueue_processing(event_id))
     return Receipt("accepted", event_id, verdict.status, verdict.reason)
+
+
+def _enqueue_processing(event_id: str) -> None:
+    """Queue the processing task (called on commit, once the event row is durable).
+
+    The queue row itself need not wait for the WAL flush: if a crash loses it, the event is
+    still stored as ``received`` and the every-minute sweep processes it (WEBHOOK_STALE_AFTER).
+    So the enqueue commits with ``synchronous_commit = off`` and the intake pays one fsync per
+    delivery, not two. Inside the block django-q2's ORM broker also skips its per-call
+    close_old_connections() (a second health-check round trip).
+    """
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
+        async_task("webhooks.tasks.process_webhook_event", event_id)
 
 
 # --- processing -------------------------------------------------------------------------------
