@@ -26,6 +26,7 @@ import httpx
 from django.conf import settings
 
 from myloware.lib.errors import InvalidInput
+from socials.upload_post import tls_context
 
 MAX_REDIRECTS = 3
 _CHUNK = 64 * 1024
@@ -138,7 +139,7 @@ def video_fetch(url: str, *, transport: httpx.BaseTransport | None = None) -> Fe
     """Download ``url`` under the rules above. Raises VideoRefused or VideoFetchFailed."""
     timeout = httpx.Timeout(settings.SOCIALS_VIDEO_FETCH_TIMEOUT)
     with httpx.Client(
-        timeout=timeout, transport=transport, follow_redirects=False, trust_env=False
+        timeout=timeout, transport=transport, follow_redirects=False, trust_env=False, verify=tls_context()
     ) as client:
         for _hop in range(MAX_REDIRECTS + 1):
             scheme, host, port = video_url_check(url)
