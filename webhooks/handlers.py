@@ -50,7 +50,7 @@ def ignored(note: str) -> Outcome:
 def event_payload(event: WebhookEvent) -> dict[str, Any]:
     try:
         payload = json.loads(bytes(event.payload))
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise HandlerError(f"payload is not JSON: {exc}") from None
     if not isinstance(payload, dict):
         raise HandlerError("payload is not a JSON object")

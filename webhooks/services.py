@@ -93,7 +93,7 @@ class Receipt:
 def _parse_json(body: bytes) -> Any:
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting is bad input, not a 500
         return None
 
 
@@ -210,7 +210,9 @@ def webhook_receive(
         return Receipt("rejected", event_id, verdict.status, verdict.reason)
     if not created:
         return Receipt("duplicate", event_id, verdict.status, verdict.reason)
-    transaction.on_commit(lambda: _enqueue_processing(event_id))
+    # robust: the event is stored, so a broker failure must not turn the answer into an error;
+    # the every-minute sweep processes events whose task never got queued.
+    transaction.on_commit(lambda: _enqueue_processing(event_id), robust=True)
     return Receipt("accepted", event_id, verdict.status, verdict.reason)
 
 

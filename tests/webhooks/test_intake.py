@@ -494,3 +494,46 @@ def test_same_delivery_twenty_times_concurrently_makes_one_row_and_one_processin
     event = only_event()
     assert (event.status, event.attempts) == (EventStatus.PROCESSED, 1)
     assert Artifact.objects.filter(run_id=run.run_id, type="clip").count() == 1
+
+
+# --- never a 500 --------------------------------------------------------------------------------------
+
+HOSTILE_BODIES = [
+    b"[" * 100_000 + b"]" * 100_000,  # nesting deep enough to exhaust the JSON parser's recursion
+    b'{"data": {"taskId": {"nested": true}}, "code": 200}',
+    b'{"data": {"taskId": "\\u0000"}, "code": 200}',
+    b'{"data": "not an object", "metadata": [1, 2]}',
+    b"\x00" * 64,
+    b'"just a string"',
+    b"null",
+]
+
+
+@pytest.mark.parametrize("provider", ["acme", "kieai", "upload-post", "shotstack"])
+@pytest.mark.parametrize("body", HOSTILE_BODIES, ids=range(len(HOSTILE_BODIES)))
+def test_hostile_bodies_never_get_a_500(client: Client, provider: str, body: bytes) -> None:
+    if provider == "acme":
+        headers = sign_standard(body, msg_id=f"hostile_{hash(body)}")
+    elif provider == "upload-post":
+        headers = sign_hmac_body(body)
+    else:
+        headers = {"X-Webhook-Timestamp": str(int(time.time())), "X-Webhook-Signature": "A" * 44}
+    query = f"token={SHOTSTACK_TOKEN}&run_id=run_x" if provider == "shotstack" else "run_id=%00"
+    response = deliver(client, provider, body, headers=headers, query=query)
+    assert response.status_code in (200, 401)
+    assert response.json()
+
+
+def test_hostile_headers_never_get_a_500(client: Client) -> None:
+    body = fixture_bytes("standard_event")
+    headers = {
+        **sign_standard(body, msg_id="x" * 5000),
+        "Idempotency-Key": "\u00ff" * 10,
+        "X-Request-Id": "é",
+        "webhook-timestamp": "9" * 30,
+    }
+    assert deliver(client, "acme", body, headers=headers).status_code == 401
+    headers = {**sign_standard(body, msg_id="x" * 5000)}
+    response = deliver(client, "acme", body, headers=headers)
+    assert response.status_code == 200
+    assert WebhookEvent.objects.get(signature_status="valid").idempotency_key.startswith("sha256:")
