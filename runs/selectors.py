@@ -10,7 +10,9 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Count
+from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from runs.models import (
     GatePolicy,
@@ -165,6 +167,7 @@ def run_timeline(*, run_id: str, limit_per_source: int = 5000) -> list[dict[str,
         details = {"comment": h.comment, "approver_ip": h.approver_ip}
         events.append(_event(h.created_at, "decision", f"{h.decision} {h.gate}", h.approver or "", details))
     events.extend(_webhook_events(run_id, limit_per_source))
+    events.extend(_graph_checkpoints(run_id, limit_per_source))
     checkpoint = OrchestrationCheckpoint.objects.filter(run_id=run_id).first()
     if checkpoint:
         label = f"checkpoint saved (version {checkpoint.version})"
@@ -192,6 +195,30 @@ def _webhook_events(run_id: str, limit: int) -> list[dict[str, Any]]:
         )
         for row in rows.values("id", "provider", "status", "signature_status", "received_at", "error")
     ]
+
+
+def _graph_checkpoints(run_id: str, limit: int) -> list[dict[str, Any]]:
+    """LangGraph checkpoint writes of the run's thread (runs.langgraph), read-only: only their
+    timestamp, step and source, never the state itself."""
+    try:
+        from runs.langgraph.models import LangGraphCheckpoint
+    except ImportError:  # pragma: no cover - the checkpointer ships with the runs app
+        return []
+    rows = (
+        LangGraphCheckpoint.objects.filter(thread_id=run_id)
+        .annotate(ts=KeyTextTransform("ts", "checkpoint"))
+        .values("checkpoint_ns", "checkpoint_id", "ts", "metadata__step", "metadata__source")
+        .order_by("checkpoint_id")[:limit]
+    )
+    events = []
+    for row in rows:
+        at = parse_datetime(row["ts"] or "")
+        if at is None:
+            continue
+        label = f"graph checkpoint (step {row['metadata__step']}, {row['metadata__source'] or '?'})"
+        details = {"checkpoint_id": row["checkpoint_id"], "checkpoint_ns": row["checkpoint_ns"]}
+        events.append(_event(at, "checkpoint", label, "langgraph", details))
+    return events
 
 
 def _event(at: datetime, kind: str, summary: str, actor: str, details: dict[str, Any]) -> dict[str, Any]:

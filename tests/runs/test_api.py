@@ -283,3 +283,19 @@ def test_gate_open_by_service_is_visible_to_polling(api_client, make_run):
     gate_open(run_id=run.run_id, gate="workflow", actor="api:o")
     gates = api_client.get(f"/api/v1/runs/{run.run_id}/gates").json()
     assert [(g["gate"], g["status"]) for g in gates] == [("workflow", "open")]
+
+
+def test_timeline_includes_langgraph_checkpoint_writes_without_their_state(api_client, make_run):
+    from runs.langgraph.models import LangGraphCheckpoint
+
+    run = make_run()
+    LangGraphCheckpoint.objects.create(
+        thread_id=run.run_id,
+        checkpoint_id="1ef-0001",
+        checkpoint={"ts": timezone.now().isoformat(), "channel_values": {"secret_state": "x"}},
+        metadata={"step": 3, "source": "loop"},
+    )
+    events = api_client.get(f"/api/v1/runs/{run.run_id}/timeline").json()["events"]
+    graph = [e for e in events if e["actor"] == "langgraph"]
+    assert [e["summary"] for e in graph] == ["graph checkpoint (step 3, loop)"]
+    assert "secret_state" not in json.dumps(events)
