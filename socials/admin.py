@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
+from django.forms.models import construct_instance
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -164,6 +165,22 @@ class ProjectSocialForm(forms.ModelForm):
             return services.project_slug_check(self.cleaned_data["project"])
         except DomainError as exc:
             raise ValidationError(exc.message) from None
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        project, social = data.get("project"), data.get("social")
+        if project and social and ProjectSocial.objects.filter(project=project, social=social).exists():
+            raise ValidationError(f"Account {social} is already linked to project {project!r}")
+        return data
+
+    def _post_clean(self) -> None:
+        # Skip the model's constraint validation: it would refuse a second primary, which
+        # project_social_link turns into an atomic swap (and it re-checks duplicates under the
+        # project lock). Only build the instance from the form.
+        try:
+            self.instance = construct_instance(self, self.instance, self._meta.fields, self._meta.exclude)
+        except ValidationError as exc:
+            self._update_errors(exc)
 
 
 @admin.register(ProjectSocial)

@@ -159,3 +159,17 @@ def test_publishing_from_the_admin_needs_the_publish_permission(
 def test_publication_changelist_loads(superuser_client: Client) -> None:
     assert superuser_client.get(reverse("admin:socials_publication_changelist")).status_code == 200
     assert superuser_client.get(reverse("admin:socials_projectsocial_changelist")).status_code == 200
+
+
+def test_adding_a_primary_link_in_the_admin_swaps_the_primary(
+    superuser_client: Client, make_social: Any
+) -> None:
+    first = make_social(project="aismr", primary=True)
+    second = make_social(project=None)
+    url = reverse("admin:socials_projectsocial_add")
+    response = superuser_client.post(url, {"project": "aismr", "social": str(second.pk), "is_primary": "on"})
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert selectors.project_publish_target(project="aismr") == second
+    assert not ProjectSocial.objects.get(project="aismr", social=first).is_primary
+    again = superuser_client.post(url, {"project": "aismr", "social": str(second.pk)})
+    assert again.status_code == 200 and "already linked" in again.content.decode()
