@@ -69,7 +69,7 @@ _INDEX_ORDER = "e.embedding <=> %(q)s::vector"
 _EXACT_ORDER = "(e.embedding <=> %(q)s::vector) + 0"
 
 _FULLTEXT_SQL = """
-SELECT d.id, ts_rank_cd(d.search_vector, query, 1) AS rank
+SELECT d.id, ts_rank(d.search_vector, query, 1) AS rank
 FROM kb_documents d,
      CAST(replace(plainto_tsquery(%(config)s::regconfig, %(text)s)::text, ' & ', ' | ') AS tsquery) AS query
 WHERE d.search_vector @@ query{scope}
@@ -133,7 +133,7 @@ def _similarity(distance: float | None) -> float:
 def fulltext_ranking(
     *, query: str, k: int, project: str | None = None, persona: str | None = None
 ) -> list[tuple[str, float]]:
-    """``[(doc_id, ts_rank_cd)]`` of documents matching any query word, best first."""
+    """``[(doc_id, ts_rank)]`` of documents matching any query word, best first."""
     params = {"config": FULL_TEXT_CONFIG, "text": query, "k": k, "project": project, "persona": persona}
     with connection.cursor() as cursor:
         cursor.execute(_FULLTEXT_SQL.replace("{scope}", _scope_sql(project, persona)), params)
