@@ -21,7 +21,7 @@ DATA_DIR = Path(env_str("MYLOWARE_DATA_DIR", str(BASE_DIR / "var")))
 # --- core -----------------------------------------------------------------------------------
 DEV_SECRET_KEY = "dev-insecure-myloware-secret-key-change-me"  # noqa: S105 - refused below unless DEBUG
 DEBUG = env_bool("DEBUG", True)
-SECRET_KEY = env_str("SECRET_KEY", DEV_SECRET_KEY)
+SECRET_KEY = env_str("SECRET_KEY").strip() or DEV_SECRET_KEY
 if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set to a secret value when DEBUG is off")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
