@@ -151,3 +151,13 @@ def test_cancelling_a_waiting_run_closes_its_gate(gate_with_idea):
     assert gate_request.status == GateStatus.CANCELLED
     with pytest.raises(Conflict, match="cancelled"):
         gate_decide(run_id=gate_request.run_id, gate="ideate", decision="approve", actor="admin:ann")
+
+
+def test_the_database_refuses_to_edit_a_decision(gate_with_idea):
+    from django.db import DatabaseError, transaction
+
+    gate_request = gate_with_idea()
+    gate_decide(run_id=gate_request.run_id, gate="ideate", decision="approve", actor="admin:ann")
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        HitlApproval.objects.update(approver="admin:mallory")
+    assert HitlApproval.objects.get().approver == "admin:ann"
