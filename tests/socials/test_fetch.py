@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from runs.models import Run
-from socials.fetch import VideoRefused, video_fetch, video_url_check
+from socials.fetch import VideoFetchFailed, VideoRefused, video_fetch, video_url_check
 from socials.models import Publication
 from tests.socials.conftest import VIDEO_BYTES
 
@@ -150,3 +150,40 @@ def test_an_oversized_render_fails_the_publication(
     publication, _ = publish(run.run_id)
     assert publication.status == "failed" and "SOCIALS_VIDEO_MAX_BYTES" in publication.error
     assert not upload_post.uploads()
+
+
+@pytest.fixture
+def tls_video_host(fake_server: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """An HTTPS video host on 127.0.0.1 with a certificate for ``localhost`` (test fixture)."""
+    import ssl
+    import threading
+    from http.server import ThreadingHTTPServer
+    from pathlib import Path
+
+    from socials import fetch
+    from tests.socials.conftest import _handler
+
+    fixtures = Path(__file__).resolve().parent.parent / "fixtures" / "socials"
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(fixtures / "localhost-cert.pem", fixtures / "localhost-key.pem")
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake_server))
+    httpd.socket = server_ctx.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    client_ctx = ssl.create_default_context(cafile=str(fixtures / "localhost-cert.pem"))
+    monkeypatch.setattr(fetch, "tls_context", lambda: client_ctx)
+    fake_server.video_url("tls.mp4")
+    yield httpd.server_address[1]
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_https_fetch_pinned_to_the_checked_address_still_verifies_the_certificate(
+    tls_video_host: int, settings: Any
+) -> None:
+    settings.SOCIALS_VIDEO_ALLOWED_HOSTS = ["localhost", "127.0.0.1"]
+    video = video_fetch(f"https://localhost:{tls_video_host}/videos/tls.mp4")
+    assert video.file.read() == VIDEO_BYTES
+    video.close()
+    # The certificate names localhost, not 127.0.0.1: verification is on, so this fails.
+    with pytest.raises(VideoFetchFailed):
+        video_fetch(f"https://127.0.0.1:{tls_video_host}/videos/tls.mp4")
