@@ -294,3 +294,11 @@ LANGGRAPH_ASYNC_WORKERS = env_int("LANGGRAPH_ASYNC_WORKERS", 4, minimum=1)
 # Server-side prepared statements for the checkpointer's queries; turn off behind a pooler in
 # transaction mode that does not support them (PgBouncer < 1.21).
 LANGGRAPH_PREPARED_STATEMENTS = env_bool("LANGGRAPH_PREPARED_STATEMENTS", True)
+# Demo pipeline (manage.py demo_pipeline): where our own webhook endpoint is reachable (riley's
+# and alex's stand-in provider callbacks are POSTed there), how long a persona waits for its
+# callback to be processed or its publication to finish, and the HTTP timeout of those POSTs.
+LANGGRAPH_DEMO_BASE_URL = env_str("LANGGRAPH_DEMO_BASE_URL", "http://127.0.0.1:8000")
+LANGGRAPH_DEMO_WAIT_SECONDS = env_int("LANGGRAPH_DEMO_WAIT_SECONDS", 60, minimum=1)
+LANGGRAPH_DEMO_HTTP_TIMEOUT = env_int("LANGGRAPH_DEMO_HTTP_TIMEOUT", 10, minimum=1)
+# A decided gate of a demo pipeline run resumes its graph (runs' gate-decided hook).
+GATE_DECIDED_TASKS = [*GATE_DECIDED_TASKS, "runs.langgraph.tasks.pipeline_gate_decided"]

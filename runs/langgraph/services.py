@@ -1,21 +1,147 @@
-"""Services of the LangGraph integration: checkpoint retention (the demo pipeline is in pipeline.py)."""
+"""Services of the LangGraph integration: the demo pipeline's start and resume, checkpoint retention.
+
+The graph itself (personas, gates) is in ``pipeline.py``.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from myloware.lib.errors import Conflict
 from runs.langgraph.models import LangGraphCheckpoint
-from runs.models import TERMINAL_STATUSES, GateRequest, GateStatus, Run, RunTransition
+from runs.models import TERMINAL_STATUSES, GateRequest, GateStatus, Run, RunStatus, RunTransition
+from runs.services import run_create, run_get, run_transition
 
 if TYPE_CHECKING:
     from runs.langgraph.saver import DjangoCheckpointSaver
 
 logger = logging.getLogger(__name__)
+
+PIPELINE_KIND = "langgraph_demo"
+# pg_advisory_lock(namespace, hashtext(run_id)): one graph invocation per run at a time.
+RUN_LOCK_NAMESPACE = 7_240_001
+_advancing: set[str] = set()  # runs this process is advancing right now
+_advancing_lock = threading.Lock()
+
+
+# --- demo pipeline -------------------------------------------------------------------------------
+
+
+def pipeline_start(*, project: str, actor: str, base_url: str, topic: str = "soap cutting") -> Run:
+    """Create a run and drive its graph until it waits at the ideate gate (or ends).
+
+    ``base_url`` is where our own webhook endpoint is reachable: riley's and alex's provider
+    callbacks are POSTed there. It is kept in the run's payload, so a resume (a django-q2 task
+    in another process) knows it too.
+    """
+    payload = {"pipeline": PIPELINE_KIND, "topic": topic, "base_url": base_url}
+    run = run_create(project=project, payload=payload, actor=actor)
+    start = {"run_id": run.run_id, "project": project, "topic": topic, "base_url": base_url}
+    with _run_lock(run.run_id, wait_seconds=0) as acquired:
+        assert acquired  # a run created just now: nobody else knows it yet
+        _advance(run.run_id, start, actor)
+    return run_get(run_id=run.run_id)
+
+
+def pipeline_resume(*, run_id: str, actor: str, wait_seconds: float = 10.0) -> str:
+    """Resume the run's graph at every interrupt whose gate has been decided; returns where it is.
+
+    The claim is the run lock plus the interrupt itself: a second delivery of the same decision
+    finds no pending interrupt with a closed gate and does nothing. A run the graph is already
+    advancing (lock held) is left alone: that invocation checks the gates before it lets go.
+    """
+    with _run_lock(run_id, wait_seconds=wait_seconds) as acquired:
+        if not acquired:
+            return "busy: the graph is running; it picks the decision up itself"
+        return _advance(run_id, None, actor)
+
+
+def pipeline_is_demo_run(run: Run) -> bool:
+    return isinstance(run.payload, dict) and run.payload.get("pipeline") == PIPELINE_KIND
+
+
+def _advance(run_id: str, start: dict[str, Any] | None, actor: str) -> str:
+    from langgraph.types import Command
+
+    from runs.langgraph.pipeline import build_graph, gate_decision
+    from runs.langgraph.saver import DjangoCheckpointSaver
+
+    saver = DjangoCheckpointSaver()
+    graph = build_graph(saver)
+    config: dict[str, Any] = {"configurable": {"thread_id": run_id}}
+    try:
+        if start is not None:
+            graph.invoke(start, config, durability="sync")
+        while resume := _decided_interrupts(graph.get_state(config).interrupts, gate_decision):
+            graph.invoke(Command(resume=resume), config, durability="sync")
+        snapshot = graph.get_state(config)
+    except Exception as exc:
+        logger.exception("Demo pipeline of run %s failed", run_id)
+        _fail(run_id, f"pipeline error: {type(exc).__name__}: {exc}", actor)
+        return f"failed: {exc}"
+    finally:
+        saver.close()
+    if snapshot.interrupts:
+        return f"waiting at the {snapshot.interrupts[0].value['gate']} gate"
+    return str(snapshot.values.get("outcome", "ended"))
+
+
+def _decided_interrupts(interrupts: Any, gate_decision: Any) -> dict[str, Any]:
+    """``{interrupt id: decision}`` for the interrupts whose gate is no longer open."""
+    resume = {}
+    for pending in interrupts:
+        gate_request = GateRequest.objects.filter(pk=pending.value.get("gate_request_id")).first()
+        if gate_request is not None and gate_request.status != GateStatus.OPEN:
+            resume[pending.id] = gate_decision(gate_request)
+    return resume
+
+
+def _fail(run_id: str, reason: str, actor: str) -> None:
+    with contextlib.suppress(Conflict):  # already ended (e.g. cancelled meanwhile)
+        run_transition(run_id=run_id, to=RunStatus.FAILED, actor=actor, reason=reason[:500])
+
+
+@contextmanager
+def _run_lock(run_id: str, *, wait_seconds: float) -> Iterator[bool]:
+    """Session advisory lock on the run (released if the process dies), and a per-process mark."""
+    with _advancing_lock:
+        if run_id in _advancing:
+            yield False
+            return
+        _advancing.add(run_id)
+    try:
+        deadline = time.monotonic() + wait_seconds
+        with connection.cursor() as cursor:
+            while True:
+                cursor.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", [RUN_LOCK_NAMESPACE, run_id])
+                if cursor.fetchone()[0]:
+                    break
+                if time.monotonic() >= deadline:
+                    yield False
+                    return
+                time.sleep(0.1)
+        try:
+            yield True
+        finally:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", [RUN_LOCK_NAMESPACE, run_id])
+    finally:
+        with _advancing_lock:
+            _advancing.discard(run_id)
+
+
+# --- retention -------------------------------------------------------------------------------------
 
 
 def checkpoints_prune_ended_runs(

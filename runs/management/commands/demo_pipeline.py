@@ -1,0 +1,130 @@
+"""``manage.py demo_pipeline [--project aismr] [--auto-approve]``: run the LangGraph demo pipeline.
+
+Starts a run whose graph (iggy → ideate gate → riley → alex → prepublish gate → quinn) stops at
+the ideate gate, in the operators' approvals queue. An approval in the admin resumes it (a
+django-q2 task, so ``make run``'s qcluster must be up). ``--auto-approve`` approves both gates
+itself, through the same gate service an operator's click uses, and waits for the end.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from myloware.lib.errors import DomainError, NotFound
+from runs.models import TERMINAL_STATUSES, GateRequest, GateStatus, Run
+from runs.services import gate_decide
+
+DEMO_KB = Path(__file__).resolve().parents[2] / "langgraph" / "demo_kb"
+ACTOR = "command:demo_pipeline"
+APPROVER = "demo:auto-approve"
+
+
+class Command(BaseCommand):
+    help = "Start a run of the LangGraph demo pipeline (deterministic personas, real services)"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--project", default="aismr")
+        parser.add_argument("--topic", default="soap cutting")
+        parser.add_argument(
+            "--auto-approve", action="store_true", help="approve both gates and wait for the end"
+        )
+        parser.add_argument(
+            "--base-url",
+            default=None,
+            help=f"where this server is reachable (default LANGGRAPH_DEMO_BASE_URL, {settings.LANGGRAPH_DEMO_BASE_URL})",
+        )
+        parser.add_argument(
+            "--timeout", type=float, default=120.0, help="seconds to wait per stage with --auto-approve"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        from runs.langgraph.services import pipeline_start
+
+        base_url = (options["base_url"] or settings.LANGGRAPH_DEMO_BASE_URL).rstrip("/")
+        project = options["project"]
+        self._prepare(project)
+        try:
+            run = pipeline_start(project=project, actor=ACTOR, base_url=base_url, topic=options["topic"])
+        except DomainError as exc:
+            raise CommandError(exc.message) from exc
+        self.stdout.write(f"Started run {run.run_id} ({project}): {run.status}")
+        if not options["auto_approve"]:
+            self.stdout.write(
+                f"It waits in the approvals queue: {base_url}/admin/runs/pendingapproval/\n"
+                "Approve the ideate gate there, then the prepublish gate; watch the run at "
+                f"{base_url}/admin/runs/run/{run.run_id}/change/"
+            )
+            return
+        for gate in ("ideate", "prepublish"):
+            if not self._approve(run.run_id, gate, options["timeout"]):
+                break
+        run = self._wait_terminal(run.run_id, options["timeout"])
+        self.stdout.write(f"Run {run.run_id} ended {run.status}: {self._summary(run)}")
+        if run.status != "published":
+            raise CommandError(f"Run {run.run_id} ended {run.status}")
+
+    def _prepare(self, project: str) -> None:
+        """The demo's knowledge base documents and a (fake) publishing account for the project."""
+        from knowledge.services import kb_ingest
+        from socials.selectors import project_publish_target
+        from socials.services import project_social_link, social_create
+
+        report = kb_ingest(root=DEMO_KB, actor=ACTOR, prefix="demo-kb")
+        self.stdout.write(f"Knowledge base: {report.summary()}")
+        try:
+            target = project_publish_target(project=project)
+        except NotFound:
+            social = social_create(
+                provider="tiktok",
+                account_id=f"demo-{project}",
+                actor=ACTOR,
+                default_caption=f"{project} demo",
+                rate_limit_window=0,
+            )
+            project_social_link(project=project, social_id=social.pk, actor=ACTOR, is_primary=True)
+            target = social
+        self.stdout.write(f"Publishing to {target} (no credential_ref: the fake upload-post client)")
+
+    def _approve(self, run_id: str, gate: str, timeout: float) -> bool:
+        """Wait for ``gate`` to open, then approve it as an operator would; False if the run ended."""
+        deadline = time.monotonic() + timeout
+        while True:
+            gate_request = GateRequest.objects.filter(
+                run_id=run_id, gate=gate, status=GateStatus.OPEN
+            ).first()
+            if gate_request is not None:
+                break
+            run = Run.objects.get(run_id=run_id)
+            if run.status in TERMINAL_STATUSES:
+                return False
+            if time.monotonic() > deadline:
+                raise CommandError(
+                    f"Run {run_id} did not reach the {gate} gate within {timeout:.0f}s (it is {run.status}); "
+                    "is the qcluster running? (make run starts it)"
+                )
+            time.sleep(0.2)
+        gate_decide(
+            run_id=run_id, gate=gate, decision="approve", actor=APPROVER, comment="auto-approved by the demo"
+        )
+        self.stdout.write(f"Approved the {gate} gate as {APPROVER}")
+        return True
+
+    def _wait_terminal(self, run_id: str, timeout: float) -> Run:
+        deadline = time.monotonic() + timeout
+        while True:
+            run = Run.objects.get(run_id=run_id)
+            if run.status in TERMINAL_STATUSES or time.monotonic() > deadline:
+                return run
+            time.sleep(0.2)
+
+    def _summary(self, run: Run) -> str:
+        result = run.result or {}
+        return ", ".join(
+            f"{key}={value}"
+            for key, value in (("render", result.get("renderUrl")), ("published", result.get("publishUrls")))
+        )
