@@ -187,8 +187,9 @@ def test_provider_4xx_is_not_retried_and_fails_the_run_with_its_reason(
 
 
 def test_provider_5xx_is_retried_with_the_same_idempotency_key(
-    upload_post: Any, make_social: Any, make_running_run: Any, publish: Any
+    upload_post: Any, make_social: Any, make_running_run: Any, publish: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level("DEBUG")
     make_social()
     run = make_running_run(render_url=upload_post.video_url())
     upload_post.answer(502, {"message": "bad gateway"})
@@ -197,6 +198,7 @@ def test_provider_5xx_is_retried_with_the_same_idempotency_key(
     uploads = upload_post.uploads()
     assert len(uploads) == 3 and publication.status == "published"
     assert {u.headers["Idempotency-Key"] for u in uploads} == {publication.idempotency_key}
+    assert "retrying" in caplog.text and API_KEY not in caplog.text  # the key is never logged
 
 
 def test_provider_5xx_that_persists_fails_the_run_after_the_retries(
