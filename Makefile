@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format check migrate bench-runs bench-webhooks bench-kb bench-kb-quality bench-checkpointer clean-db
+.PHONY: run test lint format check migrate bench-runs bench-webhooks bench-kb bench-kb-quality bench-checkpointer bench-socials stop-db venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,9 @@ bench-kb-quality: $(STAMP)
 
 bench-checkpointer: $(STAMP)
 	$(PY) bench/checkpointer.py
+
+bench-socials: $(STAMP)
+	$(PY) bench/socials_publish.py
 
 # Stops the embedded PostgreSQL (it keeps running between commands otherwise).
 stop-db: $(STAMP)
