@@ -6,11 +6,13 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.generics import ListAPIView
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
@@ -287,8 +289,21 @@ class EventsPagination(NewestFirstCursorPagination):
     ordering = ("-received_at", "-pk")
 
 
-class WebhookEventListView(APIView):
+class WebhookEventListView(ListAPIView):
+    serializer_class = WebhookEventSerializer
     pagination_class = EventsPagination
+
+    def get_queryset(self) -> QuerySet[WebhookEvent]:
+        request = self.request
+        filters = {
+            "provider": request.query_params.get("provider") or None,
+            "signature_status": _choice_param(request, "signature_status", SignatureStatus.values),
+            "status": _choice_param(request, "status", EventStatus.values),
+            "run_id": request.query_params.get("run_id") or None,
+        }
+        return WebhookEvent.objects.defer("payload").filter(
+            **{name: value for name, value in filters.items() if value is not None}
+        )
 
     @extend_schema(
         operation_id="webhooks_events_list",
@@ -298,28 +313,33 @@ class WebhookEventListView(APIView):
             OpenApiParameter("signature_status", str, enum=SignatureStatus.values),
             OpenApiParameter("status", str, enum=EventStatus.values),
             OpenApiParameter("run_id", str),
-            OpenApiParameter("cursor", str),
-            OpenApiParameter("limit", int),
         ],
-        responses={200: WebhookEventSerializer(many=True)},
         tags=["webhooks"],
     )
-    def get(self, request: Request) -> Response:
-        events = WebhookEvent.objects.defer("payload")
-        filters = {
-            "provider": request.query_params.get("provider") or None,
-            "signature_status": _choice_param(request, "signature_status", SignatureStatus.values),
-            "status": _choice_param(request, "status", EventStatus.values),
-            "run_id": request.query_params.get("run_id") or None,
-        }
-        events = events.filter(**{name: value for name, value in filters.items() if value is not None})
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(events, request, view=self)
-        return paginator.get_paginated_response(WebhookEventSerializer(page, many=True).data)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
 
 
-class WebhookDLQListView(APIView):
+class WebhookDLQListView(ListAPIView):
+    serializer_class = WebhookDLQSerializer
     pagination_class = NewestFirstCursorPagination
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "now": self.now}
+
+    def get_queryset(self) -> QuerySet[WebhookDLQ]:
+        self.now = timezone.now()
+        entries = WebhookDLQ.objects.defer("payload", "traceback")
+        if provider := self.request.query_params.get("provider"):
+            entries = entries.filter(provider=provider)
+        due = _bool_param(self.request, "due")
+        if due is not None:
+            due_ids = due_entries(self.now).values("pk")
+            entries = entries.filter(pk__in=due_ids) if due else entries.exclude(pk__in=due_ids)
+        dead = _bool_param(self.request, "dead")
+        if dead is not None:
+            entries = entries.filter(dead_at__isnull=not dead)
+        return entries
 
     @extend_schema(
         operation_id="webhooks_dlq_list",
@@ -330,28 +350,11 @@ class WebhookDLQListView(APIView):
                 "due", bool, description="Only entries due (true) or not due (false) for replay"
             ),
             OpenApiParameter("dead", bool, description="Only parked (true) or live (false) entries"),
-            OpenApiParameter("cursor", str),
-            OpenApiParameter("limit", int),
         ],
-        responses={200: WebhookDLQSerializer(many=True)},
         tags=["webhooks"],
     )
-    def get(self, request: Request) -> Response:
-        now = timezone.now()
-        entries = WebhookDLQ.objects.defer("payload", "traceback")
-        if provider := request.query_params.get("provider"):
-            entries = entries.filter(provider=provider)
-        due = _bool_param(request, "due")
-        if due is not None:
-            due_ids = due_entries(now).values("pk")
-            entries = entries.filter(pk__in=due_ids) if due else entries.exclude(pk__in=due_ids)
-        dead = _bool_param(request, "dead")
-        if dead is not None:
-            entries = entries.filter(dead_at__isnull=not dead)
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(entries, request, view=self)
-        data = WebhookDLQSerializer(page, many=True, context={"now": now}).data
-        return paginator.get_paginated_response(data)
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
 
 
 class WebhookDLQReplayView(APIView):
