@@ -537,3 +537,16 @@ def test_hostile_headers_never_get_a_500(client: Client) -> None:
     response = deliver(client, "acme", body, headers=headers)
     assert response.status_code == 200
     assert WebhookEvent.objects.get(signature_status="valid").idempotency_key.startswith("sha256:")
+
+
+def test_a_provider_without_a_secret_accepts_nothing(client: Client, settings: Any) -> None:
+    from webhooks.conf import ProviderConfig
+
+    settings.WEBHOOK_PROVIDERS = {
+        **settings.WEBHOOK_PROVIDERS,
+        "bare": ProviderConfig(slug="bare", scheme="standard"),
+    }
+    body = fixture_bytes("standard_event")
+    assert_rejected(
+        deliver(client, "bare", body, headers=sign_standard(body)), "invalid", "no_secret_configured"
+    )

@@ -336,3 +336,19 @@ def test_run_status_is_untouched_by_admin_views(operator_client: Client, make_ru
     assert operator_client.get(reverse("admin:webhooks_webhookevent_changelist")).status_code == 200
     run.refresh_from_db()
     assert run.status == RunStatus.RUNNING
+
+
+def test_deploy_check_warns_about_providers_without_secrets(settings: Any) -> None:
+    from django.core.checks import run_checks
+
+    from webhooks.conf import ProviderConfig
+
+    settings.WEBHOOK_PROVIDERS = {
+        **settings.WEBHOOK_PROVIDERS,
+        "bare": ProviderConfig(slug="bare", scheme="standard"),
+    }
+    messages = [m for m in run_checks(include_deployment_checks=True) if m.id == "webhooks.W001"]
+    assert [m.msg for m in messages] == [
+        "Webhook provider 'bare' has no secret: every delivery is answered 401 and never processed."
+    ]
+    assert "WEBHOOK_SECRET_BARE" in messages[0].hint
