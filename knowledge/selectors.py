@@ -83,14 +83,26 @@ def vector_sql(*, project: str | None = None, persona: str | None = None, exact:
     return _VECTOR_SQL.replace("{scope}", _scope_sql(project, persona)).replace("{order}", order)
 
 
+_SET_PARAMETERS = (
+    "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), "
+    "set_config('hnsw.ef_search', %(ef)s, true), set_config('hnsw.max_scan_tuples', %(max_scan)s, true)"
+)
+
+
+def _parameters(k: int, ef_search: int | None) -> dict[str, str]:
+    ef = max(ef_search or settings.KB_SEARCH_EF_SEARCH, k)
+    return {"ef": str(ef), "max_scan": str(settings.KB_SEARCH_MAX_SCAN_TUPLES)}
+
+
 def set_search_parameters(cursor: Any, *, k: int, ef_search: int | None = None) -> None:
     """Transaction-local HNSW knobs: iterative scan so filters can't starve the result."""
-    ef = max(ef_search or settings.KB_SEARCH_EF_SEARCH, k)
-    cursor.execute(
-        "SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true), "
-        "set_config('hnsw.ef_search', %s, true), set_config('hnsw.max_scan_tuples', %s, true)",
-        [str(ef), str(settings.KB_SEARCH_MAX_SCAN_TUPLES)],
-    )
+    cursor.execute(_SET_PARAMETERS, _parameters(k, ef_search))
+
+
+def _one_round_trip() -> bool:
+    # Client-side binding (Django's default with psycopg 3) sends both statements as one simple
+    # query, which PostgreSQL runs in one implicit transaction: SET LOCAL holds for the search.
+    return not connection.settings_dict.get("OPTIONS", {}).get("server_side_binding")
 
 
 def vector_ranking(
@@ -112,11 +124,20 @@ def vector_ranking(
         "project": project,
         "persona": persona,
     }
-    with transaction.atomic(), connection.cursor() as cursor:
-        set_search_parameters(cursor, k=k, ef_search=ef_search)
-        cursor.execute(vector_sql(project=project, persona=persona), params)
-        rows = cursor.fetchall()
-        if len(rows) < k:
+    sql = vector_sql(project=project, persona=persona)
+    if _one_round_trip():
+        # One round trip instead of four (BEGIN, SET, SELECT, COMMIT) on every search.
+        with connection.cursor() as cursor:
+            cursor.execute(f"{_SET_PARAMETERS}; {sql}", {**params, **_parameters(k, ef_search)})
+            cursor.nextset()
+            rows = cursor.fetchall()
+    else:
+        with transaction.atomic(), connection.cursor() as cursor:
+            set_search_parameters(cursor, k=k, ef_search=ef_search)
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+    if len(rows) < k:
+        with connection.cursor() as cursor:
             # The iterative scan stops at hnsw.max_scan_tuples; when a very narrow filter got
             # fewer than k rows, an exact scan settles whether k exist at all.
             cursor.execute(vector_sql(project=project, persona=persona, exact=True), params)
@@ -231,7 +252,9 @@ def _hits(
 ) -> list[SearchHit]:
     from knowledge.models import KbDocument
 
-    documents = {str(pk): doc for pk, doc in KbDocument.objects.in_bulk([d for d, _ in ranked]).items()}
+    fields = ("id", "path", "project", "persona", "content", "chunk_index")
+    rows = KbDocument.objects.filter(pk__in=[doc_id for doc_id, _ in ranked]).values_list(*fields)
+    documents = {str(row[0]): dict(zip(fields, row, strict=True)) for row in rows}
     hits = []
     for doc_id, score in ranked:
         doc = documents.get(doc_id)
@@ -240,14 +263,14 @@ def _hits(
         hits.append(
             SearchHit(
                 doc_id=doc_id,
-                path=doc.path,
-                project=doc.project,
-                persona=doc.persona,
+                path=doc["path"],
+                project=doc["project"],
+                persona=doc["persona"],
                 score=round(score, 6),
-                snippet=snippet(doc.content, query),
+                snippet=snippet(doc["content"], query),
                 similarity=similarities.get(doc_id),
                 reason=reasons.get(doc_id, ""),
-                chunk_index=doc.chunk_index,
+                chunk_index=doc["chunk_index"],
             )
         )
     return hits

@@ -276,3 +276,25 @@ def test_kb_search_command_prints_ranked_results(scoped_documents: None) -> None
     lines = out.getvalue().splitlines()
     assert lines[0].startswith("1. ") and lines[2].startswith("2. ")
     assert "2 results in" in lines[-1] and "hybrid" in lines[-1]
+
+
+def test_a_vector_search_is_one_statement_with_its_transaction_local_settings(
+    scoped_documents: None, settings
+) -> None:  # type: ignore[no-untyped-def]
+    settings.KB_SEARCH_EF_SEARCH = 123
+    statements: list[str] = []
+
+    def record(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        statements.append(sql % {key: repr(value) for key, value in params.items()} if params else sql)
+        return execute(sql, params, many, context)
+
+    query = get_backend().embed(["hook viewers"])[0]
+    with connection.execute_wrapper(record):
+        ranked = vector_ranking(query_vector=query, model=get_backend().model, k=3, project="aismr")
+
+    assert len(ranked) == 3
+    assert len(statements) == 1  # settings and search together; k rows came back, so no fallback
+    (statement,) = statements
+    assert "set_config('hnsw.iterative_scan', 'relaxed_order', true)" in statement
+    assert "set_config('hnsw.ef_search', '123', true)" in statement
+    assert statement.index("set_config") < statement.index("ORDER BY e.embedding <=>")
