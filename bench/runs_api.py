@@ -9,6 +9,7 @@ client: middleware, API-key authentication, DRF, JSON rendering), the first page
     .venv/bin/python bench/runs_api.py                 # full scale, reuses a loaded database
     .venv/bin/python bench/runs_api.py --runs 100000   # smaller
     .venv/bin/python bench/runs_api.py --reload        # drop and load again
+    .venv/bin/python bench/runs_api.py --drop          # remove the bench database
 
 Figures go into docs/runs.md (median and p95 of --repeat requests per endpoint).
 """
@@ -81,6 +82,20 @@ def prepare_database(reload: bool) -> None:
     os.environ["DEBUG"] = "0"
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "myloware.settings")
+
+
+def drop_database() -> None:
+    import psycopg
+    from psycopg import sql
+
+    from myloware.db import parse_database_url, start_embedded_server
+
+    cfg = parse_database_url(start_embedded_server(ROOT / "var" / "pgdata"))
+    with psycopg.connect(
+        dbname=cfg["NAME"], user=cfg["USER"] or "postgres", host=cfg["HOST"], autocommit=True
+    ) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB)))
+    print(f"dropped {BENCH_DB}")
 
 
 def _copy(cursor, table: str, columns: str, lines) -> None:
@@ -177,7 +192,11 @@ def main() -> None:
     parser.add_argument("--artifacts-per-run", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--reload", action="store_true", help="drop the bench database and load again")
+    parser.add_argument("--drop", action="store_true", help="drop the bench database (frees ~1.3 GB) and exit")
     args = parser.parse_args()
+    if args.drop:
+        drop_database()
+        return
     prepare_database(args.reload)
 
     import django
