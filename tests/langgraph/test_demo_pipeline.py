@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.conf import settings
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.urls import reverse
 
@@ -152,3 +152,14 @@ def test_a_rejected_gate_ends_the_run_rejected(
     assert ended.values["outcome"] == "rejected"
     assert ended.values["ideate"]["comment"] == "ideas too close to last week's"
     assert "clip" not in artifact_types(run.run_id)
+
+
+def test_the_demo_refuses_to_start_without_the_webhook_secrets_it_signs_with() -> None:
+    providers = dict(settings.WEBHOOK_PROVIDERS)
+    providers["kieai"] = dataclasses.replace(providers["kieai"], secrets=())
+    with (
+        override_settings(WEBHOOK_PROVIDERS=providers),
+        pytest.raises(CommandError, match="WEBHOOK_SECRET_KIEAI"),
+    ):
+        call_command("demo_pipeline", "--auto-approve")
+    assert not Run.objects.exists()

@@ -43,10 +43,16 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        from runs.langgraph.pipeline import PipelineError, provider_secret
         from runs.langgraph.services import pipeline_start
 
         base_url = (options["base_url"] or settings.LANGGRAPH_DEMO_BASE_URL).rstrip("/")
         project = options["project"]
+        # Fail now, not after the first approval when riley signs its callback.
+        try:
+            provider_secret("kieai"), provider_secret("shotstack")
+        except PipelineError as exc:
+            raise CommandError(str(exc)) from exc
         self._prepare(project)
         try:
             run = pipeline_start(project=project, actor=ACTOR, base_url=base_url, topic=options["topic"])
@@ -72,7 +78,7 @@ class Command(BaseCommand):
         """The demo's knowledge base documents and a (fake) publishing account for the project."""
         from knowledge.services import kb_ingest
         from socials.selectors import project_publish_target
-        from socials.services import project_social_link, social_create
+        from socials.services import fake_publisher_allowed, project_social_link, social_create
 
         report = kb_ingest(root=DEMO_KB, actor=ACTOR, prefix="demo-kb")
         self.stdout.write(f"Knowledge base: {report.summary()}")
@@ -88,7 +94,16 @@ class Command(BaseCommand):
             )
             project_social_link(project=project, social_id=social.pk, actor=ACTOR, is_primary=True)
             target = social
-        self.stdout.write(f"Publishing to {target} (no credential_ref: the fake upload-post client)")
+        if target.credential_ref:
+            self.stdout.write(f"Publishing to {target} with its credential {target.credential_ref!r}")
+        elif fake_publisher_allowed():
+            self.stdout.write(
+                f"Publishing to {target} through the fake upload-post client (no credential_ref)"
+            )
+        else:
+            raise CommandError(
+                f"{target} has no credential_ref and the fake publisher needs DEBUG=1 and SOCIALS_FAKE_PUBLISHER=1"
+            )
 
     def _approve(self, run_id: str, gate: str, timeout: float) -> bool:
         """Wait for ``gate`` to open, then approve it as an operator would; False if the run ended."""
