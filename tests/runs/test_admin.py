@@ -158,6 +158,7 @@ def test_run_page_shows_timeline_and_inlines(operator_client, gate_with_idea):
     assert 'id="run-timeline"' in html
     assert "ideate gate opened" in html and "created as pending" in html
     assert "transition log" in html.lower()
+    assert "All 1 artifact(s) of this run" in html
 
 
 def test_admin_index_dashboard(operator_client, gate_with_idea, make_run):
