@@ -189,14 +189,15 @@ def test_async_methods_leave_the_event_loop_free_while_the_database_waits(
     saver: DjangoCheckpointSaver,
 ) -> None:
     """A lock holds aput in the database for a second; the loop keeps ticking meanwhile."""
+    graph = chat_graph(saver)
     params = connection.get_connection_params()
     locker = psycopg.connect(**{k: v for k, v in params.items() if k != "cursor_factory"})
     locker.execute("LOCK TABLE langgraph_checkpoints IN EXCLUSIVE MODE")
-    threading.Timer(1.0, locker.rollback).start()
-    graph = chat_graph(saver)
 
     async def scenario() -> tuple[float, float]:
         ticks: list[float] = []
+        # Released from another thread: a blocked loop could not release it itself.
+        threading.Timer(1.0, locker.rollback).start()
         invoke = asyncio.create_task(graph.ainvoke({"messages": []}, config("async-thread")))
         while not invoke.done():
             ticks.append(time.monotonic())
