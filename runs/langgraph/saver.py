@@ -519,7 +519,10 @@ class DjangoCheckpointSaver(BaseCheckpointSaver[str]):
                 continue
             if isinstance(value, _DeltaSnapshot):
                 value = value.value
-            key = (thread_id, channel, str(versions.get(channel, "")))
+            if channel not in versions:  # no version to key a cache entry on
+                fragments[channel] = readable.encode_value(value)
+                continue
+            key = (thread_id, channel, str(versions[channel]))
             fragment = cache.get(key)
             if fragment is None:
                 fragment = readable.encode_value(value)
