@@ -62,8 +62,11 @@ WITH hits AS MATERIALIZED (
     ORDER BY {order}
     LIMIT %(k)s
 )
-SELECT hits.doc_id, hits.distance FROM hits ORDER BY hits.distance, hits.doc_id
+SELECT hits.doc_id, hits.distance, d.path, d.project, d.persona, d.content, d.chunk_index
+FROM hits JOIN kb_documents d ON d.id = hits.doc_id
+ORDER BY hits.distance, hits.doc_id
 """
+_DOC_FIELDS = ("path", "project", "persona", "content", "chunk_index")
 _INDEX_ORDER = "e.embedding <=> %(q)s::vector"
 # "+ 0" hides the operator from the planner: an exact scan of the (small) filtered set.
 _EXACT_ORDER = "(e.embedding <=> %(q)s::vector) + 0"
@@ -113,8 +116,13 @@ def vector_ranking(
     project: str | None = None,
     persona: str | None = None,
     ef_search: int | None = None,
+    documents: dict[str, dict[str, Any]] | None = None,
 ) -> list[tuple[str, float]]:
-    """``[(doc_id, cosine similarity)]`` best first, at most ``k``."""
+    """``[(doc_id, cosine similarity)]`` best first, at most ``k``.
+
+    The documents' fields come back in the same statement and are put into ``documents`` when
+    given, which saves the search a second query.
+    """
     if not any(query_vector):
         return []  # a query of stopwords only has no direction; cosine is undefined
     params = {
@@ -142,7 +150,9 @@ def vector_ranking(
             # fewer than k rows, an exact scan settles whether k exist at all.
             cursor.execute(vector_sql(project=project, persona=persona, exact=True), params)
             rows = cursor.fetchall()
-    return [(str(doc_id), _similarity(distance)) for doc_id, distance in rows]
+    if documents is not None:
+        documents.update({str(row[0]): dict(zip(_DOC_FIELDS, row[2:], strict=True)) for row in rows})
+    return [(str(row[0]), _similarity(row[1])) for row in rows]
 
 
 def _similarity(distance: float | None) -> float:
@@ -188,11 +198,14 @@ def search_documents(
     """Ranked hits with scores, snippets and the reason each was retrieved."""
     if mode == "vector":
         assert query_vector is not None
-        ranked = vector_ranking(query_vector=query_vector, model=model, k=k, project=project, persona=persona)
+        known: dict[str, dict[str, Any]] = {}
+        ranked = vector_ranking(
+            query_vector=query_vector, model=model, k=k, project=project, persona=persona, documents=known
+        )
         reasons = {
             doc_id: f"vector rank {rank}, cosine {sim:.3f}" for rank, (doc_id, sim) in enumerate(ranked, 1)
         }
-        return _hits(ranked, dict(ranked), reasons, query)
+        return _hits(ranked, dict(ranked), reasons, query, known)
     if mode == "fulltext":
         ranked = fulltext_ranking(query=query, k=k, project=project, persona=persona)
         reasons = {
@@ -213,8 +226,16 @@ def _hybrid(
     persona: str | None,
 ) -> list[SearchHit]:
     candidates = max(settings.KB_HYBRID_CANDIDATES, k)
+    known: dict[str, dict[str, Any]] = {}
     by_vector = (
-        vector_ranking(query_vector=query_vector, model=model, k=candidates, project=project, persona=persona)
+        vector_ranking(
+            query_vector=query_vector,
+            model=model,
+            k=candidates,
+            project=project,
+            persona=persona,
+            documents=known,
+        )
         if query_vector is not None
         else []
     )
@@ -233,7 +254,7 @@ def _hybrid(
     similarities = dict(by_vector)
     missing = [doc_id for doc_id, _ in fused if doc_id not in similarities]
     similarities.update(_similarities(missing, model, query_vector))
-    return _hits(fused, similarities, reasons, query)
+    return _hits(fused, similarities, reasons, query, known)
 
 
 def _similarities(doc_ids: list[str], model: str, query_vector: Sequence[float] | None) -> dict[str, float]:
@@ -248,13 +269,19 @@ def _similarities(doc_ids: list[str], model: str, query_vector: Sequence[float] 
 
 
 def _hits(
-    ranked: list[tuple[str, float]], similarities: dict[str, float], reasons: dict[str, str], query: str
+    ranked: list[tuple[str, float]],
+    similarities: dict[str, float],
+    reasons: dict[str, str],
+    query: str,
+    known: dict[str, dict[str, Any]] | None = None,
 ) -> list[SearchHit]:
     from knowledge.models import KbDocument
 
-    fields = ("id", "path", "project", "persona", "content", "chunk_index")
-    rows = KbDocument.objects.filter(pk__in=[doc_id for doc_id, _ in ranked]).values_list(*fields)
-    documents = {str(row[0]): dict(zip(fields, row, strict=True)) for row in rows}
+    documents = dict(known or {})
+    missing = [doc_id for doc_id, _ in ranked if doc_id not in documents]
+    if missing:
+        rows = KbDocument.objects.filter(pk__in=missing).values_list("id", *_DOC_FIELDS)
+        documents.update({str(row[0]): dict(zip(_DOC_FIELDS, row[1:], strict=True)) for row in rows})
     hits = []
     for doc_id, score in ranked:
         doc = documents.get(doc_id)
