@@ -192,7 +192,9 @@ def main() -> None:
     parser.add_argument("--artifacts-per-run", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--reload", action="store_true", help="drop the bench database and load again")
-    parser.add_argument("--drop", action="store_true", help="drop the bench database (frees ~1.3 GB) and exit")
+    parser.add_argument(
+        "--drop", action="store_true", help="drop the bench database (frees ~1.3 GB) and exit"
+    )
     args = parser.parse_args()
     if args.drop:
         drop_database()
