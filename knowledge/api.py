@@ -180,7 +180,7 @@ class KbDocumentsView(APIView):
         result = services.kb_document_upsert(**body.validated_data, actor=actor_for(request))
         data = {
             "status": result.status,
-            "path": body.validated_data["path"].strip().strip("/"),
+            "path": result.path,
             "embeddings_queued": result.embeddings_queued,
             "documents": KbDocumentSerializer(_refreshed(result.documents), many=True).data,
         }

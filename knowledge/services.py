@@ -129,6 +129,7 @@ def _reset_embedding_state(doc: KbDocument) -> None:
 @dataclass
 class UpsertResult:
     status: str
+    path: str
     documents: list[KbDocument]
     embeddings_queued: int
 
@@ -147,6 +148,7 @@ def kb_document_upsert(
     ``.json`` path is rendered as for ingest. Only changed chunks are re-embedded.
     """
     path = _clean_path(path)
+    _refuse_nul(content=content, project=project, persona=persona)
     if len(content.encode("utf-8")) > settings.KB_INGEST_MAX_FILE_BYTES:
         raise PayloadTooLarge(f"content is larger than {settings.KB_INGEST_MAX_FILE_BYTES} bytes")
     try:
@@ -162,7 +164,16 @@ def kb_document_upsert(
     outcome = _apply_source(source, chunk_params())
     kb_embed_enqueue(doc_ids=outcome.pending_ids)
     logger.info("kb document %s %s by %s", path, outcome.plan.status, actor)
-    return UpsertResult(outcome.plan.status, outcome.documents, len(outcome.pending_ids))
+    return UpsertResult(outcome.plan.status, path, outcome.documents, len(outcome.pending_ids))
+
+
+def _refuse_nul(**fields: str | None) -> None:
+    # PostgreSQL text cannot hold NUL; refusing it here keeps a bad request a 422, not a 500.
+    bad = sorted(name for name, value in fields.items() if value and "\0" in value)
+    if bad:
+        raise InvalidInput(
+            f"{', '.join(bad)} must not contain NUL characters", details=dict.fromkeys(bad, "NUL")
+        )
 
 
 def _clean_path(path: str) -> str:
@@ -283,6 +294,8 @@ def _read_source(
         if file.stat().st_size > settings.KB_INGEST_MAX_FILE_BYTES:
             raise ValueError(f"larger than {settings.KB_INGEST_MAX_FILE_BYTES} bytes")
         text = render_source(stored_path, file.read_text(encoding="utf-8"))
+        if "\0" in text:
+            raise ValueError("contains NUL characters")
     except (OSError, ValueError) as exc:  # UnicodeDecodeError and JSONDecodeError are ValueErrors
         report.skipped.append((stored_path, f"{type(exc).__name__}: {exc}"))
         return None
@@ -481,6 +494,7 @@ def kb_search(
     query = (query or "").strip()
     if not query:
         raise InvalidInput("query must not be empty", details={"query": "required"})
+    _refuse_nul(query=query, project=project, persona=persona, run_id=run_id)
     if not 1 <= k <= MAX_K:
         raise InvalidInput(f"k must be between 1 and {MAX_K}", details={"k": k})
     if mode not in SEARCH_MODES:

@@ -183,3 +183,18 @@ def test_every_endpoint_is_in_the_openapi_schema(api_client: APIClient) -> None:
     assert {"get", "delete"} <= set(paths["/api/v1/kb/documents/{doc_id}"])
     assert "requestBody" in paths["/api/v1/kb/search"]["post"]
     assert "KbSearchResponse" in schema["components"]["schemas"]
+
+
+@pytest.mark.parametrize(
+    ("url", "body"),
+    [
+        ("/api/v1/kb/documents", {"path": "a.md", "content": "nul \u0000 byte"}),
+        ("/api/v1/kb/documents", {"path": "a.md", "content": "x", "project": "p\u0000"}),
+        ("/api/v1/kb/search", {"query": "nul \u0000 byte"}),
+        ("/api/v1/kb/search", {"query": "x", "persona": "\u0000"}),
+    ],
+)
+def test_nul_characters_are_a_422_not_a_500(api_client: APIClient, url: str, body: dict) -> None:
+    response = api_client.post(url, body, format="json")
+    assert response.status_code in {400, 422}
+    assert "error" in response.json()

@@ -197,3 +197,13 @@ def test_flags_override_the_scope_from_the_path(ingest: Ingest, tmp_path: Path) 
     ingest(tmp_path / "extra", project="aismr", persona="riley")
     doc.refresh_from_db()
     assert (doc.project, doc.persona) == ("aismr", "riley")
+
+
+def test_a_file_with_nul_characters_is_skipped(ingest: Ingest, tmp_path: Path) -> None:
+    tree = tmp_path / "nul"
+    tree.mkdir()
+    (tree / "bad.md").write_text("text with a \x00 inside")
+    (tree / "good.md").write_text("fine")
+    report = ingest(tree)
+    assert [path for path, _ in report.skipped] == ["nul/bad.md"]
+    assert KbDocument.objects.filter(path="nul/good.md").exists()
