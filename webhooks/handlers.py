@@ -20,9 +20,10 @@ from urllib.parse import urlsplit
 from django.conf import settings
 
 from artifacts.services import artifact_create
-from myloware.lib.errors import Conflict
+from myloware.lib.errors import Conflict, NotFound
 from runs.models import RunStatus
 from runs.services import run_get, run_merge_result, run_transition, run_update_result
+from socials.services import publication_complete
 from webhooks.models import EventStatus, WebhookEvent
 from webhooks.verification import kieai_task_id
 
@@ -261,12 +262,17 @@ def _append_publish_url(result: dict[str, Any], url: str) -> dict[str, Any]:
 
 
 def handle_upload_post(event: WebhookEvent) -> Outcome:
-    """``upload_completed``: success -> ``publish.url`` artifact, URL appended, run ``published``."""
+    """``upload_completed``: the matching publication is finished (socials), or else the run named by
+    the callback URL gets it directly: success -> ``publish.url`` artifact, URL appended once, run
+    ``published``; failure -> an error artifact."""
     payload = event_payload(event)
     if payload.get("event") != "upload_completed":
         return ignored(f"upload-post event {payload.get('event')!r} needs no action")
-    run_id = _require_run(event)
     outcome = _dict(payload.get("result"))
+    finished = _complete_publication(event, payload, outcome)
+    if finished is not None:
+        return finished
+    run_id = _require_run(event)
     job = str(payload.get("job_id") or payload.get("publish_id") or outcome.get("publish_id") or "")
     platform = payload.get("platform")
     details = {
@@ -302,6 +308,39 @@ def handle_upload_post(event: WebhookEvent) -> Outcome:
         run_id=run_id, mutate=lambda result: _append_publish_url(result, url), actor=_actor(event)
     )
     return _transition(event, run_id, RunStatus.PUBLISHED, reason=f"upload-post: published on {platform}")
+
+
+def _complete_publication(
+    event: WebhookEvent, payload: dict[str, Any], outcome: dict[str, Any]
+) -> Outcome | None:
+    """Finish the socials publication this completion answers (matched by request/job id).
+
+    Publications we started asynchronously wait for this webhook; socials.services owns their
+    effects (publish.url artifact, publishUrls, run published or failed). None when no
+    publication matches: the completion is then applied to the run named by the callback URL.
+    """
+    request_id = payload.get("request_id") or outcome.get("request_id")
+    job_id = payload.get("job_id") or payload.get("publish_id") or outcome.get("publish_id")
+    if not request_id and not job_id:
+        return None
+    try:
+        publication = publication_complete(
+            actor=_actor(event),
+            success=bool(outcome.get("success")),
+            request_id=str(request_id) if request_id else None,
+            job_id=str(job_id) if job_id else None,
+            url=outcome.get("url"),
+            error=outcome.get("error"),
+            response=payload,
+        )
+    except NotFound as exc:
+        if exc.code == "unknown_publication":
+            return None
+        raise
+    return processed(
+        f"publication {publication.pk} is {publication.status}"
+        + (f": {publication.error}" if publication.error else "")
+    )
 
 
 Handler = Callable[[WebhookEvent], Outcome]

@@ -248,3 +248,55 @@ def test_reprocessing_a_processed_event_is_idempotent(client: Client, make_run: 
     assert result.outcome == "processed"
     assert Artifact.objects.filter(run_id=run.run_id, type="publish.url").count() == 1
     assert len(Run.objects.get(pk=run.pk).result["publishUrls"]) == 1
+
+
+# --- upload-post completions of our own asynchronous publications (socials) -------------------------
+
+
+def make_processing_publication(run_id: str, request_id: str) -> Any:
+    """A publication upload-post accepted asynchronously (state reached by socials' upload job)."""
+    from django.utils import timezone
+
+    from socials.models import Publication, PublicationStatus
+    from socials.services import social_create
+
+    social = social_create(provider="tiktok", account_id="myloware_aismr", actor="test")
+    return Publication.objects.create(
+        run_id=run_id,
+        social=social,
+        platform="tiktok",
+        account_id="myloware_aismr",
+        video_url="https://cdn.example.com/final.mp4",
+        idempotency_key=f"pub-{request_id}",
+        status=PublicationStatus.PROCESSING,
+        provider_request_id=request_id,
+        requested_at=timezone.now(),
+    )
+
+
+def test_upload_completed_finishes_the_matching_publication(client: Client, make_run: Any) -> None:
+    run = make_run()
+    publication = make_processing_publication(run.run_id, "job_5f1e2d3c4b5a")
+    delivery = upload_post_delivery(run.run_id)
+    delivery.query = ""  # the publication, not the URL, names the run
+    event = event_of(delivery.send(client))
+    assert event.status == EventStatus.PROCESSED
+    assert f"publication {publication.pk} is published" in event.error
+    publication.refresh_from_db()
+    run.refresh_from_db()
+    url = "https://www.tiktok.com/@myloware_aismr/video/7441234567890123456"
+    assert (publication.status, publication.publish_url) == ("published", url)
+    assert run.status == RunStatus.PUBLISHED and run.result["publishUrls"] == [url]
+    assert Artifact.objects.filter(run_id=run.run_id, type="publish.url").count() == 1
+    # The same completion delivered again under another id changes nothing.
+    assert webhook_event_reprocess(event_id=str(event.pk), actor="admin:op").outcome == "processed"
+    assert Artifact.objects.filter(run_id=run.run_id, type="publish.url").count() == 1
+
+
+def test_upload_failed_completion_fails_the_matching_publication(client: Client, make_run: Any) -> None:
+    run = make_run()
+    publication = make_processing_publication(run.run_id, "job_0a9b8c7d6e5f")
+    event = event_of(upload_post_delivery(run.run_id, "upload_post_failed").send(client))
+    publication.refresh_from_db()
+    assert publication.status == "failed" and "spam_risk_too_many_posts" in publication.error
+    assert event.status == EventStatus.PROCESSED
