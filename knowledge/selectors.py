@@ -55,8 +55,9 @@ def _scope_sql(project: str | None, persona: str | None) -> str:
 # Candidates come out of the index in (approximately, with relaxed_order) distance order; the
 # materialised CTE is re-sorted exactly, as pgvector recommends for relaxed iterative scans.
 _VECTOR_SQL = """
-WITH hits AS MATERIALIZED (
-    SELECT e.doc_id, e.embedding <=> %(q)s::vector AS distance
+WITH query AS MATERIALIZED (SELECT %(q)s::vector AS v),
+hits AS MATERIALIZED (
+    SELECT e.doc_id, e.embedding <=> (SELECT v FROM query) AS distance
     FROM kb_embeddings e JOIN kb_documents d ON d.id = e.doc_id
     WHERE e.model = %(model)s{scope}
     ORDER BY {order}
@@ -66,10 +67,12 @@ SELECT hits.doc_id, hits.distance, d.path, d.project, d.persona, d.content, d.ch
 FROM hits JOIN kb_documents d ON d.id = hits.doc_id
 ORDER BY hits.distance, hits.doc_id
 """
-_DOC_FIELDS = ("path", "project", "persona", "content", "chunk_index")
-_INDEX_ORDER = "e.embedding <=> %(q)s::vector"
+# The query vector is sent once (15 kB of text at 1536 dimensions); an InitPlan feeds it to
+# the index scan, which the planner still uses for the ORDER BY.
+_INDEX_ORDER = "e.embedding <=> (SELECT v FROM query)"
 # "+ 0" hides the operator from the planner: an exact scan of the (small) filtered set.
-_EXACT_ORDER = "(e.embedding <=> %(q)s::vector) + 0"
+_EXACT_ORDER = "(e.embedding <=> (SELECT v FROM query)) + 0"
+_DOC_FIELDS = ("path", "project", "persona", "content", "chunk_index")
 
 _FULLTEXT_SQL = """
 SELECT d.id, ts_rank(d.search_vector, query, 1) AS rank
