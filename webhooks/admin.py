@@ -32,6 +32,17 @@ from webhooks.services import (
 )
 
 ERROR_PREVIEW = 120
+# Everything is read-only (changes go through actions): no Save buttons on the detail pages.
+READ_ONLY_CONTEXT = {
+    "show_save": False,
+    "show_save_and_continue": False,
+    "show_save_and_add_another": False,
+    "show_delete": False,  # DLQ entries are discarded through the action (it notes who on the event)
+}
+
+
+def _when(moment: Any) -> str:
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
 def _run_link(run_id: str | None) -> str:
@@ -116,6 +127,13 @@ class WebhookEventAdmin(BigTableAdminMixin, admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # events only come from providers
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), **READ_ONLY_CONTEXT}
+        )
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # the audit trail is kept
@@ -234,6 +252,13 @@ class WebhookDLQAdmin(BigTableAdminMixin, admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        return super().change_view(
+            request, object_id, form_url, {**(extra_context or {}), **READ_ONLY_CONTEXT}
+        )
+
     def has_replay_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("webhooks.replay_webhookdlq")
 
@@ -257,13 +282,13 @@ class WebhookDLQAdmin(BigTableAdminMixin, admin.ModelAdmin):
         now = timezone.now()
         if entry.is_dead:
             return format_html(
-                '<strong style="color:#cf222e">DEAD</strong> <small>parked {}</small>', entry.dead_at
+                '<strong style="color:#cf222e">DEAD</strong> <small>parked {}</small>', _when(entry.dead_at)
             )
         if entry.is_due(now):
             return format_html('<span style="color:#9a6700">due now</span>')
-        return format_html(
-            "retry in {} <small>({})</small>", timeuntil(entry.next_retry_at, now), entry.next_retry_at
-        )
+        seconds = (entry.next_retry_at - now).total_seconds()
+        wait = timeuntil(entry.next_retry_at, now) if seconds >= 60 else "less than a minute"
+        return format_html("retry in {} <small>({})</small>", wait, _when(entry.next_retry_at))
 
     @admin.display(description="error", ordering="error")
     def short_error(self, entry: WebhookDLQ) -> str:
