@@ -550,3 +550,16 @@ def test_a_provider_without_a_secret_accepts_nothing(client: Client, settings: A
     assert_rejected(
         deliver(client, "bare", body, headers=sign_standard(body)), "invalid", "no_secret_configured"
     )
+
+
+def test_intake_needs_no_csrf_token_and_no_api_key(operator: Any) -> None:
+    # A logged-in browser session with CSRF enforcement must not turn a provider POST into a 403.
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(operator)
+    body = fixture_bytes("standard_event")
+    assert deliver(strict, "acme", body, headers=sign_standard(body, msg_id="msg_csrf")).status_code == 200
+    anonymous = Client(enforce_csrf_checks=True)
+    body2 = body.replace(b"4200", b"4300")
+    assert (
+        deliver(anonymous, "acme", body2, headers=sign_standard(body2, msg_id="msg_csrf2")).status_code == 200
+    )
