@@ -82,7 +82,7 @@ class KbDocumentUpsertSerializer(serializers.Serializer):
 
 
 class KbUpsertResponseSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=["added", "updated", "unchanged"])
+    status = serializers.CharField(help_text="added | updated | unchanged")
     path = serializers.CharField()
     embeddings_queued = serializers.IntegerField(help_text="Chunks whose (new) content waits for a vector")
     documents = KbDocumentSerializer(many=True, help_text="The chunks of this path, in order")
