@@ -26,14 +26,21 @@ def is_internal_channel(name: str) -> bool:
 
 
 def encode_value(value: Any) -> bytes:
-    """JSON for one channel value; the C encoder first, the describing walk when it refuses."""
+    """JSON for one channel value.
+
+    orjson walks the value in C and asks ``describe`` only for what it can't encode (a message
+    list costs half the Python walk); the walk is the fallback for what orjson refuses (ints
+    beyond 64 bits, exotic dict keys) and for NUL characters, which JSONB refuses. A non-finite
+    float on its own reads as a description; nested in a value orjson writes it as ``null``
+    (JSON has no NaN). The blob keeps the exact value either way.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return orjson.dumps(describe(value))
     try:
-        encoded = orjson.dumps(value)
+        encoded = orjson.dumps(value, default=describe, option=orjson.OPT_NON_STR_KEYS)
     except (TypeError, orjson.JSONEncodeError):
         return orjson.dumps(readable(value))
-    if _NUL_ESCAPE in encoded or (isinstance(value, float) and not math.isfinite(value)):
-        return orjson.dumps(readable(value))
-    return encoded
+    return orjson.dumps(readable(value)) if _NUL_ESCAPE in encoded else encoded
 
 
 def encode_state(fragments: dict[str, bytes]) -> str:
