@@ -290,6 +290,16 @@ def api_vs_sql(conn: Any, literals: list[str], ef: int) -> None:
         backend.embed([f"q:{index}"])
         embed_ms.append((time.perf_counter() - started) * 1000)
     embed = statistics.median(embed_ms)
+    # The floor of any authenticated API call here: a 404 for an unknown document (middleware,
+    # DRF, the API-key lookup, one query, the JSON error body).
+    floor_ms = []
+    for _ in range(len(literals)):
+        started = time.perf_counter()
+        client.get(f"/api/v1/kb/documents/{uuid.uuid4()}")
+        floor_ms.append((time.perf_counter() - started) * 1000)
+    print(
+        f"floor of an authenticated API call (GET of an unknown document, 404): {statistics.median(floor_ms):.2f} ms"
+    )
     print(f"\nAPI vs raw SQL at ef_search={ef}, k={K}, {len(literals)} queries each (alternating)")
     print(
         f"query embedding round trip to the local fake server: median {embed:.2f} ms (inside the API figure)"
