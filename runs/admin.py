@@ -186,8 +186,18 @@ class RunAdmin(BigTableAdminMixin, admin.ModelAdmin):
             "artifacts_url": reverse("admin:artifacts_artifact_changelist")
             + "?"
             + urlencode({"q": object_id}),
+            "publish_url": self._publish_url(request, object_id),
         }
         return super().change_view(request, object_id, form_url, extra_context=extra)
+
+    def _publish_url(self, request: HttpRequest, run_id: str) -> str | None:
+        """The back-office publish page, offered once the prepublish gate is approved."""
+        run = Run.objects.filter(run_id=run_id).only("status").first()
+        if run is None or run.status != RunStatus.RUNNING or not request.user.has_perm("socials.publish_run"):
+            return None
+        if not selectors.gate_is_approved(run_id=run_id, gate="prepublish"):
+            return None
+        return reverse("admin:socials_publication_publish", args=[run_id])
 
     def _transition(self, request: HttpRequest, queryset: QuerySet[Run], to: str) -> None:
         moved = 0

@@ -213,3 +213,17 @@ def test_artifact_page_loads_with_filters(superuser_client, review_gate):
         superuser_client.get(reverse("admin:artifacts_artifact_change", args=[artifact.pk])).status_code
         == 200
     )
+
+
+def test_run_page_offers_publishing_only_after_the_prepublish_gate_is_approved(operator_client, make_run):
+    from runs.services import gate_decide
+
+    run = make_run()
+    run_url = reverse("admin:runs_run_change", args=[run.run_id])
+    publish_url = reverse("admin:socials_publication_publish", args=[run.run_id])
+    assert publish_url not in operator_client.get(run_url).content.decode()
+
+    gate_open(run_id=run.run_id, gate="prepublish", actor="api:orchestrator")
+    gate_decide(run_id=run.run_id, gate="prepublish", decision="approve", actor="admin:someone-else")
+    assert Run.objects.get(pk=run.pk).status == RunStatus.RUNNING
+    assert publish_url in operator_client.get(run_url).content.decode()
