@@ -257,6 +257,9 @@ def kb_ingest(
     root = root.resolve()
     if not root.exists():
         raise NotFound(f"{root} does not exist")
+    if prune and not root.is_dir():
+        # Pruning against a single file would delete every other document of its folder.
+        raise InvalidInput("--prune needs a folder, not a single file")
     prefix = (prefix if prefix is not None else (root.name if root.is_dir() else root.parent.name)).strip("/")
     base = root if root.is_dir() else root.parent
     report = IngestReport(dry_run=dry_run)

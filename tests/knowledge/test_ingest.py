@@ -13,6 +13,7 @@ from django.core.management.base import CommandError
 
 from knowledge.models import EmbeddingStatus, KbDocument, KbEmbedding
 from knowledge.services import IngestReport, source_files
+from myloware.lib.errors import InvalidInput
 
 pytestmark = pytest.mark.django_db
 Ingest = Callable[..., IngestReport]
@@ -207,3 +208,17 @@ def test_a_file_with_nul_characters_is_skipped(ingest: Ingest, tmp_path: Path) -
     report = ingest(tree)
     assert [path for path, _ in report.skipped] == ["nul/bad.md"]
     assert KbDocument.objects.filter(path="nul/good.md").exists()
+
+
+def test_a_single_file_can_be_ingested_but_not_pruned_against(ingest: Ingest, kb_copy: Path) -> None:
+    ingest(kb_copy)
+    report = ingest(kb_copy / "architecture.md")
+    assert report.unchanged == 1
+    with pytest.raises(InvalidInput):
+        ingest(kb_copy / "architecture.md", prune=True)
+    assert KbDocument.objects.filter(path="kb/idea-gen.md").exists()
+
+
+def test_a_missing_folder_is_a_clear_command_error(tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match="does not exist"):
+        call_command("kb_ingest", str(tmp_path / "missing"))
