@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -368,26 +369,40 @@ def kb_embed_documents(*, doc_ids: Sequence[str]) -> EmbedOutcome:
         _release_failed([doc_id for doc_id, _, _ in claimed], str(exc))
         logger.warning("embedding of %d documents failed: %s", len(claimed), exc)
         return outcome
-    with transaction.atomic():
-        for (doc_id, _, content_hash), vector in zip(claimed, vectors, strict=True):
-            marked = KbDocument.objects.filter(
-                pk=doc_id, embedding_status=EmbeddingStatus.EMBEDDING, content_hash=content_hash
-            ).update(
-                embedding_status=EmbeddingStatus.READY,
-                embedding_model=backend.model,
-                embedding_error="",
-                embedding_claimed_at=None,
-                embedded_at=timezone.now(),
-            )
-            if marked:
-                KbEmbedding.objects.bulk_create(
-                    [KbEmbedding(doc_id=doc_id, model=backend.model, embedding=vector)],
-                    update_conflicts=True,
-                    unique_fields=["doc", "model"],
-                    update_fields=["embedding"],
-                )
-                outcome.embedded += 1
+    outcome.embedded = _store_vectors(claimed, vectors, backend.model)
     return outcome
+
+
+def _store_vectors(claimed: list[tuple[str, str, str]], vectors: list[list[float]], model: str) -> int:
+    """Store the vectors of documents still claimed with the text that was embedded; returns how many.
+
+    Three statements per batch: lock and read the current hashes, mark ready, upsert vectors.
+    """
+    with transaction.atomic():
+        current = dict(
+            KbDocument.objects.select_for_update()
+            .filter(pk__in=[doc_id for doc_id, _, _ in claimed], embedding_status=EmbeddingStatus.EMBEDDING)
+            .values_list("pk", "content_hash")
+        )
+        fresh = [
+            (doc_id, vector)
+            for (doc_id, _, content_hash), vector in zip(claimed, vectors, strict=True)
+            if current.get(uuid.UUID(doc_id)) == content_hash
+        ]
+        KbDocument.objects.filter(pk__in=[doc_id for doc_id, _ in fresh]).update(
+            embedding_status=EmbeddingStatus.READY,
+            embedding_model=model,
+            embedding_error="",
+            embedding_claimed_at=None,
+            embedded_at=timezone.now(),
+        )
+        KbEmbedding.objects.bulk_create(
+            [KbEmbedding(doc_id=doc_id, model=model, embedding=vector) for doc_id, vector in fresh],
+            update_conflicts=True,
+            unique_fields=["doc", "model"],
+            update_fields=["embedding"],
+        )
+    return len(fresh)
 
 
 def _claim(doc_ids: Sequence[str]) -> list[tuple[str, str, str]]:
