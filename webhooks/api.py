@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 from django.conf import settings
@@ -12,7 +13,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.generics import ListAPIView
+from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import JSONRenderer
@@ -227,6 +228,22 @@ class WebhookEventSerializer(serializers.ModelSerializer):
         return len(event.payload or b"")
 
 
+class WebhookEventDetailSerializer(WebhookEventSerializer):
+    payload_base64 = serializers.SerializerMethodField(help_text="The raw body, byte-exact")
+    payload_text = serializers.SerializerMethodField(
+        help_text="The body decoded as UTF-8 (invalid bytes replaced), capped at 64 KiB"
+    )
+
+    class Meta(WebhookEventSerializer.Meta):
+        fields = [*WebhookEventSerializer.Meta.fields, "payload_base64", "payload_text"]
+
+    def get_payload_base64(self, event: WebhookEvent) -> str:
+        return base64.b64encode(bytes(event.payload or b"")).decode()
+
+    def get_payload_text(self, event: WebhookEvent) -> str:
+        return bytes(event.payload or b"")[:BODY_PREVIEW_LIMIT].decode("utf-8", errors="replace")
+
+
 class WebhookDLQSerializer(serializers.ModelSerializer):
     event_id = serializers.UUIDField(read_only=True, allow_null=True)
     dead = serializers.SerializerMethodField()
@@ -256,6 +273,11 @@ class WebhookDLQSerializer(serializers.ModelSerializer):
 
     def get_due(self, entry: WebhookDLQ) -> bool:
         return entry.is_due(self.context.get("now") or timezone.now())
+
+
+class WebhookDLQDetailSerializer(WebhookDLQSerializer):
+    class Meta(WebhookDLQSerializer.Meta):
+        fields = [*WebhookDLQSerializer.Meta.fields, "traceback"]
 
 
 class ReplayResultSerializer(serializers.Serializer):
@@ -351,6 +373,37 @@ class WebhookDLQListView(ListAPIView):
             ),
             OpenApiParameter("dead", bool, description="Only parked (true) or live (false) entries"),
         ],
+        tags=["webhooks"],
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class WebhookEventDetailView(RetrieveAPIView):
+    serializer_class = WebhookEventDetailSerializer
+    queryset = WebhookEvent.objects.all()
+    lookup_url_kwarg = "event_id"
+
+    @extend_schema(
+        operation_id="webhooks_events_retrieve",
+        summary="One stored event with its raw body",
+        tags=["webhooks"],
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class WebhookDLQDetailView(RetrieveAPIView):
+    serializer_class = WebhookDLQDetailSerializer
+    queryset = WebhookDLQ.objects.defer("payload")
+    lookup_url_kwarg = "entry_id"
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "now": timezone.now()}
+
+    @extend_schema(
+        operation_id="webhooks_dlq_retrieve",
+        summary="One dead-letter entry with its traceback",
         tags=["webhooks"],
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:

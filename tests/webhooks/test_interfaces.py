@@ -353,3 +353,21 @@ def test_deploy_check_warns_about_providers_without_secrets(settings: Any) -> No
         "Webhook provider 'bare' has no secret: every delivery is answered 401 and never processed."
     ]
     assert "WEBHOOK_SECRET_BARE" in messages[0].hint
+
+
+def test_event_and_dlq_detail_endpoints(
+    api_client: APIClient, anonymous_client: APIClient, client: Client, switch: Switch
+) -> None:
+    import base64
+
+    entry = failed_entry(client, "detail")
+    event = api_client.get(f"/api/v1/webhooks/events/{entry.event_id}").json()
+    body = fixture_bytes("standard_event")
+    assert base64.b64decode(event["payload_base64"]) == body
+    assert event["payload_text"] == body.decode()
+    assert event["status"] == "failed" and event["idempotency_rule"] == "header:webhook-id"
+    dlq = api_client.get(f"/api/v1/webhooks/dlq/{entry.pk}").json()
+    assert dlq["event_id"] == str(entry.event_id)
+    assert "Traceback (most recent call last)" in dlq["traceback"]
+    assert api_client.get("/api/v1/webhooks/dlq/00000000-0000-0000-0000-000000000000").status_code == 404
+    assert anonymous_client.get(f"/api/v1/webhooks/events/{entry.event_id}").status_code == 401
