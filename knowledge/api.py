@@ -222,7 +222,12 @@ class KbSearchView(APIView):
         operation_id="kb_search",
         summary="Top-k search (vector or hybrid) within a project/persona scope plus global documents",
         request=KbSearchRequestSerializer,
-        responses={200: KbSearchResponseSerializer, 404: OpenApiResponse(ERROR), 422: OpenApiResponse(ERROR)},
+        responses={
+            200: KbSearchResponseSerializer,
+            404: OpenApiResponse(ERROR),
+            422: OpenApiResponse(ERROR),
+            503: OpenApiResponse(ERROR, description="the embedding backend is unavailable (vector mode)"),
+        },
         tags=["knowledge"],
     )
     def post(self, request: Request) -> Response:

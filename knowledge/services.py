@@ -23,7 +23,7 @@ from knowledge.embedding import EmbeddingError, get_backend
 from knowledge.models import EmbeddingStatus, KbDocument, KbEmbedding
 from knowledge.selectors import SearchHit, search_documents
 from knowledge.text import SUPPORTED_SUFFIXES, ChunkParams, chunk_text, render_source, scope_from_path, sha256
-from myloware.lib.errors import InvalidInput, NotFound, PayloadTooLarge
+from myloware.lib.errors import DomainError, InvalidInput, NotFound, PayloadTooLarge
 
 logger = logging.getLogger(__name__)
 
@@ -523,7 +523,7 @@ def kb_search(
         run_get(run_id=run_id)
     backend = get_backend()
     started = time.perf_counter()
-    query_vector = backend.embed([query])[0] if mode != "fulltext" else None
+    query_vector = _query_vector(backend, query, mode)
     hits = search_documents(
         query=query,
         query_vector=query_vector,
@@ -539,6 +539,26 @@ def kb_search(
             response, query=query, run_id=run_id, project=project, persona=persona, k=k, actor=actor
         )
     return response
+
+
+class EmbeddingUnavailable(DomainError):
+    """The embedding backend failed after its retries (503: try again later)."""
+
+    http_status = 503
+    code = "embedding_unavailable"
+
+
+def _query_vector(backend: Any, query: str, mode: str) -> list[float] | None:
+    if mode == "fulltext":
+        return None
+    try:
+        return backend.embed([query])[0]
+    except EmbeddingError as exc:
+        if mode == "hybrid":
+            # Degrade to the full-text half rather than fail: the reasons show no vector rank.
+            logger.warning("query embedding failed, hybrid search uses full text only: %s", exc)
+            return None
+        raise EmbeddingUnavailable(f"The embedding backend is unavailable: {exc}") from None
 
 
 def _record_audit(

@@ -198,3 +198,29 @@ def test_nul_characters_are_a_422_not_a_500(api_client: APIClient, url: str, bod
     response = api_client.post(url, body, format="json")
     assert response.status_code in {400, 422}
     assert "error" in response.json()
+
+
+def test_an_embedding_outage_is_a_503_in_vector_mode_and_full_text_in_hybrid(
+    client: JobsRunningClient, settings
+) -> None:  # type: ignore[no-untyped-def]
+    import httpx
+    import respx
+
+    from knowledge.embedding import get_backend
+
+    client.post("/api/v1/kb/documents", {"path": "kb/hooks.md", "content": "hook the viewers"}, format="json")
+    settings.KB_EMBEDDING_BACKEND = "openai"
+    settings.KB_OPENAI_BASE_URL = "http://embeddings.test/v1"
+    settings.KB_OPENAI_API_KEY = "sk-test-123"
+    settings.KB_OPENAI_MAX_RETRIES = 1
+    settings.KB_OPENAI_BACKOFF_SECONDS = 0.001
+    get_backend.cache_clear()
+    with respx.mock:
+        respx.post("http://embeddings.test/v1/embeddings").mock(return_value=httpx.Response(503))
+        vector = client.post("/api/v1/kb/search", {"query": "hook viewers"}, format="json")
+        hybrid = client.post("/api/v1/kb/search", {"query": "hook viewers", "mode": "hybrid"}, format="json")
+
+    assert vector.status_code == 503 and vector.json()["error"]["code"] == "embedding_unavailable"
+    assert hybrid.status_code == 200
+    assert [result["path"] for result in hybrid.json()["results"]] == ["kb/hooks.md"]
+    assert "vector rank -, full-text rank 1" in hybrid.json()["results"][0]["reason"]
