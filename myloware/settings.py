@@ -84,7 +84,10 @@ TEMPLATES = [
 _DATABASE_URL = env_str("DATABASE_URL").strip()
 _DB = parse_database_url(_DATABASE_URL) if _DATABASE_URL else embedded_database(DATA_DIR / "pgdata")
 _DB["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
-_DB["CONN_HEALTH_CHECKS"] = True
+# Off by default: a health check is one more round trip on every request. A connection broken by
+# a database restart then fails one request per worker with a clean 503 + Retry-After (see
+# DatabaseUnavailableMiddleware) and Django discards it, so the next request reconnects.
+_DB["CONN_HEALTH_CHECKS"] = env_bool("DB_CONN_HEALTH_CHECKS", False)
 _DB.setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5, minimum=1))
 # Several test runs may share one server (developers, helpers, CI): MYLOWARE_TEST_DB names theirs.
 _DB["TEST"] = {"NAME": f"test_myloware_{env_str('MYLOWARE_TEST_DB', 'main')}"}
