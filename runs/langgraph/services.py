@@ -12,13 +12,14 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
-from myloware.lib.errors import Conflict
+from myloware.lib.errors import Conflict, InvalidInput, NotFound
 from runs.langgraph.models import LangGraphCheckpoint
 from runs.models import TERMINAL_STATUSES, GateRequest, GateStatus, Run, RunStatus, RunTransition
 from runs.services import run_create, run_get, run_transition
@@ -36,6 +37,43 @@ _advancing_lock = threading.Lock()
 
 
 # --- demo pipeline -------------------------------------------------------------------------------
+
+DEMO_KB = Path(__file__).resolve().parent / "demo_kb"
+
+
+def pipeline_prepare(*, project: str, actor: str) -> list[str]:
+    """What a demo run needs: the demo knowledge-base documents, a publishing account.
+
+    Ingests ``runs/langgraph/demo_kb`` (idempotent by content hash) and, when the project has no
+    primary account, creates a TikTok account ``demo-<project>`` without credentials (served by
+    the fake upload-post client, DEBUG only). Returns what it did, for the command to print.
+    """
+    from knowledge.services import kb_ingest
+    from socials.selectors import project_publish_target
+    from socials.services import fake_publisher_allowed, project_social_link, social_create
+
+    report = kb_ingest(root=DEMO_KB, actor=actor, prefix="demo-kb")
+    try:
+        target = project_publish_target(project=project)
+    except NotFound:
+        # No rate-limit window: a demo may publish again a minute later.
+        target = social_create(
+            provider="tiktok",
+            account_id=f"demo-{project}",
+            actor=actor,
+            default_caption=f"{project} demo",
+            rate_limit_window=0,
+        )
+        project_social_link(project=project, social_id=target.pk, actor=actor, is_primary=True)
+    if target.credential_ref:
+        how = f"with its credential {target.credential_ref!r}"
+    elif fake_publisher_allowed():
+        how = "through the fake upload-post client (no credential_ref)"
+    else:
+        raise InvalidInput(
+            f"{target} has no credential_ref and the fake publisher needs DEBUG=1 and SOCIALS_FAKE_PUBLISHER=1"
+        )
+    return [f"Knowledge base: {report.summary()}", f"Publishing to {target} {how}"]
 
 
 def pipeline_start(*, project: str, actor: str, base_url: str, topic: str = "soap cutting") -> Run:

@@ -17,7 +17,7 @@ from artifacts.models import Artifact
 from myloware.api.operators import sync_operators_group
 from runs.langgraph import DjangoCheckpointSaver, tasks
 from runs.langgraph.pipeline import build_graph
-from runs.langgraph.services import pipeline_start
+from runs.langgraph.services import pipeline_prepare, pipeline_start
 from runs.models import GateRequest, HitlApproval, OrchestrationCheckpoint, Run, RunTransition
 from webhooks.models import WebhookEvent
 
@@ -163,3 +163,23 @@ def test_the_demo_refuses_to_start_without_the_webhook_secrets_it_signs_with() -
     ):
         call_command("demo_pipeline", "--auto-approve")
     assert not Run.objects.exists()
+
+
+@override_settings(GATE_DISABLED=["ideate"], GATE_APPROVE_TO="pending")
+def test_a_disabled_gate_lets_the_graph_through_and_an_approval_to_pending_resumes_running(
+    live_server: Any, operators_group: None, operator_client: Any
+) -> None:
+    """The ideate gate is approved as it opens (its hook fires while the graph still runs)."""
+    pipeline_prepare(project="aismr", actor="test")
+    run = pipeline_start(project="aismr", actor="test", base_url=live_server.url)
+
+    waiting = graph_state(run.run_id)
+    assert waiting.values["ideate"]["status"] == "approved"
+    assert [i.value["gate"] for i in waiting.interrupts] == ["prepublish"]
+    assert Run.objects.get(run_id=run.run_id).status == "awaiting_approval"
+
+    # Approved runs go back to "pending" under this policy: quinn starts it running again.
+    decide(operator_client, GateRequest.objects.get(run_id=run.run_id, gate="prepublish"), "approve")
+
+    assert Run.objects.get(run_id=run.run_id).status == "published"
+    assert graph_state(run.run_id).values["outcome"] == "published"

@@ -9,17 +9,15 @@ itself, through the same gate service an operator's click uses, and waits for th
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from myloware.lib.errors import DomainError, NotFound
+from myloware.lib.errors import DomainError
 from runs.models import TERMINAL_STATUSES, GateRequest, GateStatus, Run
 from runs.services import gate_decide
 
-DEMO_KB = Path(__file__).resolve().parents[2] / "langgraph" / "demo_kb"
 ACTOR = "command:demo_pipeline"
 APPROVER = "demo:auto-approve"
 
@@ -75,35 +73,14 @@ class Command(BaseCommand):
             raise CommandError(f"Run {run.run_id} ended {run.status}")
 
     def _prepare(self, project: str) -> None:
-        """The demo's knowledge base documents and a (fake) publishing account for the project."""
-        from knowledge.services import kb_ingest
-        from socials.selectors import project_publish_target
-        from socials.services import fake_publisher_allowed, project_social_link, social_create
+        """The demo's knowledge base documents and a publishing account for the project."""
+        from runs.langgraph.services import pipeline_prepare
 
-        report = kb_ingest(root=DEMO_KB, actor=ACTOR, prefix="demo-kb")
-        self.stdout.write(f"Knowledge base: {report.summary()}")
         try:
-            target = project_publish_target(project=project)
-        except NotFound:
-            social = social_create(
-                provider="tiktok",
-                account_id=f"demo-{project}",
-                actor=ACTOR,
-                default_caption=f"{project} demo",
-                rate_limit_window=0,
-            )
-            project_social_link(project=project, social_id=social.pk, actor=ACTOR, is_primary=True)
-            target = social
-        if target.credential_ref:
-            self.stdout.write(f"Publishing to {target} with its credential {target.credential_ref!r}")
-        elif fake_publisher_allowed():
-            self.stdout.write(
-                f"Publishing to {target} through the fake upload-post client (no credential_ref)"
-            )
-        else:
-            raise CommandError(
-                f"{target} has no credential_ref and the fake publisher needs DEBUG=1 and SOCIALS_FAKE_PUBLISHER=1"
-            )
+            for line in pipeline_prepare(project=project, actor=ACTOR):
+                self.stdout.write(line)
+        except DomainError as exc:
+            raise CommandError(exc.message) from exc
 
     def _approve(self, run_id: str, gate: str, timeout: float) -> bool:
         """Wait for ``gate`` to open, then approve it as an operator would; False if the run ended."""
