@@ -205,6 +205,8 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "GateCallbackStatusEnum": "runs.models.CallbackStatus",
         "GateDecisionEnum": "runs.models.HitlDecision",
         "GateNameEnum": "runs.models.Gate",
+        "WebhookEventStatusEnum": "webhooks.models.EventStatus",
+        "SignatureStatusEnum": "webhooks.models.SignatureStatus",
     }
 )
 
@@ -300,7 +302,10 @@ LANGGRAPH_PREPARED_STATEMENTS = env_bool("LANGGRAPH_PREPARED_STATEMENTS", True)
 # Demo pipeline (manage.py demo_pipeline): where our own webhook endpoint is reachable (riley's
 # and alex's stand-in provider callbacks are POSTed there), how long a persona waits for its
 # callback to be processed or its publication to finish, and the HTTP timeout of those POSTs.
-LANGGRAPH_DEMO_BASE_URL = env_str("LANGGRAPH_DEMO_BASE_URL", "http://127.0.0.1:8000")
+# Default: where `make run` serves (its HOST and PORT variables).
+LANGGRAPH_DEMO_BASE_URL = env_str(
+    "LANGGRAPH_DEMO_BASE_URL", f"http://{env_str('HOST', '127.0.0.1')}:{env_str('PORT', '8000')}"
+)
 LANGGRAPH_DEMO_WAIT_SECONDS = env_int("LANGGRAPH_DEMO_WAIT_SECONDS", 60, minimum=1)
 LANGGRAPH_DEMO_HTTP_TIMEOUT = env_int("LANGGRAPH_DEMO_HTTP_TIMEOUT", 10, minimum=1)
 # A decided gate of a demo pipeline run resumes its graph (runs' gate-decided hook).
