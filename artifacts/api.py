@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from artifacts.models import Artifact
 from artifacts.services import artifact_create
 from myloware.api.request import actor_for
-from runs.api import ErrorSerializer
+from myloware.api.schema import ErrorSerializer
 from runs.pagination import keyset_page
 from runs.services import run_get
 

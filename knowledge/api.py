@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -15,22 +15,10 @@ from knowledge.embedding import active_model
 from knowledge.models import EmbeddingStatus, KbDocument
 from myloware.api.pagination import NewestFirstCursorPagination
 from myloware.api.request import actor_for
+from myloware.api.schema import ErrorSerializer
 from myloware.lib.errors import NotFound
 
-ERROR = inline_serializer(
-    name="KnowledgeError",
-    fields={
-        "error": inline_serializer(
-            name="KnowledgeErrorBody",
-            fields={
-                "status": serializers.IntegerField(),
-                "code": serializers.CharField(),
-                "message": serializers.CharField(),
-                "details": serializers.DictField(required=False),
-            },
-        )
-    },
-)
+ERROR = ErrorSerializer
 
 
 class KbDocumentSerializer(serializers.ModelSerializer):

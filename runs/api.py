@@ -14,7 +14,6 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
-    inline_serializer,
 )
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -22,24 +21,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from myloware.api.request import actor_for, client_ip
+from myloware.api.schema import ErrorSerializer
 from myloware.lib.errors import InvalidInput, PayloadTooLarge
 from runs import selectors, services
 from runs.models import GateRequest, HitlApproval, Run, RunStatus, RunTransition
 from runs.pagination import keyset_page
 
 # --- serializers -----------------------------------------------------------------------------
-
-
-class ErrorSerializer(serializers.Serializer):
-    error = inline_serializer(
-        "ErrorBody",
-        {
-            "status": serializers.IntegerField(),
-            "code": serializers.CharField(),
-            "message": serializers.CharField(),
-            "details": serializers.JSONField(required=False),
-        },
-    )
 
 
 class RunCreateSerializer(serializers.Serializer):

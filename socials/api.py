@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -12,25 +12,13 @@ from rest_framework.views import APIView
 
 from myloware.api.pagination import NewestFirstCursorPagination
 from myloware.api.request import actor_for
+from myloware.api.schema import ErrorSerializer
 from myloware.lib.errors import InvalidInput, NotFound
 from socials import selectors, services
 from socials.credentials import credential_resolves
 from socials.models import Publication, Social
 
-ERROR = inline_serializer(
-    name="SocialsError",
-    fields={
-        "error": inline_serializer(
-            name="SocialsErrorBody",
-            fields={
-                "status": serializers.IntegerField(),
-                "code": serializers.CharField(),
-                "message": serializers.CharField(),
-                "details": serializers.DictField(required=False),
-            },
-        )
-    },
-)
+ERROR = ErrorSerializer
 
 
 class SocialSerializer(serializers.ModelSerializer):

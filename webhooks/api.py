@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView, RetrieveAPIView
 from rest_framework.negotiation import BaseContentNegotiation
@@ -24,6 +24,7 @@ from rest_framework.views import APIView
 from myloware.api.exceptions import error_body
 from myloware.api.pagination import NewestFirstCursorPagination
 from myloware.api.request import actor_for
+from myloware.api.schema import ErrorSerializer
 from myloware.lib.errors import Conflict, InvalidInput, PayloadTooLarge
 from webhooks.models import EventStatus, SignatureStatus, WebhookDLQ, WebhookEvent
 from webhooks.services import (
@@ -94,20 +95,7 @@ class IgnoreAcceptHeader(BaseContentNegotiation):
         return renderers[0], renderers[0].media_type
 
 
-ERROR_SCHEMA = inline_serializer(
-    "WebhookError",
-    {
-        "error": inline_serializer(
-            "WebhookErrorBody",
-            {
-                "status": serializers.IntegerField(),
-                "code": serializers.CharField(),
-                "message": serializers.CharField(),
-                "details": serializers.DictField(required=False),
-            },
-        )
-    },
-)
+ERROR_SCHEMA = ErrorSerializer
 
 
 class IntakeResponseSerializer(serializers.Serializer):
