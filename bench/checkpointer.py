@@ -1,6 +1,7 @@
 """Benchmark: our DjangoCheckpointSaver against langgraph-checkpoint-postgres' PostgresSaver.
 
     .venv/bin/python bench/checkpointer.py [--threads 24] [--steps 40] [--rounds 2]
+    .venv/bin/python bench/checkpointer.py --drop      # remove the bench database
 
 Both savers run the same workload in one process, on the same embedded PostgreSQL, in one
 database of their own (``myloware_bench_checkpointer``, created and migrated on first use):
@@ -54,6 +55,18 @@ def setup_django() -> str:
     call_command("migrate", verbosity=0)
     host, user = config["HOST"], config["USER"] or "postgres"
     return f"postgresql://{user}@/{BENCH_DB}?host={host}"
+
+
+def drop_database() -> None:
+    import psycopg
+    from django.conf import settings
+    from psycopg import sql
+
+    config = settings.DATABASES["default"]
+    params = {"dbname": config["NAME"], "user": config["USER"] or "postgres", "host": config["HOST"]}
+    with psycopg.connect(**params, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB)))
+    print(f"dropped {BENCH_DB}")
 
 
 def reset(theirs: Any) -> None:
@@ -195,7 +208,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=24)
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--drop", action="store_true", help="drop the bench database and exit")
     args = parser.parse_args()
+    if args.drop:
+        drop_database()
+        return
     report(run(args.threads, args.steps, args.rounds), args)
 
 
