@@ -1,6 +1,7 @@
 """Benchmark: our DjangoCheckpointSaver against langgraph-checkpoint-postgres' PostgresSaver.
 
     .venv/bin/python bench/checkpointer.py [--threads 24] [--steps 40] [--rounds 2]
+    .venv/bin/python bench/checkpointer.py --async     # the async methods (vs AsyncPostgresSaver)
     .venv/bin/python bench/checkpointer.py --drop      # remove the bench database
 
 Both savers run the same workload in one process, on the same embedded PostgreSQL, in one
@@ -14,14 +15,15 @@ latest checkpoint, ``get_tuple`` of a specific older one and ``list(limit=10)``.
 
 Our threads are runs (rows in ``runs``), as in production, so every root ``put`` also upserts the
 run's readable state into ``orchestration_checkpoints`` — work PostgresSaver does not do; a third
-workload runs our saver on threads that are not runs, to show what that upsert costs. The
-workloads alternate step by step (and which goes first rotates) so that noise on this shared
-machine hits all alike. Prints median and p99 per operation and the ratio ours/theirs.
+workload (afterwards, so both savers' tables hold the same rows in the same layout) runs our saver
+on threads that are not runs, to show what that upsert costs. Ours and theirs alternate step by
+step (and which goes first alternates) so that noise on this shared machine hits both alike. Prints median and p99 per operation and the ratio ours/theirs.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import statistics
 import sys
@@ -138,6 +140,31 @@ class Workload:
         timings["list"].append(timed(lambda: list(self.saver.list(latest, limit=10))))
 
 
+class AsyncAPI:
+    """Drives a saver's async methods (aput, ...) from the sync workload on one event loop."""
+
+    def __init__(self, saver: Any, loop: asyncio.AbstractEventLoop) -> None:
+        self.saver, self.loop = saver, loop
+
+    def get_next_version(self, current: Any, channel: None) -> Any:
+        return self.saver.get_next_version(current, channel)
+
+    def put(self, *args: Any) -> Any:
+        return self.loop.run_until_complete(self.saver.aput(*args))
+
+    def put_writes(self, *args: Any) -> Any:
+        return self.loop.run_until_complete(self.saver.aput_writes(*args))
+
+    def get_tuple(self, config: Any) -> Any:
+        return self.loop.run_until_complete(self.saver.aget_tuple(config))
+
+    def list(self, config: Any, **kwargs: Any) -> list[Any]:
+        async def collect() -> list[Any]:
+            return [item async for item in self.saver.alist(config, **kwargs)]
+
+        return self.loop.run_until_complete(collect())
+
+
 def timed(fn: Callable[[], Any]) -> float:
     start = time.perf_counter()
     fn()
@@ -149,40 +176,53 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def run(threads: int, steps: int, rounds: int) -> dict[str, dict[str, list[float]]]:
+def run(threads: int, steps: int, rounds: int, use_async: bool) -> dict[str, dict[str, list[float]]]:
     uri = setup_django()
     from langgraph.checkpoint.postgres import PostgresSaver
+    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 
     from runs.langgraph import DjangoCheckpointSaver
     from runs.models import Run
 
     names = ("ours", "theirs", "ours_no_run")
     timings: dict[str, dict[str, list[float]]] = {name: {op: [] for op in OPS} for name in names}
-    ours = DjangoCheckpointSaver()
-    with PostgresSaver.from_conn_string(uri) as theirs:
-        reset(theirs)
+    saver = DjangoCheckpointSaver()
+    loop = asyncio.new_event_loop()
+    ours: Any = AsyncAPI(saver, loop) if use_async else saver
+    async_theirs = AsyncPostgresSaver.from_conn_string(uri)
+    with PostgresSaver.from_conn_string(uri) as sync_theirs:
+        reset(sync_theirs)
+        theirs: Any = (
+            AsyncAPI(loop.run_until_complete(async_theirs.__aenter__()), loop) if use_async else sync_theirs
+        )
         for round_ in range(rounds):
             for t in range(threads):
                 run_id = f"run_bench_{round_}_{t}"
                 Run.objects.create(run_id=run_id, project="bench", status="running", payload={}, result={})
-                pair = [
-                    ("ours", Workload(ours, run_id)),
-                    ("theirs", Workload(theirs, run_id)),
-                    ("ours_no_run", Workload(ours, f"thread_bench_{round_}_{t}")),
-                ]
-                pair = pair[t % 3 :] + pair[: t % 3]  # rotate who goes first
+                pair = [("ours", Workload(ours, run_id)), ("theirs", Workload(theirs, run_id))]
+                if t % 2:
+                    pair.reverse()  # who goes first alternates
                 for n in range(steps):
                     for name, workload in pair:
                         workload.step(n, timings[name])
                 for name, workload in pair:
                     workload.read(timings[name])
-    ours.close()
+        # Separately, so that both savers' tables above hold the same rows in the same layout.
+        for t in range(threads):
+            workload = Workload(ours, f"thread_bench_{t}")
+            for n in range(steps):
+                workload.step(n, timings["ours_no_run"])
+    if use_async:
+        loop.run_until_complete(async_theirs.__aexit__(None, None, None))
+    loop.close()
+    saver.close()
     return timings
 
 
 def report(timings: dict[str, dict[str, list[float]]], args: argparse.Namespace) -> None:
+    api = "async API (aput, ...; theirs: AsyncPostgresSaver)" if args.use_async else "sync API"
     print(
-        f"checkpointer bench: {args.threads} threads x {args.steps} steps x {args.rounds} rounds, "
+        f"checkpointer bench, {api}: {args.threads} threads x {args.steps} steps x {args.rounds} rounds, "
         f"{os.cpu_count()} CPUs, database {BENCH_DB}"
     )
     print(
@@ -209,11 +249,14 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--drop", action="store_true", help="drop the bench database and exit")
+    parser.add_argument(
+        "--async", dest="use_async", action="store_true", help="the async methods, against AsyncPostgresSaver"
+    )
     args = parser.parse_args()
     if args.drop:
         drop_database()
         return
-    report(run(args.threads, args.steps, args.rounds), args)
+    report(run(args.threads, args.steps, args.rounds, args.use_async), args)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,9 @@ own serializer.
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -47,6 +50,70 @@ def encode_state(fragments: dict[str, bytes]) -> str:
     """Assemble already-encoded channel values into one JSON object."""
     parts = [orjson.dumps(name) + b":" + fragment for name, fragment in fragments.items()]
     return (b"{" + b",".join(parts) + b"}").decode()
+
+
+class StateEncoder:
+    """The readable JSON of a thread's channel values, encoding only what changed since last time.
+
+    A channel value is encoded once per version (LangGraph gives every write a new version). A
+    list that grew by appending — a message list, step after step — is encoded as its previous
+    JSON plus the new items, found by identity, so a long conversation costs its new messages
+    only. (An element mutated in place, which LangGraph's reducers never do, would keep its
+    old description until the channel is written anew.)
+    """
+
+    def __init__(self, *, fragments: int = 4096, lists: int = 256) -> None:
+        self._fragments: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
+        self._lists: OrderedDict[tuple[str, str], tuple[list[Any], bytes]] = OrderedDict()
+        self._limits = (fragments, lists)
+        self._lock = threading.Lock()
+
+    def encode(self, thread_id: str, values: Mapping[str, Any], versions: Mapping[str, Any]) -> str:
+        fragments: dict[str, bytes] = {}
+        for channel, value in values.items():
+            if is_internal_channel(channel):
+                continue
+            if channel not in versions:  # no version to key a cache entry on
+                fragments[channel] = encode_value(value)
+            else:
+                fragments[channel] = self._fragment(thread_id, channel, str(versions[channel]), value)
+        return encode_state(fragments)
+
+    def _fragment(self, thread_id: str, channel: str, version: str, value: Any) -> bytes:
+        key = (thread_id, channel, version)
+        with self._lock:
+            cached = self._fragments.get(key)
+            previous = self._lists.get((thread_id, channel)) if isinstance(value, list) else None
+        if cached is not None:
+            return cached
+        fragment = _appended(previous, value) if previous is not None else None
+        if fragment is None:
+            fragment = encode_value(value)
+        with self._lock:
+            _remember(self._fragments, key, fragment, self._limits[0])
+            if isinstance(value, list):
+                # A copy: a list appended to in place must not look unchanged next time.
+                _remember(self._lists, (thread_id, channel), (list(value), fragment), self._limits[1])
+        return fragment
+
+
+def _appended(previous: tuple[list[Any], bytes], value: list[Any]) -> bytes | None:
+    """``value``'s JSON from the previous list's, when ``value`` only appended items to it."""
+    items, fragment = previous
+    if len(value) < len(items) or any(a is not b for a, b in zip(items, value, strict=False)):
+        return None
+    tail = value[len(items) :]
+    if not tail:
+        return fragment
+    encoded_tail = encode_value(tail)
+    return fragment[:-1] + (b"," if items else b"") + encoded_tail[1:]
+
+
+def _remember(cache: OrderedDict[Any, Any], key: Any, value: Any, limit: int) -> None:
+    cache[key] = value
+    cache.move_to_end(key)
+    if len(cache) > limit:
+        cache.popitem(last=False)
 
 
 def readable(value: Any, depth: int = 0) -> Any:

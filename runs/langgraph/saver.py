@@ -24,7 +24,6 @@ import functools
 import math
 import random
 import threading
-from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -54,10 +53,6 @@ from runs.langgraph import readable
 T = TypeVar("T")
 
 PRUNE_STRATEGIES = ("keep_latest", "delete")
-# Encoded readable JSON per (thread, channel, version): a channel that did not change since the
-# previous checkpoint is not encoded again. Versions are unique per thread, so entries never go
-# stale; the bound only caps memory.
-FRAGMENT_CACHE_SIZE = 4096
 PRUNE_BATCH = 200
 PREPARE_ONLY_WHEN_ASKED = 2**31 - 1
 
@@ -340,7 +335,7 @@ class DjangoCheckpointSaver(BaseCheckpointSaver[str]):
         self._shared: _Connection | None = None
         self._local = threading.local()
         self._worker_connections: list[_Connection] = []
-        self._fragments: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
+        self._state_encoder = readable.StateEncoder()
         self._state_cte = _state_cte()
 
     # --- plumbing -------------------------------------------------------------------------------
@@ -511,26 +506,11 @@ class DjangoCheckpointSaver(BaseCheckpointSaver[str]):
             params[f"bt{i}"], params[f"bb{i}"] = dumps(values[channel])
 
     def _readable_state(self, thread_id: str, checkpoint: Checkpoint) -> str:
-        versions = checkpoint["channel_versions"]
-        fragments: dict[str, bytes] = {}
-        cache = self._fragments
-        for channel, value in checkpoint["channel_values"].items():
-            if readable.is_internal_channel(channel):
-                continue
-            if isinstance(value, _DeltaSnapshot):
-                value = value.value
-            if channel not in versions:  # no version to key a cache entry on
-                fragments[channel] = readable.encode_value(value)
-                continue
-            key = (thread_id, channel, str(versions[channel]))
-            fragment = cache.get(key)
-            if fragment is None:
-                fragment = readable.encode_value(value)
-                cache[key] = fragment
-                if len(cache) > FRAGMENT_CACHE_SIZE:
-                    cache.popitem(last=False)
-            fragments[channel] = fragment
-        return readable.encode_state(fragments)
+        values = {
+            channel: value.value if isinstance(value, _DeltaSnapshot) else value
+            for channel, value in checkpoint["channel_values"].items()
+        }
+        return self._state_encoder.encode(thread_id, values, checkpoint["channel_versions"])
 
     def put_writes(
         self,
