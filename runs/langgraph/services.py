@@ -87,7 +87,8 @@ def pipeline_start(*, project: str, actor: str, base_url: str, topic: str = "soa
     run = run_create(project=project, payload=payload, actor=actor)
     start = {"run_id": run.run_id, "project": project, "topic": topic, "base_url": base_url}
     with _run_lock(run.run_id, wait_seconds=0) as acquired:
-        assert acquired  # a run created just now: nobody else knows it yet
+        if not acquired:  # a run created just now: nobody else can know it yet
+            raise Conflict(f"Run {run.run_id} is already being advanced")
         _advance(run.run_id, start, actor)
     return run_get(run_id=run.run_id)
 
