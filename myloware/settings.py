@@ -13,7 +13,7 @@ from pathlib import Path
 from django.core.exceptions import ImproperlyConfigured
 
 from myloware.db import embedded_database, parse_database_url
-from myloware.lib.env import env_bool, env_float, env_int, env_list, env_str
+from myloware.lib.env import env_bool, env_float, env_int, env_list, env_str, load_env_file
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("MYLOWARE_DATA_DIR", str(BASE_DIR / "var")))
@@ -24,6 +24,10 @@ DEBUG = env_bool("DEBUG", True)
 SECRET_KEY = env_str("SECRET_KEY").strip() or DEV_SECRET_KEY
 if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set to a secret value when DEBUG is off")
+# Development only: the random webhook secrets `make run` generated, shared by every local process
+# (the real environment always wins). Never read when DEBUG is off, nor by the test settings.
+if DEBUG and env_bool("MYLOWARE_LOAD_DEV_ENV", True):
+    load_env_file(DATA_DIR / "dev.env")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # How many reverse proxies in front of us may be trusted to append X-Forwarded-For (0 = none).

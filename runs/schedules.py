@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from runs.langgraph.schedules import SCHEDULES as LANGGRAPH_SCHEDULES
+
 SCHEDULES = [
     {
         "name": "runs.gates_expire_due",
@@ -18,3 +20,6 @@ SCHEDULES = [
         "repeats": -1,
     },
 ]
+
+# The LangGraph checkpoint retention job lives with its code; setup_schedules reads this module.
+SCHEDULES += LANGGRAPH_SCHEDULES

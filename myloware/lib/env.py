@@ -7,6 +7,7 @@ message naming the variable, instead of surfacing later as a confusing error.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -58,3 +59,22 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None:
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def load_env_file(path: Path) -> list[str]:
+    """Add ``KEY=VALUE`` lines of ``path`` to the environment without overriding what is set.
+
+    Used for the development secrets ``make run`` generates (``var/dev.env``), so that every
+    local process (web, workers, ``manage.py demo_pipeline`` in another shell) shares them.
+    """
+    if not path.is_file():
+        return []
+    loaded = []
+    for line in path.read_text().splitlines():
+        key, sep, value = line.strip().partition("=")
+        if not sep or key.startswith("#"):
+            continue
+        if key not in os.environ:
+            os.environ[key] = value
+            loaded.append(key)
+    return loaded

@@ -58,6 +58,8 @@ def test_devserver_serves_refuses_a_second_instance_and_stops_on_sigterm(tmp_pat
         password_file = tmp_path / "var" / "operator-password.txt"
         assert password_file.read_text().splitlines()[0] == "operator"
         assert oct(password_file.stat().st_mode & 0o777) == "0o600"
+        dev_env = (tmp_path / "var" / "dev.env").read_text()
+        assert "WEBHOOK_SECRET_KIEAI=" in dev_env and "WEBHOOK_SECRET_SHOTSTACK=" in dev_env
 
         second = subprocess.run(command, cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60)  # noqa: S603
         assert second.returncode == 1

@@ -1,0 +1,41 @@
+"""Periodic jobs are declared in code and installed idempotently; dev secrets never override."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django_q.models import Schedule
+
+from myloware.lib.env import load_env_file
+
+
+@pytest.mark.django_db
+def test_setup_schedules_installs_every_declared_job_once() -> None:
+    call_command("setup_schedules", stdout=io.StringIO())
+    call_command("setup_schedules", stdout=io.StringIO())
+    names = set(Schedule.objects.values_list("name", flat=True))
+    assert Schedule.objects.count() == len(names)
+    assert {
+        "runs.gates_expire_due",
+        "runs.gate_callbacks_retry_due",
+        "runs.langgraph.prune_checkpoints",
+        "webhooks.replay_due_webhooks",
+        "socials.publications_recover_stale",
+    } <= names
+    assert any(name.startswith("knowledge") for name in names)
+
+
+def test_env_file_fills_gaps_but_never_overrides_the_environment(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    env_file = tmp_path / "dev.env"
+    env_file.write_text("# comment\nMYLOWARE_T_A=from-file\nMYLOWARE_T_B=from-file\nnot a pair\n")
+    monkeypatch.setenv("MYLOWARE_T_A", "from-env")
+    monkeypatch.delenv("MYLOWARE_T_B", raising=False)
+    assert load_env_file(env_file) == ["MYLOWARE_T_B"]
+    assert os.environ["MYLOWARE_T_A"] == "from-env"
+    assert os.environ["MYLOWARE_T_B"] == "from-file"
+    monkeypatch.delenv("MYLOWARE_T_B")
+    assert load_env_file(tmp_path / "absent.env") == []
