@@ -55,6 +55,7 @@ class PipelineState(TypedDict, total=False):
     base_url: str
     ideas: list[dict[str, str]]
     citations: list[str]
+    citations_id: str
     ideate_gate: int
     ideate: dict[str, str]
     clip: dict[str, str]
@@ -98,10 +99,16 @@ def iggy(state: PipelineState) -> PipelineState:
             metadata={"text": text, "index": index, "sources": sources, "citations_id": found.citations_id},
         )
         ideas.append({"artifact_id": str(idea.pk), "text": text})
-    return {"ideas": ideas, "citations": sources}
+    return {"ideas": ideas, "citations": sources, "citations_id": found.citations_id or ""}
 
 
 # --- gates ------------------------------------------------------------------------------------------
+
+
+def ideate_review(state: PipelineState) -> list[str]:
+    """The ideas and the RAG citations they came from: what the operator needs to judge them."""
+    citations = [state["citations_id"]] if state.get("citations_id") else []
+    return [idea["artifact_id"] for idea in state["ideas"]] + citations
 
 
 def open_gate(gate: str, persona: str, artifacts: Callable[[PipelineState], list[str]]) -> Callable[..., Any]:
@@ -312,7 +319,7 @@ def build_graph(checkpointer: Any, *, counter: NodeCounter | None = None) -> Com
     builder = StateGraph(PipelineState)
     nodes: dict[str, Callable[[PipelineState], PipelineState]] = {
         "iggy": iggy,
-        "open_ideate_gate": open_gate("ideate", "iggy", lambda s: [i["artifact_id"] for i in s["ideas"]]),
+        "open_ideate_gate": open_gate("ideate", "iggy", ideate_review),
         "ideate_gate": await_gate("ideate"),
         "riley": riley,
         "alex": alex,

@@ -121,6 +121,9 @@ def test_an_admin_approval_resumes_the_graph_at_its_interrupt(
     gate_request = GateRequest.objects.get(run_id=run.run_id, gate="ideate", status="open")
     assert run.status == "awaiting_approval"
     assert interrupt.value == {"gate": "ideate", "gate_request_id": gate_request.pk, "run_id": run.run_id}
+    # The operator reviews the ideas together with the RAG citations they came from.
+    reviewed = set(Artifact.objects.filter(pk__in=gate_request.artifact_ids).values_list("type", flat=True))
+    assert reviewed == {"idea", "citations"}
 
     decide(operator_client, gate_request, "approve")
 
