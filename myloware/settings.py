@@ -8,6 +8,7 @@ refused when DEBUG is off.
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -114,6 +115,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # Serve app and sidecar (Swagger UI) assets from the finders, so no collectstatic step and no CDN.
 WHITENOISE_USE_FINDERS = True
+# Without `collectstatic` (development, tests, benchmarks) STATIC_ROOT does not exist; the finders
+# serve everything then, so WhiteNoise's warning about the missing folder is noise.
+warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- API --------------------------------------------------------------------------------------
