@@ -117,7 +117,7 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 WHITENOISE_USE_FINDERS = True
 # Without `collectstatic` (development, tests, benchmarks) STATIC_ROOT does not exist; the finders
 # serve everything then, so WhiteNoise's warning about the missing folder is noise.
-warnings.filterwarnings("ignore", message="No directory at", module="whitenoise.base")
+warnings.filterwarnings("ignore", message="No directory at: ", category=UserWarning)
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- API --------------------------------------------------------------------------------------
