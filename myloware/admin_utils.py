@@ -67,3 +67,16 @@ def pretty_json(value: Any) -> str:
         '<pre style="white-space: pre-wrap">{}</pre>',
         json.dumps(value, indent=2, ensure_ascii=False, default=str),
     )
+
+
+class ReadOnlyAdminMixin:
+    """For audit tables written only by services: viewable, never added, edited or deleted here."""
+
+    def has_add_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: Any, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
+        return False

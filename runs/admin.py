@@ -20,7 +20,7 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince
 
 from artifacts.models import Artifact
-from myloware.admin_utils import BigTableAdminMixin, pretty_json
+from myloware.admin_utils import BigTableAdminMixin, ReadOnlyAdminMixin, pretty_json
 from myloware.api.request import client_ip
 from myloware.lib.errors import DomainError
 from runs import selectors, services
@@ -43,19 +43,10 @@ def admin_actor(request: HttpRequest) -> str:
     return f"admin:{request.user.get_username()}"
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class TransitionInline(ReadOnlyInline):
@@ -221,25 +212,16 @@ class RunAdmin(BigTableAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(RunTransition)
-class RunTransitionAdmin(BigTableAdminMixin, admin.ModelAdmin):
+class RunTransitionAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, admin.ModelAdmin):
     list_display = ("created_at", "run", "from_status", "to_status", "actor", "reason")
     list_filter = ("to_status",)
     search_fields = ("=run__run_id", "actor")
     readonly_fields = ("run", "from_status", "to_status", "actor", "reason", "created_at")
     ordering = ("-created_at",)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(HitlApproval)
-class HitlApprovalAdmin(BigTableAdminMixin, admin.ModelAdmin):
+class HitlApprovalAdmin(ReadOnlyAdminMixin, BigTableAdminMixin, admin.ModelAdmin):
     """Append-only: nobody may change or delete a decision, superusers included."""
 
     list_display = ("created_at", "run", "gate", "decision", "approver", "approver_ip")
@@ -264,18 +246,9 @@ class HitlApprovalAdmin(BigTableAdminMixin, admin.ModelAdmin):
     def metadata_pretty(self, obj: HitlApproval) -> str:
         return pretty_json(obj.metadata)
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
 
 @admin.register(GateRequest)
-class GateRequestAdmin(admin.ModelAdmin):
+class GateRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = (
         "id",
         "run",
@@ -290,15 +263,6 @@ class GateRequestAdmin(admin.ModelAdmin):
     search_fields = ("=run__run_id",)
     ordering = ("-opened_at",)
     readonly_fields = [f.name for f in GateRequest._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(GatePolicy)
@@ -354,7 +318,7 @@ class CheckpointAdmin(admin.ModelAdmin):
 
 
 @admin.register(PendingApproval)
-class PendingApprovalAdmin(admin.ModelAdmin):
+class PendingApprovalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The approvals queue: open gates, oldest first; a row opens the decision page."""
 
     list_display = ("gate_link", "project", "run_link", "waiting", "deadline_at")
@@ -366,15 +330,6 @@ class PendingApprovalAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PendingApproval]:
         return super().get_queryset(request).filter(status="open").select_related("run")
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     @admin.display(description="gate", ordering="gate")
     def gate_link(self, obj: PendingApproval) -> str:
