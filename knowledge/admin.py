@@ -5,7 +5,7 @@ Vectors are never rendered (1536 floats help nobody and cost a TOAST read per ro
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -17,13 +17,13 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 
 from knowledge.embedding import active_model
-from knowledge.models import EmbeddingStatus, KbDocument, KbEmbedding
+from knowledge.models import EmbeddingStatus, KbDocument, KbDocumentQuerySet, KbEmbedding
 from knowledge.services import MAX_K, SEARCH_MODES, kb_reembed, kb_search
 from myloware.admin_utils import BigTableAdminMixin, pretty_body
 from myloware.api.request import actor_for
 from myloware.lib.errors import DomainError
 
-_STATUS_COLOURS = {
+_STATUS_COLOURS: dict[str, str] = {
     EmbeddingStatus.READY: "#2e7d32",
     EmbeddingStatus.PENDING: "#b26a00",
     EmbeddingStatus.EMBEDDING: "#1565c0",
@@ -57,7 +57,8 @@ class WaitingFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value() == "waiting":
-            return queryset.waiting_for_vector(active_model())
+            # The changelist of KbDocumentAdmin starts from KbDocument.objects, a KbDocumentQuerySet.
+            return cast(KbDocumentQuerySet, queryset).waiting_for_vector(active_model())
         if self.value() == "current":
             return queryset.filter(embedding_status=EmbeddingStatus.READY, embedding_model=active_model())
         return queryset
@@ -164,7 +165,8 @@ class KbSearchForm(forms.Form):
     mode = forms.ChoiceField(choices=[(mode, mode) for mode in SEARCH_MODES], initial="hybrid")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean returns (the stubs say it may be None)
         for name in ("project", "persona"):
             data[name] = data.get(name) or None
         return data

@@ -128,7 +128,7 @@ def vector_ranking(
     """
     if not any(query_vector):
         return []  # a query of stopwords only has no direction; cosine is undefined
-    params = {
+    params: dict[str, str | int | None] = {
         "q": vector_literal(query_vector),
         "model": model,
         "k": k,
@@ -168,7 +168,13 @@ def fulltext_ranking(
     *, query: str, k: int, project: str | None = None, persona: str | None = None
 ) -> list[tuple[str, float]]:
     """``[(doc_id, ts_rank)]`` of documents matching any query word, best first."""
-    params = {"config": FULL_TEXT_CONFIG, "text": query, "k": k, "project": project, "persona": persona}
+    params: dict[str, str | int | None] = {
+        "config": FULL_TEXT_CONFIG,
+        "text": query,
+        "k": k,
+        "project": project,
+        "persona": persona,
+    }
     with connection.cursor() as cursor:
         cursor.execute(_FULLTEXT_SQL.replace("{scope}", _scope_sql(project, persona)), params)
         return [(str(doc_id), float(rank)) for doc_id, rank in cursor.fetchall()]

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -331,7 +332,7 @@ def _prune(report: IngestReport, prefix: str, seen: set[str], dry_run: bool) -> 
 # --- embedding jobs ------------------------------------------------------------------------------
 
 
-def kb_embed_enqueue(*, doc_ids: Sequence[str]) -> int:
+def kb_embed_enqueue(*, doc_ids: Sequence[str | uuid.UUID]) -> int:
     """Queue embedding jobs of ``KB_EMBED_BATCH_SIZE`` documents once the transaction commits."""
     from django_q.tasks import async_task
 
@@ -339,7 +340,7 @@ def kb_embed_enqueue(*, doc_ids: Sequence[str]) -> int:
     ids = [str(doc_id) for doc_id in doc_ids]
     for start in range(0, len(ids), size):
         batch = ids[start : start + size]
-        transaction.on_commit(lambda batch=batch: async_task(EMBED_TASK, batch))
+        transaction.on_commit(partial(async_task, EMBED_TASK, batch))
     return len(ids)
 
 

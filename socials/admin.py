@@ -36,7 +36,8 @@ class SocialForm(forms.ModelForm):
         fields = services.SOCIAL_FIELDS
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what ModelForm.clean returns (the stubs say it may be None)
         try:
             # The service's own validation, so the admin and the API accept exactly the same.
             cleaned = services.social_fields_clean({name: data.get(name) for name in services.SOCIAL_FIELDS})
@@ -167,7 +168,8 @@ class ProjectSocialForm(forms.ModelForm):
             raise ValidationError(exc.message) from None
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what ModelForm.clean returns (the stubs say it may be None)
         project, social = data.get("project"), data.get("social")
         if project and social and ProjectSocial.objects.filter(project=project, social=social).exists():
             raise ValidationError(f"Account {social} is already linked to project {project!r}")
@@ -180,7 +182,7 @@ class ProjectSocialForm(forms.ModelForm):
         try:
             self.instance = construct_instance(self, self.instance, self._meta.fields, self._meta.exclude)
         except ValidationError as exc:
-            self._update_errors(exc)
+            self._update_errors(exc)  # type: ignore[attr-defined]  # private BaseModelForm API, not in django-stubs
 
 
 @admin.register(ProjectSocial)

@@ -19,7 +19,7 @@ import ipaddress
 import socket
 import tempfile
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, cast
 from urllib.parse import urlsplit
 
 import httpx
@@ -123,7 +123,9 @@ def resolve_checked(host: str, port: int) -> list[IPAddress]:
             infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except socket.gaierror:
             raise VideoFetchFailed(f"Could not resolve {host}") from None
-        addresses = list(dict.fromkeys(ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos))
+        # Host names resolve to AF_INET/AF_INET6 sockaddrs, whose host is a str.
+        hosts = (cast(str, info[4][0]) for info in infos)
+        addresses = list(dict.fromkeys(ipaddress.ip_address(host.split("%")[0]) for host in hosts))
     if not addresses:
         raise VideoFetchFailed(f"{host} resolved to no address")
     refused = [str(address) for address in addresses if not address_allowed(address)]

@@ -82,9 +82,8 @@ def run_clip_urls(*, run_id: str, result: dict[str, Any] | None) -> set[str]:
     """URLs of the run's raw provider clips (``clip`` artifacts and ``result.videos[*]``)."""
     from artifacts.models import Artifact
 
-    urls = set(
-        Artifact.objects.filter(run_id=run_id, type="clip", url__isnull=False).values_list("url", flat=True)
-    )
+    clips = Artifact.objects.filter(run_id=run_id, type="clip", url__isnull=False)
+    urls = {url for url in clips.values_list("url", flat=True) if url is not None}  # narrows the type
     for video in (result or {}).get("videos") or []:
         if isinstance(video, dict):
             for key in ("url", "clipUrl", "videoUrl"):

@@ -14,6 +14,7 @@ import re
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -714,7 +715,7 @@ def publications_recover_stale(*, actor: str, now: Any = None, batch: int = 100)
             if Publication.objects.filter(
                 pk=publication.pk, status=PublicationStatus.UPLOADING, started_at__lt=cutoff
             ).update(status=PublicationStatus.QUEUED, updated_at=now):
-                transaction.on_commit(lambda pk=publication.pk: _enqueue(pk))
+                transaction.on_commit(partial(_enqueue, publication.pk))
                 requeued += 1
     lost = Publication.objects.filter(status=PublicationStatus.QUEUED, updated_at__lt=cutoff)
     for pk in lost.order_by("updated_at").values_list("pk", flat=True)[:batch]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -101,7 +102,7 @@ class WebhookEventAdmin(BigTableAdminMixin, admin.ModelAdmin):
     search_fields = ["=idempotency_key", "=run_id"]
     ordering = ["-received_at"]
     actions = ["reprocess_selected"]
-    fields = [
+    fields = (
         "id",
         "provider",
         "received_at",
@@ -119,7 +120,7 @@ class WebhookEventAdmin(BigTableAdminMixin, admin.ModelAdmin):
         "headers_snapshot",
         "query_snapshot",
         "body",
-    ]
+    )
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[WebhookEvent]:
@@ -226,7 +227,7 @@ class WebhookDLQAdmin(BigTableAdminMixin, admin.ModelAdmin):
     search_fields = ["=idempotency_key", "error"]
     ordering = ["-created_at"]
     actions = ["replay_now", "park", "discard"]
-    fields = [
+    fields = (
         "id",
         "provider",
         "idempotency_key",
@@ -243,7 +244,7 @@ class WebhookDLQAdmin(BigTableAdminMixin, admin.ModelAdmin):
         "updated_at",
         "headers_snapshot",
         "body",
-    ]
+    )
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[WebhookDLQ]:
@@ -284,11 +285,13 @@ class WebhookDLQAdmin(BigTableAdminMixin, admin.ModelAdmin):
             return format_html(
                 '<strong style="color:#cf222e">DEAD</strong> <small>parked {}</small>', _when(entry.dead_at)
             )
-        if entry.is_due(now):
+        retry_at = entry.next_retry_at
+        # Not dead and not due implies a retry time; the None test only narrows the type.
+        if entry.is_due(now) or retry_at is None:
             return format_html('<span style="color:#9a6700">due now</span>')
-        seconds = (entry.next_retry_at - now).total_seconds()
-        wait = timeuntil(entry.next_retry_at, now) if seconds >= 60 else "less than a minute"
-        return format_html("retry in {} <small>({})</small>", wait, _when(entry.next_retry_at))
+        seconds = (retry_at - now).total_seconds()
+        wait = timeuntil(retry_at, now) if seconds >= 60 else "less than a minute"
+        return format_html("retry in {} <small>({})</small>", wait, _when(retry_at))
 
     @admin.display(description="error", ordering="error")
     def short_error(self, entry: WebhookDLQ) -> str:
@@ -334,7 +337,7 @@ class WebhookDLQAdmin(BigTableAdminMixin, admin.ModelAdmin):
                 "opts": self.model._meta,
                 "entries": queryset,
                 "action": "discard",
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             }
             return TemplateResponse(request, "admin/webhooks/webhookdlq/discard_confirmation.html", context)
         actor = actor_for(request)

@@ -256,7 +256,9 @@ def handle_shotstack(event: WebhookEvent) -> Outcome:
 
 
 def _append_publish_url(result: dict[str, Any], url: str) -> dict[str, Any]:
-    urls = result.get("publishUrls") if isinstance(result.get("publishUrls"), list) else []
+    urls = result.get("publishUrls")
+    if not isinstance(urls, list):
+        urls = []
     result["publishUrls"] = urls if url in urls else [*urls, url]
     return result
 

@@ -44,7 +44,9 @@ def _provider_field(handler: str, payload: Any) -> str | None:
             return None
         return ":".join(_text(payload.get(name)) for name in ("id", "type", "status"))
     if handler == "upload-post":
-        result = payload.get("result") if isinstance(payload.get("result"), dict) else {}
+        result = payload.get("result")
+        if not isinstance(result, dict):
+            result = {}
         job = (
             _text(payload.get("job_id"))
             or _text(payload.get("publish_id"))

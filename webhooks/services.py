@@ -12,7 +12,7 @@ import logging
 import random
 import traceback
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -331,7 +331,7 @@ def _process_claimed(event: WebhookEvent, *, now: datetime) -> ProcessResult:
     return ProcessResult(str(event.pk), str(outcome.status), outcome.note)
 
 
-def _claim(event_id: str, statuses: list[str]) -> WebhookEvent | None:
+def _claim(event_id: str, statuses: Sequence[str]) -> WebhookEvent | None:
     """Conditional claim: ``UPDATE ... WHERE status IN (...)``; 0 rows -> someone else had it.
 
     The UPDATE's row lock is held until the caller's transaction ends, so a concurrent claim
