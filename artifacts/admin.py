@@ -18,6 +18,7 @@ class FixedValuesFilter(admin.SimpleListFilter):
     for SELECT DISTINCT on every changelist load."""
 
     values: tuple[str, ...] = ()
+    parameter_name: str  # every subclass sets it (SimpleListFilter refuses to start without one)
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         return [(value, value) for value in self.values]

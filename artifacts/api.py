@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -62,7 +62,8 @@ def _page(request: Request, qs: Any, *, descending: bool) -> dict[str, Any]:
         time_field="created_at",
         key_field="id",
         descending=descending,
-        serialize=lambda rows: ArtifactSerializer(rows, many=True).data,
+        # many=True builds a ListSerializer; the stubs type .data as Serializer's ReturnDict.
+        serialize=lambda rows: cast(list[dict[str, Any]], ArtifactSerializer(rows, many=True).data),
     )
 
 

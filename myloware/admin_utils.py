@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.paginator import Paginator
 from django.db import connection
+from django.db.models import QuerySet
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
@@ -23,9 +24,9 @@ class EstimatedCountPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        query = getattr(self.object_list, "query", None)
-        if query is not None and not query.where:
-            estimate = _estimated_rows(self.object_list.model._meta.db_table)
+        object_list = self.object_list
+        if isinstance(object_list, QuerySet) and not object_list.query.where:
+            estimate = _estimated_rows(object_list.model._meta.db_table)
             if estimate is not None and estimate > 10_000:
                 return estimate
         return super().count
@@ -42,7 +43,7 @@ class BigTableAdminMixin:
     """For changelists of big tables: no full count, estimated pagination."""
 
     show_full_result_count = False
-    paginator = EstimatedCountPaginator
+    paginator: ClassVar[type[Paginator]] = EstimatedCountPaginator
     list_per_page = 50
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -130,7 +131,7 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "myloware.api.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
-SPECTACULAR_SETTINGS = {
+SPECTACULAR_SETTINGS: dict[str, Any] = {
     "TITLE": "MyloWare control plane API",
     "DESCRIPTION": "Runs, artifacts, checkpoints, HITL gates, webhooks, knowledge base and publishing.",
     "VERSION": "1.0.0",
@@ -144,7 +145,7 @@ SPECTACULAR_SETTINGS = {
 # --- django-q2 --------------------------------------------------------------------------------
 # ORM broker on the same database. timeout < retry so a slow task is killed before it is handed
 # to a second worker; max_attempts bounds poison tasks.
-Q_CLUSTER = {
+Q_CLUSTER: dict[str, Any] = {
     "name": "myloware",
     "orm": "default",
     "workers": env_int("Q_WORKERS", 2, minimum=1),

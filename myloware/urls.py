@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from myloware.api.me import MeView
 from myloware.health import healthz
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("me", MeView.as_view(), name="api-me"),
     path("", include("runs.urls")),
     path("", include("artifacts.urls")),

@@ -4,7 +4,7 @@ to the services in runs.services / runs.selectors and back."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
@@ -128,7 +128,8 @@ class RunSerializer(serializers.ModelSerializer):
     @extend_schema_field(TransitionSerializer(many=True))
     def get_transitions(self, run: Run) -> list[dict[str, Any]]:
         rows = RunTransition.objects.filter(run_id=run.run_id).order_by("created_at", "id")
-        return TransitionSerializer(rows, many=True).data
+        # many=True builds a ListSerializer (a list); the stubs type .data as Serializer's ReturnDict.
+        return cast(list[dict[str, Any]], TransitionSerializer(rows, many=True).data)
 
 
 class RunPageSerializer(serializers.Serializer):
@@ -258,7 +259,8 @@ class RunListCreateView(APIView):
             time_field="created_at",
             key_field="run_id",
             descending=True,
-            serialize=lambda rows: RunListItemSerializer(rows, many=True).data,
+            # many=True builds a ListSerializer; the stubs type .data as Serializer's ReturnDict.
+            serialize=lambda rows: cast(list[dict[str, Any]], RunListItemSerializer(rows, many=True).data),
         )
         return Response(page)
 

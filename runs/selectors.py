@@ -153,7 +153,7 @@ def run_timeline(*, run_id: str, limit_per_source: int = 5000) -> list[dict[str,
         events.append(_event(t.created_at, "transition", label, t.actor, {"reason": t.reason}))
     artifacts = Artifact.objects.filter(run_id=run_id).order_by("created_at", "id")[:limit_per_source]
     for a in artifacts.values("id", "type", "persona", "provider", "url", "created_at"):
-        details = {"artifact_id": str(a["id"]), "url": a["url"], "provider": a["provider"]}
+        details: dict[str, Any] = {"artifact_id": str(a["id"]), "url": a["url"], "provider": a["provider"]}
         events.append(_event(a["created_at"], "artifact", a["type"], a["persona"] or "", details))
     for g in GateRequest.objects.filter(run_id=run_id).order_by("opened_at"):
         details = {"gate_request_id": g.pk, "deadline_at": g.deadline_at.isoformat()}

@@ -10,6 +10,7 @@ they cannot deadlock each other.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import logging
 import re
@@ -17,7 +18,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -279,15 +280,16 @@ def checkpoint_save(
             with transaction.atomic():
                 return OrchestrationCheckpoint.objects.create(run_id=run_id, state=state, version=1)
         except IntegrityError:
-            current = OrchestrationCheckpoint.objects.get(run_id=run_id)
-            raise _stale(run_id, current.version, None) from None
+            existing = OrchestrationCheckpoint.objects.get(run_id=run_id)
+            raise _stale(run_id, existing.version, None) from None
     updated = OrchestrationCheckpoint.objects.filter(run_id=run_id, version=expected_version).update(
         state=state, version=expected_version + 1, updated_at=Now()
     )
     current = OrchestrationCheckpoint.objects.filter(run_id=run_id).first()
     if not updated:
         raise _stale(run_id, current.version if current else None, expected_version)
-    return current
+    # The UPDATE above just matched this run's row; it is deleted only together with the run.
+    return cast(OrchestrationCheckpoint, current)
 
 
 def _stale(run_id: str, current: int | None, expected: int | None) -> PreconditionFailed:
@@ -592,7 +594,7 @@ def _gate_close(
     if gate_request.callback_status == CallbackStatus.PENDING:
         transaction.on_commit(lambda: _enqueue("runs.tasks.gate_callback_deliver", pk))
     for handler in gate_decided_handlers():
-        transaction.on_commit(lambda handler=handler: _enqueue(handler, pk))
+        transaction.on_commit(functools.partial(_enqueue, handler, pk))
 
 
 def _initial_callback_status() -> str:

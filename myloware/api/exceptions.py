@@ -51,12 +51,12 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return response
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or "Not found.")
-    response = exception_handler(exc, context)
-    if response is None:
+    handled = exception_handler(exc, context)
+    if handled is None:
         if isinstance(exc, DatabaseError):
             logger.exception("database error")
         return None
-    return _reshape(exc, response)
+    return _reshape(exc, handled)
 
 
 def django_response_json(response: JsonResponse) -> Any:
@@ -68,7 +68,7 @@ def django_response_json(response: JsonResponse) -> Any:
 def _reshape(exc: Exception, response: Response) -> Response:
     if isinstance(exc, exceptions.ValidationError):
         message = "Invalid input"
-        details = exc.detail
+        details: object = exc.detail  # the field errors, or None once folded into the message
         if isinstance(details, list) and len(details) == 1:
             message, details = str(details[0]), None
         response.data = error_body(response.status_code, "invalid", message, details)

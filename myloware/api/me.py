@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from myloware.api.models import ApiKey
 from myloware.api.request import actor_for
 
 
@@ -24,5 +27,7 @@ class MeView(APIView):
         ),
     )
     def get(self, request: Request) -> Response:
-        key = request.user
+        # APIKeyAuthentication is the only authentication class and IsAuthenticated the default
+        # permission, so the user of an admitted request is always the ApiKey row.
+        key = cast(ApiKey, request.user)
         return Response({"name": key.name, "prefix": key.prefix, "actor": actor_for(request)})

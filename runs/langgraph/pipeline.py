@@ -19,7 +19,7 @@ import hmac
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypedDict
+from typing import Any, Protocol, TypedDict
 
 import httpx
 from django.conf import settings
@@ -62,8 +62,15 @@ class PipelineState(TypedDict, total=False):
     render: dict[str, str]
     prepublish_gate: int
     prepublish: dict[str, str]
-    publish_url: str
+    publish_url: str | None
     outcome: str
+
+
+class Node(Protocol):
+    """A node of the graph. LangGraph's node protocols match the ``state`` parameter by name,
+    which a plain ``Callable[[PipelineState], PipelineState]`` does not carry."""
+
+    def __call__(self, state: PipelineState) -> PipelineState: ...
 
 
 def actor(persona: str) -> str:
@@ -111,7 +118,7 @@ def ideate_review(state: PipelineState) -> list[str]:
     return [idea["artifact_id"] for idea in state["ideas"]] + citations
 
 
-def open_gate(gate: str, persona: str, artifacts: Callable[[PipelineState], list[str]]) -> Callable[..., Any]:
+def open_gate(gate: str, persona: str, artifacts: Callable[[PipelineState], list[str]]) -> Node:
     def node(state: PipelineState) -> PipelineState:
         gate_request, _ = gate_open(
             run_id=state["run_id"],
@@ -125,7 +132,7 @@ def open_gate(gate: str, persona: str, artifacts: Callable[[PipelineState], list
     return node
 
 
-def await_gate(gate: str) -> Callable[..., Any]:
+def await_gate(gate: str) -> Node:
     def node(state: PipelineState) -> PipelineState:
         gate_request = GateRequest.objects.get(pk=state[f"{gate}_gate"])  # type: ignore[literal-required]
         if gate_request.status == GateStatus.OPEN:
@@ -304,9 +311,7 @@ def ensure_running(run_id: str, persona: str) -> Run:
 def build_graph(checkpointer: Any, *, counter: NodeCounter | None = None) -> CompiledStateGraph:
     """The compiled pipeline; ``counter(node)`` is told of every node execution (tests count)."""
 
-    def counted(
-        name: str, fn: Callable[[PipelineState], PipelineState]
-    ) -> Callable[[PipelineState], PipelineState]:
+    def counted(name: str, fn: Node) -> Node:
         if counter is None:
             return fn
 
@@ -317,7 +322,7 @@ def build_graph(checkpointer: Any, *, counter: NodeCounter | None = None) -> Com
         return node
 
     builder = StateGraph(PipelineState)
-    nodes: dict[str, Callable[[PipelineState], PipelineState]] = {
+    nodes: dict[str, Node] = {
         "iggy": iggy,
         "open_ideate_gate": open_gate("ideate", "iggy", ideate_review),
         "ideate_gate": await_gate("ideate"),

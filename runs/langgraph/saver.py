@@ -20,6 +20,7 @@ inline, one blob per channel version, pending writes per task), on the Django co
 from __future__ import annotations
 
 import asyncio
+import builtins
 import functools
 import math
 import random
@@ -444,7 +445,7 @@ class DjangoCheckpointSaver(BaseCheckpointSaver[str]):
             pending_writes=self._writes(row[9:]),
         )
 
-    def _writes(self, columns: Sequence[Any]) -> list[tuple[str, str, Any]]:
+    def _writes(self, columns: Sequence[Any]) -> builtins.list[tuple[str, str, Any]]:
         task_ids, channels, types, blobs, task_paths, idxs = columns
         if not task_ids:
             return []

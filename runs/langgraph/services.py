@@ -25,6 +25,8 @@ from runs.models import TERMINAL_STATUSES, GateRequest, GateStatus, Run, RunStat
 from runs.services import run_create, run_get, run_transition
 
 if TYPE_CHECKING:
+    from langchain_core.runnables import RunnableConfig
+
     from runs.langgraph.saver import DjangoCheckpointSaver
 
 logger = logging.getLogger(__name__)
@@ -118,7 +120,7 @@ def _advance(run_id: str, start: dict[str, Any] | None, actor: str) -> str:
 
     saver = DjangoCheckpointSaver()
     graph = build_graph(saver)
-    config: dict[str, Any] = {"configurable": {"thread_id": run_id}}
+    config: RunnableConfig = {"configurable": {"thread_id": run_id}}
     try:
         if start is not None:
             graph.invoke(start, config, durability="sync")
