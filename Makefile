@@ -24,6 +24,7 @@ test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m mypy myloware runs artifacts webhooks knowledge socials
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Optional neural embedding backend (KB_EMBEDDING_BACKEND=minilm, docs/knowledge.md). The model
@@ -36,6 +37,7 @@ neural: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy myloware runs artifacts webhooks knowledge socials
 
 format: $(STAMP)
 	$(PY) -m ruff format .
