@@ -308,6 +308,15 @@ SOCIALS_VIDEO_FETCH_TIMEOUT = env_int("SOCIALS_VIDEO_FETCH_TIMEOUT", 30, minimum
 # again (same idempotency key) until it has had SOCIALS_PUBLISH_MAX_ATTEMPTS jobs, then failed.
 SOCIALS_PUBLISH_STALE_SECONDS = env_int("SOCIALS_PUBLISH_STALE_SECONDS", 900, minimum=60)
 SOCIALS_PUBLISH_MAX_ATTEMPTS = env_int("SOCIALS_PUBLISH_MAX_ATTEMPTS", 3, minimum=1)
+# Fallback status poll of asynchronous publications whose upload_completed webhook is late:
+# first ask after SOCIALS_STATUS_POLL_BASE_SECONDS, then double the wait up to the cap; past
+# SOCIALS_STATUS_POLL_MAX_AGE_SECONDS in processing the publication fails (provider_status_timeout).
+SOCIALS_STATUS_POLL_BASE_SECONDS = env_int("SOCIALS_STATUS_POLL_BASE_SECONDS", 60, minimum=1)
+SOCIALS_STATUS_POLL_MAX_INTERVAL_SECONDS = env_int(
+    "SOCIALS_STATUS_POLL_MAX_INTERVAL_SECONDS", 1800, minimum=1
+)
+SOCIALS_STATUS_POLL_MAX_AGE_SECONDS = env_int("SOCIALS_STATUS_POLL_MAX_AGE_SECONDS", 6 * 3600, minimum=60)
+SOCIALS_STATUS_POLL_BATCH = env_int("SOCIALS_STATUS_POLL_BATCH", 50, minimum=1)
 
 # --- LangGraph (runs.langgraph) ---------------------------------------------------------------
 # Checkpoints of runs that ended (published/failed/rejected/cancelled) more than this many days

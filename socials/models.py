@@ -105,6 +105,11 @@ class Publication(models.Model):
     requested_at = models.DateTimeField()
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Fallback status poll of a ``processing`` publication (its webhook may never arrive):
+    # how often upload-post was asked, when last, and when it is due again (backoff).
+    status_polls = models.IntegerField(default=0, db_default=0)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    next_poll_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(db_default=Now())
     updated_at = models.DateTimeField(db_default=Now())
 
@@ -117,6 +122,12 @@ class Publication(models.Model):
             models.Index(fields=["provider_request_id"], name="social_pub_provider_req_idx"),
             models.Index(fields=["created_at"], name="social_pub_created_idx"),
             models.Index(fields=["run", "created_at"], name="social_pub_run_created_idx"),
+            # The poller's "which processing publications are due" scan stays small.
+            models.Index(
+                fields=["next_poll_at"],
+                condition=models.Q(status="processing"),
+                name="social_pub_poll_due_idx",
+            ),
         ]
         constraints = [
             # One publication in flight per run: a second publish of the same run waits its turn.

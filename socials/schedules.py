@@ -9,5 +9,14 @@ SCHEDULES = [
         "schedule_type": "I",
         "minutes": 5,
         "repeats": -1,
-    }
+    },
+    {
+        # Fallback for lost upload_completed webhooks; the per-publication backoff decides who
+        # is actually asked, so a short period costs only an indexed query.
+        "name": "socials.publications_poll_status",
+        "func": "socials.tasks.publications_poll_status_run",
+        "schedule_type": "I",
+        "minutes": 2,
+        "repeats": -1,
+    },
 ]

@@ -13,13 +13,14 @@ import math
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, ProtectedError
+from django.db.models import F, ProtectedError, Q
 from django.utils import timezone
 
 from myloware.lib.errors import Conflict, InvalidInput, NotFound, RateLimited
@@ -30,6 +31,7 @@ from socials.models import ACTIVE_PUBLICATION_STATUSES, ProjectSocial, Publicati
 from socials.upload_post import (
     FakeUploadPostClient,
     ProviderError,
+    StatusOutcome,
     UploadOutcome,
     UploadPostClient,
     UploadRequest,
@@ -486,11 +488,14 @@ def publication_execute(*, publication_id: Any, actor: str) -> Publication | Non
         return _publication_fail(publication, reason=f"Internal error ({type(exc).__name__})", actor=actor)
     if outcome.url:
         return _publication_succeed(publication, url=outcome.url, response=outcome.response, actor=actor)
+    now = timezone.now()
     Publication.objects.filter(pk=publication.pk, status=PublicationStatus.UPLOADING).update(
         status=PublicationStatus.PROCESSING,
         provider_request_id=outcome.request_id,
         provider_response=safe_response(outcome.response),
-        updated_at=timezone.now(),
+        updated_at=now,
+        # The webhook normally finishes it; the status poll is the fallback if it never comes.
+        next_poll_at=now + poll_delay(0),
     )
     return Publication.objects.get(pk=publication.pk)
 
@@ -726,3 +731,156 @@ def publications_recover_stale(*, actor: str, now: Any = None, batch: int = 100)
     if requeued:
         logger.warning("requeued %s stale publication(s)", requeued)
     return requeued
+
+
+# --- fallback status poll ---------------------------------------------------------------------
+
+STATUS_TIMEOUT_CODE = "provider_status_timeout"
+
+
+@dataclass
+class PollSummary:
+    """What one poll sweep did (``due`` lists the publication ids it found due)."""
+
+    due: list[str] = field(default_factory=list)
+    published: int = 0
+    failed: int = 0
+    timed_out: int = 0
+    still_processing: int = 0
+
+
+def poll_delay(polls_done: int) -> timedelta:
+    """Wait before the next status poll: base, 2×base, 4×base … capped."""
+    base = settings.SOCIALS_STATUS_POLL_BASE_SECONDS
+    seconds = min(base * 2 ** min(polls_done, 20), settings.SOCIALS_STATUS_POLL_MAX_INTERVAL_SECONDS)
+    return timedelta(seconds=seconds)
+
+
+def _due_publications(now: Any) -> Any:
+    # NULL next_poll_at = a row that went processing before the poll existed: due once it has
+    # been processing for the base interval.
+    base_ago = now - timedelta(seconds=settings.SOCIALS_STATUS_POLL_BASE_SECONDS)
+    due = Q(next_poll_at__lte=now) | Q(next_poll_at__isnull=True, updated_at__lte=base_ago)
+    return (
+        Publication.objects.filter(status=PublicationStatus.PROCESSING, provider_request_id__gt="")
+        .filter(due)
+        .order_by(F("next_poll_at").asc(nulls_first=True), "pk")
+    )
+
+
+def publications_claim_for_poll(*, now: Any = None, limit: int | None = None) -> list[str]:
+    """Claim due ``processing`` publications for one poller; returns their ids.
+
+    ``FOR UPDATE SKIP LOCKED``: concurrent pollers take disjoint rows without waiting. The claim
+    itself records the poll (attempt count, time) and pushes ``next_poll_at`` out by the backoff,
+    so once committed no other poller sees the row as due while this one asks upload-post —
+    and the HTTP call happens outside the transaction, holding no lock.
+    """
+    now = now or timezone.now()
+    limit = limit or settings.SOCIALS_STATUS_POLL_BATCH
+    with transaction.atomic():
+        rows = list(
+            _due_publications(now)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", "status_polls")[:limit]
+        )
+        for pk, polls in rows:
+            Publication.objects.filter(pk=pk).update(
+                status_polls=polls + 1, last_polled_at=now, next_poll_at=now + poll_delay(polls + 1)
+            )
+    return [str(pk) for pk, _ in rows]
+
+
+def publication_poll_status(*, publication_id: Any, actor: str, now: Any = None) -> str:
+    """Ask upload-post for a claimed publication's status and act on a final answer.
+
+    A final answer goes through :func:`publication_complete` — the webhook's own service — so a
+    webhook arriving before, after or twice changes nothing more. Not final (or upload-post
+    unreachable): the claim already rescheduled it, unless it has been processing longer than
+    SOCIALS_STATUS_POLL_MAX_AGE_SECONDS, then it fails with ``provider_status_timeout``.
+    Returns ``published``, ``failed``, ``timed_out`` or ``processing``.
+    """
+    now = now or timezone.now()
+    publication = Publication.objects.select_related("social").get(pk=publication_id)
+    if publication.is_finished or not publication.provider_request_id:
+        return str(publication.status)
+    outcome = _status_of(publication)
+    if outcome is not None and outcome.final:
+        done = _complete_from_status(publication, outcome, actor=actor)
+        if done is not None and done.is_finished:
+            return str(done.status)
+    if _poll_expired(publication, now):
+        return _fail_status_timeout(publication, actor=actor, now=now)
+    return "processing"
+
+
+def _status_of(publication: Publication) -> StatusOutcome | None:
+    request_id = str(publication.provider_request_id)
+    try:
+        return publisher_for(publication).status(request_id, platform=publication.platform)
+    except (ProviderError, InvalidInput) as exc:
+        # Kept processing (the claim rescheduled it): upload-post may answer next time, and the
+        # maximum age bounds how long we keep asking.
+        logger.warning("status poll of publication %s: %s", publication.pk, exc.message)
+        Publication.objects.filter(pk=publication.pk, status=PublicationStatus.PROCESSING).update(
+            error=f"status poll: {exc.message}"[:2000]
+        )
+        return None
+
+
+def _complete_from_status(
+    publication: Publication, outcome: StatusOutcome, *, actor: str
+) -> Publication | None:
+    try:
+        return publication_complete(
+            actor=actor,
+            success=outcome.state == "completed",
+            request_id=publication.provider_request_id,
+            url=outcome.url,
+            error=outcome.error,
+            response={"status_poll": outcome.response},
+        )
+    except (InvalidInput, NotFound) as exc:  # e.g. a URL that isn't http(s): wait for the webhook
+        logger.warning("status poll of publication %s not applied: %s", publication.pk, exc.message)
+        return None
+
+
+def _poll_expired(publication: Publication, now: Any) -> bool:
+    since = publication.started_at or publication.requested_at
+    return (now - since).total_seconds() > settings.SOCIALS_STATUS_POLL_MAX_AGE_SECONDS
+
+
+def _fail_status_timeout(publication: Publication, *, actor: str, now: Any) -> str:
+    hours = settings.SOCIALS_STATUS_POLL_MAX_AGE_SECONDS / 3600
+    reason = (
+        f"{STATUS_TIMEOUT_CODE}: upload-post gave no final status for request "
+        f"{publication.provider_request_id} within {hours:g} h ({publication.status_polls} polls)"
+    )
+    done = _publication_fail(publication, reason=reason, actor=actor)
+    # Another path (the webhook) may have finished it first: report what it really is.
+    return "timed_out" if done.error == reason[:2000] else str(done.status)
+
+
+def publications_poll_status(
+    *, actor: str, now: Any = None, limit: int | None = None, dry_run: bool = False
+) -> PollSummary:
+    """Fallback for lost upload_completed webhooks: poll due ``processing`` publications.
+
+    ``dry_run`` only lists what is due (no claim, no provider call, nothing written).
+    """
+    now = now or timezone.now()
+    summary = PollSummary()
+    if dry_run:
+        rows = _due_publications(now).values_list("pk", flat=True)[
+            : limit or settings.SOCIALS_STATUS_POLL_BATCH
+        ]
+        summary.due = [str(pk) for pk in rows]
+        return summary
+    summary.due = publications_claim_for_poll(now=now, limit=limit)
+    for publication_id in summary.due:
+        outcome = publication_poll_status(publication_id=publication_id, actor=actor, now=now)
+        counter = outcome if outcome in ("published", "failed", "timed_out") else "still_processing"
+        setattr(summary, counter, getattr(summary, counter) + 1)
+    if summary.due:
+        logger.info("status poll: %s", summary)
+    return summary

@@ -36,6 +36,9 @@ from myloware.lib.redact import redact_text
 logger = logging.getLogger(__name__)
 
 UPLOAD_PATH = "/api/upload"
+STATUS_PATH = "/api/uploadposts/status"
+# Top-level states of GET /api/uploadposts/status that mean "not finished yet".
+STATUS_PENDING = frozenset({"pending", "queued", "processing", "in_progress"})
 FAKE_HOST = "fake-upload-post.invalid"
 _SECRET_KEY_HINTS = ("key", "token", "secret", "password", "authorization")
 
@@ -69,6 +72,24 @@ class UploadOutcome:
     response: dict[str, Any]
     fake: bool = False
     attempts: int = 1
+
+
+@dataclass
+class StatusOutcome:
+    """upload-post's answer about an asynchronous upload, reduced to what we act on.
+
+    ``state`` is ``processing`` (ask again later), ``completed`` (``url`` set) or ``failed``
+    (``error`` set).
+    """
+
+    state: str
+    response: dict[str, Any]
+    url: str | None = None
+    error: str | None = None
+
+    @property
+    def final(self) -> bool:
+        return self.state in ("completed", "failed")
 
 
 @dataclass
@@ -154,6 +175,74 @@ class UploadPostClient:
         except httpx.TransportError as exc:
             raise ProviderError(f"upload-post unreachable: {type(exc).__name__}", transient=True) from None
         return _interpret(response, request.platform)
+
+    def status(self, request_id: str, *, platform: str | None = None) -> StatusOutcome:
+        """Ask upload-post how an asynchronous upload is doing; one attempt, no retries.
+
+        The caller is a periodic poll: its next run is the retry, so a transient failure here
+        only raises ProviderError (``transient`` says whether asking again may help).
+        """
+        headers = {"Authorization": f"Apikey {self._api_key}"}
+        try:
+            with httpx.Client(
+                timeout=self._timeout, transport=self._transport, trust_env=False, verify=tls_context()
+            ) as client:
+                response = client.get(
+                    self.base_url + STATUS_PATH, params={"request_id": request_id}, headers=headers
+                )
+        except httpx.TimeoutException:
+            raise ProviderError("upload-post status timed out", transient=True) from None
+        except httpx.TransportError as exc:
+            raise ProviderError(
+                f"upload-post status unreachable: {type(exc).__name__}", transient=True
+            ) from None
+        return _interpret_status(response, platform)
+
+
+def _interpret_status(response: httpx.Response, platform: str | None) -> StatusOutcome:
+    body = _json_or_text(response)
+    status = response.status_code
+    if status == 429 or status >= 500:
+        raise ProviderError(f"upload-post status answered {status}", transient=True, status=status)
+    if status >= 400 or not isinstance(body, dict):
+        # 404 = upload-post knows no such request (documented as status "not_found").
+        raise ProviderError(
+            f"upload-post status refused ({status}): {_reason(body)}",
+            transient=False,
+            status=status,
+            response=body,
+        )
+    state = str(body.get("status") or "").lower()
+    result = _platform_result(body.get("results"), platform)
+    platform_failed = result.get("success") is False or str(result.get("status") or "").lower() == "failed"
+    if platform_failed or state == "failed":
+        return StatusOutcome("failed", body, error=_reason(result if _has_reason(result) else body))
+    url = next((result[key] for key in _URL_KEYS if isinstance(result.get(key), str)), None)
+    if state == "completed" and url:
+        return StatusOutcome("completed", body, url=url)
+    # pending/queued/processing/in_progress, an unknown state, or "completed" without a URL
+    # yet (the webhook or a later poll may bring it): not final.
+    return StatusOutcome("processing", body)
+
+
+# Where a per-platform status result may carry the post's address.
+_URL_KEYS = ("url", "post_url", "platform_post_url", "publish_url")
+
+
+def _platform_result(results: Any, platform: str | None) -> dict[str, Any]:
+    """Our platform's entry of ``results`` (a list of ``{platform, ...}`` or a dict by platform)."""
+    if isinstance(results, dict):
+        entry = results.get(platform) if platform else next(iter(results.values()), None)
+        return entry if isinstance(entry, dict) else {}
+    if isinstance(results, list):
+        for entry in results:
+            if isinstance(entry, dict) and (platform is None or entry.get("platform") == platform):
+                return entry
+    return {}
+
+
+def _has_reason(body: dict[str, Any]) -> bool:
+    return any(body.get(key) for key in ("error", "message", "detail"))
 
 
 def _interpret(response: httpx.Response, platform: str) -> UploadOutcome:
@@ -244,3 +333,16 @@ class FakeUploadPostClient:
             "results": {request.platform: {"success": True, "url": url}},
         }
         return UploadOutcome(url=url, request_id=None, response=response, fake=True)
+
+    def status(self, request_id: str, *, platform: str | None = None) -> StatusOutcome:
+        """Always "completed", with a URL derived from the request id (deterministic)."""
+        platform = platform or "tiktok"
+        digest = hashlib.sha256(request_id.encode()).hexdigest()[:16]
+        url = f"https://{FAKE_HOST}/{platform}/status/{digest}"
+        response = {
+            "fake": True,
+            "request_id": request_id,
+            "status": "completed",
+            "results": [{"platform": platform, "success": True, "url": url}],
+        }
+        return StatusOutcome("completed", response, url=url)

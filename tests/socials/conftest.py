@@ -8,6 +8,7 @@ import email.parser
 import json
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +23,7 @@ from socials.models import Social
 
 API_KEY_ENV = "MLW_TEST_UPLOAD_POST_KEY"
 API_KEY = "up-live-SECRET-0123456789abcdef"
+STATUS_PATH = "/api/uploadposts/status"
 VIDEO_BYTES = b"\x00\x00\x00\x18ftypmp42" + b"v" * 2048
 
 
@@ -46,6 +48,9 @@ class FakeServer:
     redirects: dict[str, str] = field(default_factory=dict)
     requests: list[Recorded] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # GET /api/uploadposts/status?request_id=X: scripted answers per request id; the last one
+    # repeats; none → {"status": "pending"}.
+    status_script: dict[str, list[tuple[int, Any, float]]] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -61,6 +66,26 @@ class FakeServer:
     def answer(self, status: int, body: Any, delay: float = 0.0) -> None:
         self.upload_script.append((status, body, delay))
 
+    def answer_status(self, request_id: str, status: int, body: Any, delay: float = 0.0) -> None:
+        self.status_script.setdefault(request_id, []).append((status, body, delay))
+
+    def status_requests(self, request_id: str | None = None) -> list[Recorded]:
+        return [
+            r
+            for r in self.requests
+            if r.path.startswith(STATUS_PATH)
+            and (request_id is None or f"request_id={urllib.parse.quote(request_id)}" in r.path)
+        ]
+
+    def _status_answer(self, path: str) -> tuple[int, Any, float]:
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query)
+        request_id = (query.get("request_id") or [""])[0]
+        with self.lock:
+            script = self.status_script.get(request_id) or []
+            if not script:
+                return 200, {"request_id": request_id, "status": "pending", "results": []}, 0.0
+            return script.pop(0) if len(script) > 1 else script[0]
+
 
 def _handler(server: FakeServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
@@ -72,6 +97,12 @@ def _handler(server: FakeServer) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:  # noqa: N802
             with server.lock:
                 server.requests.append(Recorded("GET", self.path, dict(self.headers), {}, {}))
+            if self.path.startswith(STATUS_PATH):
+                status, body, delay = server._status_answer(self.path)
+                if delay:
+                    time.sleep(delay)
+                self._send(status, json.dumps(body).encode(), "application/json")
+                return
             if self.path in server.redirects:
                 self.send_response(302)
                 self.send_header("Location", server.redirects[self.path])

@@ -1,0 +1,35 @@
+"""Poll upload-post now for processing publications whose webhook is late (the schedule does it
+every 2 minutes)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from socials.services import publications_poll_status
+
+
+class Command(BaseCommand):
+    help = "Ask upload-post for the status of due 'processing' publications and finish final ones"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--limit", type=int, default=None, help="at most N publications")
+        parser.add_argument("--dry-run", action="store_true", help="only list the due publications")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        limit = options["limit"]
+        if limit is not None and limit < 1:
+            raise CommandError("--limit must be at least 1")
+        summary = publications_poll_status(
+            actor="command:poll_publications", limit=limit, dry_run=options["dry_run"]
+        )
+        if options["dry_run"]:
+            for publication_id in summary.due:
+                self.stdout.write(publication_id)
+            self.stdout.write(f"{len(summary.due)} publication(s) due (dry run, nothing polled)")
+            return
+        self.stdout.write(
+            f"polled {len(summary.due)}: published {summary.published}, failed {summary.failed}, "
+            f"timed out {summary.timed_out}, still processing {summary.still_processing}"
+        )
