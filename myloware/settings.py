@@ -317,6 +317,7 @@ SOCIALS_STATUS_POLL_MAX_INTERVAL_SECONDS = env_int(
 )
 SOCIALS_STATUS_POLL_MAX_AGE_SECONDS = env_int("SOCIALS_STATUS_POLL_MAX_AGE_SECONDS", 6 * 3600, minimum=60)
 SOCIALS_STATUS_POLL_BATCH = env_int("SOCIALS_STATUS_POLL_BATCH", 50, minimum=1)
+SOCIALS_STATUS_POLL_TIMEOUT = env_int("SOCIALS_STATUS_POLL_TIMEOUT", 10, minimum=1)
 
 # --- LangGraph (runs.langgraph) ---------------------------------------------------------------
 # Checkpoints of runs that ended (published/failed/rejected/cancelled) more than this many days

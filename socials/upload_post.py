@@ -11,6 +11,10 @@ What we assume of the API (https://docs.upload-post.com, "Upload Video"; see doc
 - a synchronous answer carries ``results.<platform>.url`` (or a top-level ``url``); an
   asynchronous one carries ``request_id`` and the ``upload_completed`` webhook finishes it;
   ``success: false`` with ``error``/``message`` is a refusal.
+- ``GET {UPLOAD_POST_BASE_URL}/api/uploadposts/status?request_id=...`` (same header) reports an
+  asynchronous upload: top-level ``status`` pending/queued/processing/in_progress/completed/failed
+  and per-platform ``results``; the post's address field is not documented, so ``url`` /
+  ``post_url`` / ... are tried (docs/socials.md, "Fallback status poll").
 
 Retries: timeouts, transport errors, 429 and 5xx are retried with exponential backoff
 (``UPLOAD_POST_MAX_RETRIES`` times); any other 4xx is final at once.
@@ -183,9 +187,12 @@ class UploadPostClient:
         only raises ProviderError (``transient`` says whether asking again may help).
         """
         headers = {"Authorization": f"Apikey {self._api_key}"}
+        # A status read is small: a short timeout keeps one slow answer from stalling a sweep of
+        # many publications past the django-q2 task timeout.
+        timeout = httpx.Timeout(settings.SOCIALS_STATUS_POLL_TIMEOUT)
         try:
             with httpx.Client(
-                timeout=self._timeout, transport=self._transport, trust_env=False, verify=tls_context()
+                timeout=timeout, transport=self._transport, trust_env=False, verify=tls_context()
             ) as client:
                 response = client.get(
                     self.base_url + STATUS_PATH, params={"request_id": request_id}, headers=headers
