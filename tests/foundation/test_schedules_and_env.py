@@ -25,6 +25,7 @@ def test_setup_schedules_installs_every_declared_job_once() -> None:
         "runs.langgraph.prune_checkpoints",
         "webhooks.replay_due_webhooks",
         "socials.publications_recover_stale",
+        "socials.publications_poll_status",
     } <= names
     assert any(name.startswith("knowledge") for name in names)
 
