@@ -27,7 +27,9 @@ _SECRET_HEADER_HINT = re.compile(r"(secret|token|password|api[-_]?key)", re.IGNO
 
 # Patterns for secrets that may appear inside free text (URLs, exception messages).
 _TEXT_PATTERNS = [
-    re.compile(r"(?i)([?&](?:token|api_key|apikey|key|secret|signature)=)[^&\s'\"]+"),
+    # token=..., secret=... in URLs and in free text ("retry with token=abc"), but not the tail
+    # of a longer name such as idempotency_key=.
+    re.compile(r"(?i)((?<![\w-])(?:token|api_key|apikey|key|secret|signature|password)=)[^&\s'\"]+"),
     re.compile(r"whsec_[A-Za-z0-9+/=]+"),
     re.compile(r"(?i)(Apikey|Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+"),
     re.compile(r"(?i)(postgres(?:ql)?://[^:/\s]+:)[^@\s]+@"),
