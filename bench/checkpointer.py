@@ -37,38 +37,15 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "myloware.settings")
 
+from bench import benchdb  # noqa: E402
+
 BENCH_DB = "myloware_bench_checkpointer"
 OPS = ("put", "put_writes", "get_tuple", "get_tuple_by_id", "list")
 
 
 def setup_django() -> str:
     """Point Django at the bench database (created and migrated if needed); returns its URI."""
-    import django
-    from django.conf import settings
-
-    from myloware.db import _ensure_database
-
-    config = settings.DATABASES["default"]
-    _ensure_database(dict(config), BENCH_DB)
-    config["NAME"] = BENCH_DB
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    host, user = config["HOST"], config["USER"] or "postgres"
-    return f"postgresql://{user}@/{BENCH_DB}?host={host}"
-
-
-def drop_database() -> None:
-    import psycopg
-    from django.conf import settings
-    from psycopg import sql
-
-    config = settings.DATABASES["default"]
-    params = {"dbname": config["NAME"], "user": config["USER"] or "postgres", "host": config["HOST"]}
-    with psycopg.connect(**params, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB)))
-    print(f"dropped {BENCH_DB}")
+    return benchdb.use_for_django(BENCH_DB)
 
 
 def reset(theirs: Any) -> None:
@@ -254,7 +231,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.drop:
-        drop_database()
+        benchdb.drop(BENCH_DB)
         return
     report(run(args.threads, args.steps, args.rounds, args.use_async), args)
 

@@ -29,6 +29,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import benchdb  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "myloware.settings")
 # Embedding jobs run inline on commit, so the ingest time includes embedding.
 os.environ["Q_SYNC"] = "1"
@@ -39,20 +42,9 @@ MODES = ("vector", "fulltext", "hybrid")
 
 
 def setup_django() -> None:
-    import django
-    from django.conf import settings
-
-    from myloware.db import _ensure_database
-
-    config = settings.DATABASES["default"]
-    _ensure_database(dict(config), BENCH_DB)
-    config["NAME"] = BENCH_DB
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
     import logging
 
+    benchdb.use_for_django(BENCH_DB)
     logging.getLogger("django-q").setLevel(logging.WARNING)
     logging.getLogger("knowledge").setLevel(logging.WARNING)
 

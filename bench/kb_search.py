@@ -44,6 +44,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import benchdb  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "myloware.settings")
 
 BENCH_DB = "myloware_bench_kb_search"
@@ -360,18 +363,10 @@ def main() -> None:
             "SECRET_KEY": "bench-only-secret-key-not-used-for-anything-real",
         }
     )
-    import django
+    benchdb.use_for_django(BENCH_DB)
     from django.conf import settings
 
-    from myloware.db import _ensure_database
-
     config = settings.DATABASES["default"]
-    _ensure_database(dict(config), BENCH_DB)
-    config["NAME"] = BENCH_DB
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
     import logging
 
     logging.disable(logging.WARNING)

@@ -29,6 +29,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import benchdb  # noqa: E402
+
 BENCH_DB = "myloware_bench_runs"
 PROJECTS = [
     "aismr",
@@ -61,41 +64,11 @@ CHUNK = 50_000
 
 def prepare_database(reload: bool) -> None:
     """Create the bench database on the embedded server and point Django at it."""
-    import psycopg
-    from psycopg import sql
-
-    from myloware.db import parse_database_url, start_embedded_server
-
-    uri = start_embedded_server(ROOT / "var" / "pgdata")
-    cfg = parse_database_url(uri)
-    with psycopg.connect(
-        dbname=cfg["NAME"], user=cfg["USER"] or "postgres", host=cfg["HOST"], autocommit=True
-    ) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone()
-        if exists and reload:
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(BENCH_DB)))
-            exists = None
-        if not exists:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)))
-    os.environ["DATABASE_URL"] = f"postgresql://{cfg['USER'] or 'postgres'}@/{BENCH_DB}?host={cfg['HOST']}"
+    os.environ["DATABASE_URL"] = benchdb.create(BENCH_DB, recreate=reload)
     # DEBUG off: Django would otherwise keep every query in memory and slow each request.
     os.environ["DEBUG"] = "0"
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "myloware.settings")
-
-
-def drop_database() -> None:
-    import psycopg
-    from psycopg import sql
-
-    from myloware.db import parse_database_url, start_embedded_server
-
-    cfg = parse_database_url(start_embedded_server(ROOT / "var" / "pgdata"))
-    with psycopg.connect(
-        dbname=cfg["NAME"], user=cfg["USER"] or "postgres", host=cfg["HOST"], autocommit=True
-    ) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB)))
-    print(f"dropped {BENCH_DB}")
 
 
 def _copy(cursor, table: str, columns: str, lines) -> None:
@@ -197,7 +170,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.drop:
-        drop_database()
+        benchdb.drop(BENCH_DB)
         return
     prepare_database(args.reload)
 

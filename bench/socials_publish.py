@@ -29,6 +29,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import benchdb  # noqa: E402
+
 BENCH_DB = "myloware_bench_socials"
 VIDEO = b"\x00" * (1024 * 1024)
 
@@ -62,22 +65,9 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def prepare(server_url: str) -> None:
-    import psycopg
-    from psycopg import sql
-
-    from myloware.db import parse_database_url, start_embedded_server
-
-    uri = start_embedded_server(ROOT / "var" / "pgdata")
-    cfg = parse_database_url(uri)
-    with psycopg.connect(
-        dbname=cfg["NAME"], user=cfg["USER"] or "postgres", host=cfg["HOST"], autocommit=True
-    ) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone():
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(BENCH_DB)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)))
     os.environ.update(
         {
-            "DATABASE_URL": f"postgresql://{cfg['USER'] or 'postgres'}@/{BENCH_DB}?host={cfg['HOST']}",
+            "DATABASE_URL": benchdb.create(BENCH_DB, recreate=True),
             "DEBUG": "0",
             "SECRET_KEY": secrets.token_urlsafe(32),
             "Q_SYNC": "1",

@@ -42,12 +42,11 @@ from pathlib import Path
 
 import httpx
 import psycopg
-from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from myloware.db import start_embedded_server  # noqa: E402
+from bench import benchdb  # noqa: E402
 
 BENCH_DB = "myloware_bench_webhooks"
 SECRET_KEY_BYTES = b"bench-webhook-signing-key-0123456789"
@@ -59,28 +58,6 @@ def free_port() -> int:
     with closing(socket.socket()) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def admin_dsn(uri: str) -> str:
-    return uri
-
-
-def bench_dsn(uri: str) -> str:
-    # The embedded URI is postgresql://postgres:@/postgres?host=<socket dir>; swap the database.
-    head, _, query = uri.partition("?")
-    base = head.rsplit("/", 1)[0]
-    return f"{base}/{BENCH_DB}?{query}"
-
-
-def recreate_database(uri: str) -> None:
-    with psycopg.connect(uri, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)))
-
-
-def drop_database(uri: str) -> None:
-    with psycopg.connect(uri, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB)))
 
 
 def server_env(dsn: str) -> dict[str, str]:
@@ -385,9 +362,7 @@ def main() -> None:
         raise SystemExit(
             "keep the load bounded: requests <= 100000, concurrency <= 256, rate * seconds <= 100000"
         )
-    uri = start_embedded_server(ROOT / "var" / "pgdata")
-    dsn = bench_dsn(uri)
-    recreate_database(uri)
+    dsn = benchdb.create(BENCH_DB, recreate=True)
     targets = [
         Target("app", "myloware.wsgi:application", "/api/v1/webhooks/bench"),
         Target("baseline", "bench.baseline_wsgi:application", "/"),
@@ -410,7 +385,7 @@ def main() -> None:
         for target in targets:
             target.stop()
         if not args.keep_db:
-            drop_database(uri)
+            benchdb.drop(BENCH_DB)
 
 
 if __name__ == "__main__":

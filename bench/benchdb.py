@@ -1,0 +1,72 @@
+"""The benchmarks' own databases, on the embedded server and never the development database.
+
+url = benchdb.create("myloware_bench_x", recreate=True)   # postgresql://postgres@/name?host=...
+benchdb.use_for_django("myloware_bench_x")                # DATABASE_URL + django.setup + migrate
+benchdb.drop("myloware_bench_x")
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def _server() -> dict[str, Any]:
+    from myloware.db import parse_database_url, start_embedded_server
+
+    return parse_database_url(start_embedded_server(ROOT / "var" / "pgdata"))
+
+
+def _admin_connection() -> Any:
+    import psycopg
+
+    server = _server()
+    return psycopg.connect(
+        dbname=server["NAME"], user=server["USER"] or "postgres", host=server["HOST"], autocommit=True
+    )
+
+
+def url(name: str) -> str:
+    """The bench database's URL (a Unix socket of the embedded server)."""
+    server = _server()
+    return f"postgresql://{server['USER'] or 'postgres'}@/{name}?host={server['HOST']}"
+
+
+def create(name: str, *, recreate: bool = False) -> str:
+    """Create database ``name`` unless it exists (drop it first with ``recreate``); its URL."""
+    from psycopg import sql
+
+    with _admin_connection() as conn:
+        if recreate:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return url(name)
+
+
+def drop(name: str) -> None:
+    from psycopg import sql
+
+    with _admin_connection() as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    print(f"dropped {name}")
+
+
+def use_for_django(name: str, *, recreate: bool = False, migrate: bool = True) -> str:
+    """Point this process's Django at the bench database (created if needed), set up, migrate."""
+    bench_url = create(name, recreate=recreate)
+    os.environ["DATABASE_URL"] = bench_url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "myloware.settings")
+    import django
+
+    django.setup()
+    if migrate:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+    return bench_url
