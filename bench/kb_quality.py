@@ -4,7 +4,7 @@
 
 In a database of its own (``myloware_bench_kb_quality``, created and migrated on first use):
 
-1. ingests ``../shared/corpus/kb`` and ``../shared/corpus/knowledge`` from scratch with the
+1. ingests ``tests/fixtures/corpus/kb`` and ``tests/fixtures/corpus/knowledge`` from scratch with the
    configured backend (offline ``hashing`` by default), embedding jobs run inline, and reports
    files/s and chunks (documents)/s; then re-ingests the unchanged tree (the no-op path);
 2. asks the labelled questions of ``bench/kb_quality_questions.json`` (each names the file or
@@ -37,7 +37,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "myloware.settings")
 os.environ["Q_SYNC"] = "1"
 
 BENCH_DB = "myloware_bench_kb_quality"
-CORPUS = ROOT.parent / "shared" / "corpus"
+CORPUS = ROOT / "tests" / "fixtures" / "corpus"
 MODES = ("vector", "fulltext", "hybrid")
 
 

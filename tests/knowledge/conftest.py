@@ -1,4 +1,4 @@
-"""Fixtures of the knowledge-base tests: the shared corpus, ingest helpers, synthetic vectors."""
+"""Fixtures of the knowledge-base tests: the corpus fixture, ingest helpers, synthetic vectors."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from knowledge.embedding import get_backend
 from knowledge.services import IngestReport, kb_ingest
 
-# In CI a read-only copy of shared/ sits beside the clone: never write there.
-CORPUS = Path(settings.BASE_DIR).parent / "shared" / "corpus"
+# The real MyloWare knowledge-base corpus (MIT, tests/fixtures/corpus/LICENSE-MyloWare): never edit
+# it in place; tests that change files work on a copy (kb_copy).
+CORPUS = Path(__file__).parent.parent / "fixtures" / "corpus"
 
 
 @pytest.fixture(autouse=True)
@@ -29,7 +29,7 @@ def _fresh_backend() -> Iterator[None]:
 def corpus_kb() -> Path:
     path = CORPUS / "kb"
     if not path.is_dir():
-        pytest.fail(f"the shared corpus is missing: {path}")
+        pytest.fail(f"the corpus fixture is missing: {path}")
     return path
 
 

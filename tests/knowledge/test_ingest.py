@@ -1,4 +1,4 @@
-"""Ingest of the shared corpus: scope, chunking, idempotency, edits, prune, unreadable files."""
+"""Ingest of the corpus fixture: scope, chunking, idempotency, edits, prune, unreadable files."""
 
 from __future__ import annotations
 
