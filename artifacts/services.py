@@ -1,6 +1,6 @@
 """Artifact services: the only code that writes artifacts.
 
-The RAG audit conventions of PRODUCT.md §6 are validated here, so every writer (the API, the
+The RAG audit conventions (docs/runs.md, Artifacts and the retrieval audit) are validated here, so every writer (the API, the
 knowledge app's search, webhook handlers) gets the same 422 naming the broken rule.
 """
 
@@ -36,7 +36,7 @@ def artifact_create(
     """Create an artifact; returns ``(artifact, created)``.
 
     The same run + type + checksum again returns the existing artifact (``created`` False).
-    ``retrieval.trace`` and ``citations`` artifacts must follow PRODUCT.md §6 (InvalidInput,
+    ``retrieval.trace`` and ``citations`` artifacts must follow the retrieval-audit conventions of docs/runs.md (InvalidInput,
     422, names the rule otherwise).
     """
     run_get(run_id=run_id)

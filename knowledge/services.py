@@ -507,8 +507,8 @@ def kb_search(
 ) -> SearchResponse:
     """Top-k documents for ``query`` within the scope; with ``run_id`` records the RAG audit trail.
 
-    The audit trail is a ``retrieval.trace`` artifact and its ``citations`` sibling (PRODUCT.md
-    §6), written in one transaction so a trace never lacks its citations.
+    The audit trail is a ``retrieval.trace`` artifact and its ``citations`` sibling (docs/runs.md,
+    retrieval audit), written in one transaction so a trace never lacks its citations.
     """
     query = (query or "").strip()
     if not query:

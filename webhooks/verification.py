@@ -4,7 +4,7 @@ Each scheme returns a :class:`Verdict`: ``valid``, ``invalid`` or ``missing`` (t
 with a reason (``ok``, ``mismatch``, ``stale``, ``future``, ``malformed``, ``no_signature``,
 ``empty_signature``, ``no_secret_configured``). Secrets come only from configuration and are
 compared in constant time; a malformed header is ``invalid``, never an exception.
-See docs/webhooks.md and ../shared/docs/providers.md for the schemes.
+See docs/webhooks.md for the schemes.
 """
 
 from __future__ import annotations

@@ -229,7 +229,7 @@ def test_a_search_with_a_run_records_a_valid_trace_and_citations(scoped_document
     for item in citations.metadata["items"]:
         assert item["path"] == KbDocument.objects.get(pk=item["doc_id"]).path
         assert item["reason"].startswith("vector rank")
-    # The artifacts service's own validators (PRODUCT.md §6) accept both as stored.
+    # The artifacts service's own validators (docs/runs.md, retrieval audit) accept both as stored.
     validate_retrieval_trace(trace.retrieval_trace)
     validate_citations(run_id=run.run_id, persona="iggy", metadata=citations.metadata)
 

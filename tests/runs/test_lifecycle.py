@@ -11,7 +11,7 @@ from runs.models import Run, RunStatus, RunTransition
 from runs.services import run_create, run_merge_result, run_transition
 
 S = RunStatus
-# PRODUCT.md §3, written out independently of runs.models.ALLOWED_TRANSITIONS.
+# The lifecycle of docs/runs.md (Run lifecycle), written out independently of runs.models.ALLOWED_TRANSITIONS.
 EXPECTED = {
     (S.PENDING_WORKFLOW, S.PENDING),
     (S.PENDING_WORKFLOW, S.REJECTED),
