@@ -94,7 +94,7 @@ class RunArtifactsView(APIView):
         responses={
             201: ArtifactSerializer,
             200: OpenApiResponse(ArtifactSerializer, description="Existing artifact (same checksum)"),
-            422: OpenApiResponse(ErrorSerializer, description="A retrieval-audit convention (retrieval.trace, citations) is broken"),
+            422: OpenApiResponse(ErrorSerializer, description="A retrieval-audit rule is broken"),
             **_errors(400, 401, 404),
         },
     )
