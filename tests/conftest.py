@@ -2,14 +2,60 @@
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Callable
+from pathlib import Path
+from typing import IO
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import Group, User
 from rest_framework.test import APIClient
 
 from myloware.api.models import ApiKey
 from myloware.api.services import api_key_create
+from myloware.db import started_by_this_process, stop_embedded_server
+
+# --- the embedded server's lifetime ----------------------------------------------------------
+# The first connection starts the embedded PostgreSQL (myloware.embedded_pg). A test session that
+# started it stops it when it ends, passed or failed, so `make test` leaves nothing running; with
+# several test sessions on one server (MYLOWARE_TEST_DB), the last one out stops it. Every session
+# holds a shared lock on a file beside the data folder; a marker records that a test session
+# started the server, so a server started by `make run` is never stopped by the tests.
+_session_lock: IO[str] | None = None
+
+
+def _embedded_datadir() -> Path | None:
+    datadir = settings.DATABASES["default"].get("EMBEDDED_DATADIR")
+    return Path(datadir) if datadir else None
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    global _session_lock
+    datadir = _embedded_datadir()
+    if datadir is not None:
+        datadir.parent.mkdir(parents=True, exist_ok=True)
+        _session_lock = (datadir.parent / "test-sessions.lock").open("a")
+        fcntl.flock(_session_lock, fcntl.LOCK_SH)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    datadir = _embedded_datadir()
+    if datadir is None or _session_lock is None:
+        return
+    marker = datadir.parent / "pgdata.started-by-tests"
+    if started_by_this_process(datadir):
+        marker.touch()
+    try:
+        fcntl.flock(_session_lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return  # another test session still uses the server; the last one stops it
+    if marker.exists():
+        from django.db import connections
+
+        connections.close_all()
+        stop_embedded_server(datadir)
+        marker.unlink()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -11,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 from django.conf import settings
 
 BASE_DIR = Path(settings.BASE_DIR)
@@ -34,6 +36,34 @@ def _wait_healthy(url: str, process: subprocess.Popen[str], seconds: float = 120
             pass
         time.sleep(0.5)
     raise AssertionError(f"{url} did not answer 200 within {seconds} s")
+
+
+def _processes_using(path: Path) -> list[psutil.Process]:
+    """Processes started from this test's checkout and data folder (gunicorn, qcluster, postgres)."""
+    found = []
+    for process in psutil.process_iter(["cmdline", "environ"]):
+        with contextlib.suppress(psutil.Error):
+            if str(path) in " ".join(process.info["cmdline"] or []) or str(path) in (
+                (process.info["environ"] or {}).get("MYLOWARE_DATA_DIR", "")
+            ):
+                found.append(process)
+    return found
+
+
+def _kill_tree(process: subprocess.Popen[str]) -> None:
+    """Kill the supervisor and everything it started (gunicorn, qcluster and their workers).
+
+    The children run in sessions of their own, so killing the supervisor alone would orphan them.
+    """
+    try:
+        tree = [psutil.Process(process.pid), *psutil.Process(process.pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        tree = []
+    for member in tree:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            member.kill()
+    psutil.wait_procs(tree, timeout=30)
+    process.wait(timeout=30)
 
 
 def test_devserver_serves_refuses_a_second_instance_and_stops_on_sigterm(tmp_path: Path) -> None:
@@ -70,12 +100,15 @@ def test_devserver_serves_refuses_a_second_instance_and_stops_on_sigterm(tmp_pat
         assert server.returncode == 0, output
         assert "embedded PostgreSQL stopped" in output
         assert not (tmp_path / "var" / "pgdata" / "postmaster.pid").exists()
+        # Processes SIGKILLed by the supervisor's last step may take a moment to be gone.
+        _, alive = psutil.wait_procs(_processes_using(tmp_path), timeout=10)
+        assert [process.info["cmdline"] for process in alive] == [], "make run left processes behind"
         # The password was printed once, on the first start only.
         assert output.count(password_file.read_text().splitlines()[1]) == 1
     finally:
-        if server.poll() is None:
-            server.kill()
-            server.wait()
+        _kill_tree(server)
+        for leftover in _processes_using(tmp_path):
+            leftover.kill()
         subprocess.run(  # noqa: S603
             [sys.executable, "-c", "import sys; from pathlib import Path; from myloware.db import stop_embedded_server;"
              " stop_embedded_server(Path(sys.argv[1]))", str(tmp_path / "var" / "pgdata")],
