@@ -364,13 +364,13 @@ def main() -> None:
         }
     )
     benchdb.use_for_django(BENCH_DB)
-    from django.conf import settings
+    from django.db import connection
 
-    config = settings.DATABASES["default"]
+    params = connection.get_connection_params()  # the embedded server's socket folder once it runs
     import logging
 
     logging.disable(logging.WARNING)
-    conninfo = f"dbname={BENCH_DB} user={config['USER'] or 'postgres'} host={config['HOST']}"
+    conninfo = f"dbname={BENCH_DB} user={params.get('user') or 'postgres'} host={params['host']}"
     print(f"machine: {os.cpu_count()} cores; PostgreSQL {_server_version(conninfo)}; rows {args.rows:,}")
     if not args.reuse:
         load(conninfo, args.rows, generator)
