@@ -166,12 +166,17 @@ def stop_embedded_server(datadir: Path) -> bool:
     return True
 
 
+def _lock_pid(first_line: str) -> int:
+    # A standalone backend (initdb's bootstrap, single-user mode) writes its pid negated.
+    return abs(int(first_line))
+
+
 def _postmaster_alive(datadir: Path) -> bool:
     """Whether ``postmaster.pid`` names a live (non-zombie) process."""
     import psutil
 
     try:
-        pid = int((datadir / "postmaster.pid").read_text().splitlines()[0])
+        pid = _lock_pid((datadir / "postmaster.pid").read_text().splitlines()[0])
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except (OSError, ValueError, IndexError, psutil.Error):
         return False
@@ -212,7 +217,7 @@ def _remove_stale_lock(datadir: Path) -> bool:
     pid_file = datadir / "postmaster.pid"
     try:
         lines = pid_file.read_text().splitlines()
-        pid = int(lines[0])
+        pid = _lock_pid(lines[0])
     except (OSError, ValueError, IndexError):
         return False
     try:
