@@ -177,9 +177,11 @@ def webhook_receive(
 
     Requests that fail verification are stored for audit under a key of their own (they never
     take the real delivery's key) and are never processed. Raises NotFound for an unknown
-    provider; database errors propagate (the view answers 503 + Retry-After).
+    provider; database errors propagate (the view answers 503 + Retry-After). A ``now`` given by
+    the caller is also the clock of the processing task this delivery enqueues.
     """
     config = provider_config(provider)
+    fixed_clock = now
     now = now or timezone.now()
     lowered = {name.lower(): value for name, value in headers.items()}
     payload = _parse_json(body)
@@ -212,11 +214,11 @@ def webhook_receive(
         return Receipt("duplicate", event_id, verdict.status, verdict.reason)
     # robust: the event is stored, so a broker failure must not turn the answer into an error;
     # the every-minute sweep processes events whose task never got queued.
-    transaction.on_commit(lambda: _enqueue_processing(event_id), robust=True)
+    transaction.on_commit(lambda: _enqueue_processing(event_id, now=fixed_clock), robust=True)
     return Receipt("accepted", event_id, verdict.status, verdict.reason)
 
 
-def _enqueue_processing(event_id: str) -> None:
+def _enqueue_processing(event_id: str, *, now: datetime | None) -> None:
     """Queue the processing task (called on commit, once the event row is durable).
 
     The queue row itself need not wait for the WAL flush: if a crash loses it, the event is
@@ -228,7 +230,7 @@ def _enqueue_processing(event_id: str) -> None:
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit = off")
-        async_task("webhooks.tasks.process_webhook_event", event_id)
+        async_task("webhooks.tasks.process_webhook_event", event_id, now)
 
 
 # --- processing -------------------------------------------------------------------------------

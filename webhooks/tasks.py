@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from webhooks.services import dlq_replay_due, webhook_event_process, webhook_events_process_stale
 
 
-def process_webhook_event(event_id: str) -> str:
-    """Process one stored event; enqueued on commit by the intake. Safe to run twice."""
-    return webhook_event_process(event_id=event_id).outcome
+def process_webhook_event(event_id: str, now: datetime | None = None) -> str:
+    """Process one stored event; enqueued on commit by the intake. Safe to run twice.
+
+    ``now`` is the intake caller's fixed clock, if it gave one (None: the current time).
+    """
+    return webhook_event_process(event_id=event_id, now=now).outcome
 
 
 def replay_due_webhooks() -> dict[str, Any]:
