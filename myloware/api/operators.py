@@ -1,8 +1,11 @@
 """The ``operators`` group: what an operator may do in the admin console.
 
 Operators view everything of the control plane and change runs, gate decisions, the DLQ and
-the knowledge base. Data migrations call :func:`sync_operators_group` (idempotent) whenever an
-app adds a model or a permission an operator needs, so the group is always created by migration.
+the knowledge base. :func:`sync_operators_group` (idempotent) runs after every ``migrate`` and
+``flush`` (the post_migrate signal, connected in ``ApiConfig.ready``), like Django's own
+permissions: a new model's view permission reaches the group without a data migration, and a
+``flush`` (which empties every table, data migrations' rows included: each transactional test
+ends with one) never leaves the database without the group. Older data migrations also call it.
 """
 
 from __future__ import annotations
@@ -32,11 +35,14 @@ OPERATOR_EXTRA_PERMISSIONS = (
 
 
 def sync_operators_group(apps: Any, schema_editor: Any = None) -> None:
-    """Create or update the operators group from the historical app registry ``apps``."""
+    """Create or update the operators group from the app registry ``apps``: a data migration's
+    historical one, or the project's own (after ``migrate`` or ``flush``)."""
+    from django.apps import apps as project_apps
     from django.contrib.auth.management import create_permissions
 
     for app_config in apps.get_app_configs():
-        app_config.models_module = True  # historical app configs need this for create_permissions
+        if apps is not project_apps:
+            app_config.models_module = True  # historical app configs need this for create_permissions
         create_permissions(app_config, apps=apps, verbosity=0)
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")
@@ -49,6 +55,18 @@ def sync_operators_group(apps: Any, schema_editor: Any = None) -> None:
         for label, codename in (item.split(".") for item in OPERATOR_EXTRA_PERMISSIONS)
     ]
     group.permissions.add(*views, *[perm for perm in extras if perm is not None])
+
+
+def sync_operators_group_after_migrate(sender: Any, apps: Any = None, **kwargs: Any) -> None:
+    """post_migrate receiver: ``migrate`` passes its final project state, ``flush`` nothing."""
+    from django.apps import apps as project_apps
+
+    apps = apps or project_apps
+    try:
+        apps.get_model("auth", "Group")
+    except LookupError:  # ``migrate auth zero``: no group table to fill (as Django's own receivers)
+        return
+    sync_operators_group(apps)
 
 
 def operator_superuser_ensure(*, username: str, password_file: Path) -> str | None:

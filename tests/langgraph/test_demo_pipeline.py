@@ -7,14 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.apps import apps
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.urls import reverse
 
 from artifacts.models import Artifact
-from myloware.api.operators import sync_operators_group
 from runs.langgraph import DjangoCheckpointSaver, tasks
 from runs.langgraph.pipeline import build_graph
 from runs.langgraph.services import pipeline_prepare, pipeline_start
@@ -34,12 +32,6 @@ def demo_settings() -> Iterator[None]:
         WEBHOOK_PROVIDERS=providers, DEBUG=True, SOCIALS_FAKE_PUBLISHER=True, LANGGRAPH_DEMO_WAIT_SECONDS=10
     ):
         yield
-
-
-@pytest.fixture
-def operators_group() -> None:
-    """Transactional tests flush the database, data migrations included: restore the group."""
-    sync_operators_group(apps)
 
 
 def graph_state(run_id: str) -> Any:
@@ -112,9 +104,7 @@ def test_demo_pipeline_runs_end_to_end_with_auto_approve(live_server: Any, capsy
     assert "ended published" in capsys.readouterr().out
 
 
-def test_an_admin_approval_resumes_the_graph_at_its_interrupt(
-    live_server: Any, operators_group: None, operator_client: Any
-) -> None:
+def test_an_admin_approval_resumes_the_graph_at_its_interrupt(live_server: Any, operator_client: Any) -> None:
     run = pipeline_start(project="aismr", actor="test", base_url=live_server.url)
     waiting = graph_state(run.run_id)
     [interrupt] = waiting.interrupts
@@ -141,9 +131,7 @@ def test_an_admin_approval_resumes_the_graph_at_its_interrupt(
     assert artifact_types(run.run_id).count("clip") == 1
 
 
-def test_a_rejected_gate_ends_the_run_rejected(
-    live_server: Any, operators_group: None, operator_client: Any
-) -> None:
+def test_a_rejected_gate_ends_the_run_rejected(live_server: Any, operator_client: Any) -> None:
     run = pipeline_start(project="aismr", actor="test", base_url=live_server.url)
     gate_request = GateRequest.objects.get(run_id=run.run_id, gate="ideate", status="open")
 
@@ -170,7 +158,7 @@ def test_the_demo_refuses_to_start_without_the_webhook_secrets_it_signs_with() -
 
 @override_settings(GATE_DISABLED=["ideate"], GATE_APPROVE_TO="pending")
 def test_a_disabled_gate_lets_the_graph_through_and_an_approval_to_pending_resumes_running(
-    live_server: Any, operators_group: None, operator_client: Any
+    live_server: Any, operator_client: Any
 ) -> None:
     """The ideate gate is approved as it opens (its hook fires while the graph still runs)."""
     pipeline_prepare(project="aismr", actor="test")

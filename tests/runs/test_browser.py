@@ -6,11 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
-from django.apps import apps
 from django.contrib.auth.models import Group, User
 
 from artifacts.services import artifact_create
-from myloware.api.operators import OPERATORS_GROUP, sync_operators_group
+from myloware.api.operators import OPERATORS_GROUP
 from runs.models import GateStatus, HitlApproval, Run, RunStatus
 from runs.services import gate_open, run_create, run_transition
 
@@ -57,8 +56,6 @@ def test_operator_approves_a_gate_in_a_real_browser(browser, live_server):
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
-    # Transactional tests flush the database, data migrations included: restore the group.
-    sync_operators_group(apps)
     user = User.objects.create_user("opal", password="opal-pass-123", is_staff=True)
     user.groups.add(Group.objects.get(name=OPERATORS_GROUP))
     run = run_create(project="aismr", run_id="run_browser", actor="api:orchestrator")
