@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -40,6 +41,15 @@ def test_operators_group_views_everything_and_changes_runs_and_dlq() -> None:
         if model._meta.app_label in {"api", "runs", "artifacts", "webhooks", "knowledge", "socials"}:
             assert f"view_{model._meta.model_name}" in codenames, model
     assert {"change_run", "change_webhookdlq"} <= codenames
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_flush_leaves_the_operators_group_in_place() -> None:
+    """``flush`` (what ends every transactional test) empties the tables a data migration filled;
+    the post_migrate sync puts the group back, so no later test depends on the order."""
+    call_command("flush", interactive=False, verbosity=0)
+    codenames = set(Group.objects.get(name="operators").permissions.values_list("codename", flat=True))
+    assert {"view_run", "decide_gate", "replay_webhookdlq", "publish_run"} <= codenames
 
 
 @pytest.mark.django_db
