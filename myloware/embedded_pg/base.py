@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from django.db.backends.postgresql import base
 
 from myloware.db import embedded_server_host, forget_embedded_server_host
@@ -28,7 +29,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
         try:
             return super().get_new_connection(conn_params)
-        except base.Database.OperationalError:
+        except psycopg.OperationalError:
             # The server may have stopped or moved since we looked: look again next time.
             forget_embedded_server_host(Path(self.settings_dict["EMBEDDED_DATADIR"]))
             raise
