@@ -146,11 +146,13 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
 }
 
 # --- django-q2 --------------------------------------------------------------------------------
-# ORM broker on the same database. timeout < retry so a slow task is killed before it is handed
-# to a second worker; max_attempts bounds poison tasks.
+# Broker: django-q2's ORM broker on our own database by default (zero configuration), Redis when
+# REDIS_URL is set (scale-out: docs/webhooks.md). timeout < retry so a slow task is killed before
+# it is handed to a second worker; max_attempts bounds poison tasks.
+REDIS_URL = env_str("REDIS_URL").strip()
 Q_CLUSTER: dict[str, Any] = {
     "name": "myloware",
-    "orm": "default",
+    **({"redis": REDIS_URL} if REDIS_URL else {"orm": "default"}),
     "workers": env_int("Q_WORKERS", 2, minimum=1),
     "timeout": env_int("Q_TIMEOUT", 120, minimum=1),
     "retry": env_int("Q_RETRY", 180, minimum=2),
