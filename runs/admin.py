@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
@@ -170,14 +171,13 @@ class RunAdmin(BigTableAdminMixin, admin.ModelAdmin):
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
+        run_id = unquote(object_id)  # the admin quotes primary keys in its URLs ("_" is "_5F")
         extra = {
             **(extra_context or {}),
-            "timeline": selectors.run_timeline(run_id=object_id),
-            "artifact_count": Artifact.objects.filter(run_id=object_id).count(),
-            "artifacts_url": reverse("admin:artifacts_artifact_changelist")
-            + "?"
-            + urlencode({"q": object_id}),
-            "publish_url": self._publish_url(request, object_id),
+            "timeline": selectors.run_timeline(run_id=run_id),
+            "artifact_count": Artifact.objects.filter(run_id=run_id).count(),
+            "artifacts_url": reverse("admin:artifacts_artifact_changelist") + "?" + urlencode({"q": run_id}),
+            "publish_url": self._publish_url(request, run_id),
         }
         return super().change_view(request, object_id, form_url, extra_context=extra)
 
@@ -343,7 +343,7 @@ class PendingApprovalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="run")
     def run_link(self, obj: PendingApproval) -> str:
         return format_html(
-            '<a href="{}">{}</a>', reverse("admin:runs_run_change", args=[obj.run_id]), obj.run_id
+            '<a href="{}">{}</a>', reverse("admin:runs_run_change", args=[quote(obj.run_id)]), obj.run_id
         )
 
     @admin.display(description="waiting", ordering="opened_at")

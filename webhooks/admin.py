@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -50,7 +51,9 @@ def _run_link(run_id: str | None) -> str:
     if not run_id:
         return "—"
     try:
-        return format_html('<a href="{}">{}</a>', reverse("admin:runs_run_change", args=[run_id]), run_id)
+        return format_html(
+            '<a href="{}">{}</a>', reverse("admin:runs_run_change", args=[quote(run_id)]), run_id
+        )
     except NoReverseMatch:
         return run_id
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.admin.utils import quote
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 from django.urls import reverse
@@ -152,13 +153,39 @@ def test_approvals_are_never_changed_or_deleted_in_the_admin(superuser_client, g
     assert HitlApproval.objects.get().comment == ""
 
 
+def _run_url(run_id: str) -> str:
+    """The run page's address as the admin writes it: the primary key quoted ("_" is "_5F")."""
+    return reverse("admin:runs_run_change", args=[quote(run_id)])
+
+
 def test_run_page_shows_timeline_and_inlines(operator_client, gate_with_idea):
     gate_request = gate_with_idea()
-    html = operator_client.get(reverse("admin:runs_run_change", args=[gate_request.run_id])).content.decode()
+    html = operator_client.get(_run_url(gate_request.run_id)).content.decode()
     assert 'id="run-timeline"' in html
     assert "ideate gate opened" in html and "created as pending" in html
     assert "transition log" in html.lower()
     assert "All 1 artifact(s) of this run" in html
+
+
+@pytest.mark.parametrize("run_id", ["run_40c0ffee", "run_22:3A.x"])
+def test_run_pages_and_links_work_for_ids_the_admin_must_quote(operator_client, make_run, run_id):
+    """Run ids are text primary keys with "_" (and maybe ":"), which admin URLs escape: "_40" in a
+    raw id would read back as "@". Every link goes to the quoted address, which shows the run."""
+    from runs.services import run_create, run_transition
+
+    run_create(project="aismr", run_id=run_id, actor="api:orchestrator")
+    run_transition(run_id=run_id, to=RunStatus.RUNNING, actor="test")
+    artifact_create(run_id=run_id, type="idea", persona="iggy", metadata={"text": "t"})
+    gate_request, _ = gate_open(run_id=run_id, gate="ideate", actor="api:o")
+    link = f'href="{_run_url(run_id)}"'
+    assert link in operator_client.get(reverse("admin:runs_run_changelist")).content.decode()
+    assert link in operator_client.get(reverse("admin:runs_pendingapproval_changelist")).content.decode()
+    assert link in operator_client.get(_decide_url(gate_request)).content.decode()
+    html = operator_client.get(_run_url(run_id)).content.decode()
+    assert "created as pending" in html and "ideate gate opened" in html
+    assert "All 1 artifact(s) of this run" in html
+    run_transition(run_id=run_id, to=RunStatus.FAILED, actor="test")
+    assert link in operator_client.get(reverse("admin:index")).content.decode()  # failed runs
 
 
 def test_admin_index_dashboard(operator_client, gate_with_idea, make_run):
@@ -219,7 +246,7 @@ def test_run_page_offers_publishing_only_after_the_prepublish_gate_is_approved(o
     from runs.services import gate_decide
 
     run = make_run()
-    run_url = reverse("admin:runs_run_change", args=[run.run_id])
+    run_url = _run_url(run.run_id)
     publish_url = reverse("admin:socials_publication_publish", args=[run.run_id])
     assert publish_url not in operator_client.get(run_url).content.decode()
 

@@ -7,6 +7,7 @@ from io import StringIO
 from typing import Any
 
 import pytest
+from django.contrib.admin.utils import quote
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.test import Client
@@ -226,7 +227,7 @@ def test_event_admin_shows_the_body_escaped_and_links_the_run(
     ).content.decode()
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    assert reverse("admin:runs_run_change", args=[run.run_id]) in page
+    assert reverse("admin:runs_run_change", args=[quote(run.run_id)]) in page
     listing = operator_client.get(
         reverse("admin:webhooks_webhookevent_changelist"),
         {"provider": "upload-post", "signature_status__exact": "valid"},
