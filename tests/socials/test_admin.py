@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from socials import selectors
 from socials.models import ProjectSocial, Publication, Social
@@ -48,7 +49,7 @@ def test_account_page_shows_publish_history_and_next_allowed_time(
     html = superuser_client.get(reverse("admin:socials_social_change", args=[social.pk])).content.decode()
     assert run.run_id in html and publication.publish_url in html
     next_at = selectors.social_next_publish_at(social)
-    assert f"{next_at:%Y-%m-%d %H:%M}" in html
+    assert f"{timezone.localtime(next_at):%Y-%m-%d %H:%M}" in html  # shown in TIME_ZONE
 
 
 def test_admin_form_validates_credential_references(superuser_client: Client) -> None:
