@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from myloware import console
 from myloware.api.me import MeView
 from myloware.health import healthz
 
@@ -16,8 +17,16 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("socials.urls")),
 ]
 
+admin.site.site_header = "MyloWare operators' console"
+admin.site.site_title = "MyloWare"
+admin.site.site_url = None  # there is no public site: "/" leads to this console
+
 urlpatterns = [
+    path("", console.root, name="root"),
+    path("favicon.ico", console.favicon, name="favicon"),
     path("healthz", healthz, name="healthz"),
+    path("api/", console.api_index, name="api-index"),
+    path("api/v1/", console.api_v1_index(api_v1), name="api-v1-index"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

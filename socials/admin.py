@@ -60,6 +60,9 @@ class ProjectSocialInline(admin.TabularInline):
     can_delete = False
     show_change_link = True
 
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # no empty row either (it would show an unsaved link's placeholders)
+
 
 @admin.register(Social)
 class SocialAdmin(admin.ModelAdmin):

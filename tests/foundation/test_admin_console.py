@@ -31,7 +31,10 @@ def test_every_changelist_and_add_page_opens_for_a_superuser(superuser_client: C
     model_admin = admin.site._registry[model]
     request = superuser_client.get("/admin/").wsgi_request
     if model_admin.has_add_permission(request):
-        assert superuser_client.get(_url(model, "add")).status_code == 200
+        response = superuser_client.get(_url(model, "add"))
+        assert response.status_code == 200
+        # An unsaved row's db_default placeholder is never shown as a value.
+        assert "DatabaseDefault" not in response.content.decode()
 
 
 @pytest.mark.django_db
@@ -69,3 +72,37 @@ def test_creating_an_api_key_in_the_admin_shows_it_once(superuser_client: Client
 
 def _api_key_add_url() -> str:
     return reverse("admin:api_apikey_add")
+
+
+@pytest.mark.django_db
+def test_a_social_account_page_has_no_placeholder_in_its_inline(superuser_client: Client) -> None:
+    from socials.services import social_create
+
+    social = social_create(provider="tiktok", account_id="acct-1", actor="test")
+    html = superuser_client.get(reverse("admin:socials_social_change", args=[social.pk])).content.decode()
+    assert "DatabaseDefault" not in html
+
+
+@pytest.mark.django_db
+def test_the_site_root_leads_to_the_console_and_view_site_is_gone(superuser_client: Client) -> None:
+    response = superuser_client.get("/")
+    assert (response.status_code, response["Location"]) == (302, "/admin/")
+    html = superuser_client.get("/admin/").content.decode()
+    assert "View site" not in html
+    assert 'rel="icon"' in html
+
+
+def test_favicon_is_served(client: Client) -> None:
+    response = client.get("/favicon.ico")
+    assert (response.status_code, response["Content-Type"]) == (200, "image/x-icon")
+    assert b"".join(response.streaming_content)[:4] == b"\x00\x00\x01\x00"  # an ICO header
+
+
+def test_api_roots_are_json_indexes(client: Client) -> None:
+    root = client.get("/api/")
+    assert root.status_code == 200 and root.json()["versions"]["v1"].endswith("/api/v1/")
+    v1 = client.get("/api/v1/")
+    assert v1.status_code == 200
+    endpoints = v1.json()["endpoints"]
+    assert "/api/v1/runs" in endpoints and "/api/v1/kb/search" in endpoints
+    assert "/api/v1/" not in endpoints
