@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -18,6 +19,7 @@ from django.utils.html import format_html
 
 from knowledge.embedding import active_model
 from knowledge.models import EmbeddingStatus, KbDocument, KbDocumentQuerySet, KbEmbedding
+from knowledge.selectors import scope_values
 from knowledge.services import MAX_K, SEARCH_MODES, kb_reembed, kb_search
 from myloware.admin_utils import BigTableAdminMixin, pretty_body
 from myloware.api.request import actor_for
@@ -153,22 +155,44 @@ class KbDocumentAdmin(BigTableAdminMixin, admin.ModelAdmin):
             "error": error,
             "changelist_url": reverse("admin:knowledge_kbdocument_changelist"),
             "model": active_model(),
+            "response_query": form.cleaned_data["query"] if response else "",
+            "floor": form.cleaned_data.get("min_similarity") if response else None,
         }
         return TemplateResponse(request, "admin/knowledge/search.html", context)
 
 
 class KbSearchForm(forms.Form):
     query = forms.CharField(max_length=4000, widget=forms.TextInput(attrs={"size": 60, "autofocus": True}))
-    project = forms.CharField(required=False)
-    persona = forms.CharField(required=False)
+    project = forms.ChoiceField(required=False)
+    persona = forms.ChoiceField(required=False)
     k = forms.IntegerField(min_value=1, max_value=MAX_K, initial=5)
     mode = forms.ChoiceField(choices=[(mode, mode) for mode in SEARCH_MODES], initial="hybrid")
+    min_similarity = forms.FloatField(
+        label="relevance floor (cosine)",
+        min_value=-1.0,
+        max_value=1.0,
+        required=False,
+        help_text="Hits whose words did not match and whose cosine is lower are not shown",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        projects, personas = scope_values()
+        cast(forms.ChoiceField, self.fields["project"]).choices = [("", "all documents")] + [
+            (p, p) for p in projects
+        ]
+        cast(forms.ChoiceField, self.fields["persona"]).choices = [("", "all documents")] + [
+            (p, p) for p in personas
+        ]
+        self.fields["min_similarity"].initial = settings.KB_SEARCH_MIN_SIMILARITY
 
     def clean(self) -> dict[str, Any]:
         super().clean()
         data = self.cleaned_data  # what Form.clean returns (the stubs say it may be None)
         for name in ("project", "persona"):
             data[name] = data.get(name) or None
+        if data.get("min_similarity") is None:
+            data["min_similarity"] = settings.KB_SEARCH_MIN_SIMILARITY
         return data
 
 

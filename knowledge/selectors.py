@@ -36,6 +36,7 @@ class SearchHit:
     similarity: float | None = None
     reason: str = ""
     chunk_index: int = 0
+    text_match: bool = False  # the full-text ranking found the query's words in it
 
 
 def vector_literal(vector: Sequence[float]) -> str:
@@ -221,7 +222,8 @@ def search_documents(
             doc_id: f"full-text rank {rank}, ts_rank {score:.4f}"
             for rank, (doc_id, score) in enumerate(ranked, 1)
         }
-        return _hits(ranked, _similarities([doc for doc, _ in ranked], model, query_vector), reasons, query)
+        similarities = _similarities([doc for doc, _ in ranked], model, query_vector)
+        return _hits(ranked, similarities, reasons, query, text_matches={doc for doc, _ in ranked})
     return _hybrid(query=query, query_vector=query_vector, model=model, k=k, project=project, persona=persona)
 
 
@@ -263,7 +265,7 @@ def _hybrid(
     similarities = dict(by_vector)
     missing = [doc_id for doc_id, _ in fused if doc_id not in similarities]
     similarities.update(_similarities(missing, model, query_vector))
-    return _hits(fused, similarities, reasons, query, known)
+    return _hits(fused, similarities, reasons, query, known, text_matches=set(text_rank))
 
 
 def _similarities(doc_ids: list[str], model: str, query_vector: Sequence[float] | None) -> dict[str, float]:
@@ -283,6 +285,7 @@ def _hits(
     reasons: dict[str, str],
     query: str,
     known: dict[str, dict[str, Any]] | None = None,
+    text_matches: set[str] | None = None,
 ) -> list[SearchHit]:
     from knowledge.models import KbDocument
 
@@ -307,16 +310,28 @@ def _hits(
                 similarity=similarities.get(doc_id),
                 reason=reasons.get(doc_id, ""),
                 chunk_index=doc["chunk_index"],
+                text_match=doc_id in (text_matches or ()),
             )
         )
     return hits
+
+
+def query_terms(query: str) -> list[str]:
+    """The words of a query that count (3+ letters, no stopwords), case-folded."""
+    return [word for word in _WORD.findall(query.casefold()) if word not in STOPWORDS]
+
+
+def passes_floor(hit: SearchHit, min_similarity: float) -> bool:
+    """Relevance floor: a hit stays when its words matched, or its cosine reaches the floor
+    (a query nothing matches gets "no match", not the least unrelated documents)."""
+    return hit.text_match or (hit.similarity is not None and hit.similarity >= min_similarity)
 
 
 def snippet(content: str, query: str, length: int = SNIPPET_CHARS) -> str:
     """A window of ``content`` around the first query word it contains (or its start)."""
     text = " ".join(content.split())
     lowered = text.casefold()
-    words = [word for word in _WORD.findall(query.casefold()) if word not in STOPWORDS]
+    words = query_terms(query)
     positions = [position for position in (lowered.find(word) for word in words) if position >= 0]
     start = max(0, min(positions) - length // 4) if positions else 0
     if start:
@@ -327,3 +342,13 @@ def snippet(content: str, query: str, length: int = SNIPPET_CHARS) -> str:
         space = window.rfind(" ")
         window = (window[:space] if space > length // 2 else window) + " …"
     return ("… " if start else "") + window
+
+
+def scope_values() -> tuple[list[str], list[str]]:
+    """The projects and personas that documents are scoped to (the search page's choices)."""
+    from knowledge.models import KbDocument
+
+    rows = KbDocument.objects.order_by().values_list("project", "persona").distinct()
+    projects = sorted({project for project, _ in rows if project})
+    personas = sorted({persona for _, persona in rows if persona})
+    return projects, personas

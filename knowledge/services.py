@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from knowledge.embedding import EmbeddingError, get_backend
 from knowledge.models import EmbeddingStatus, KbDocument, KbEmbedding
-from knowledge.selectors import SearchHit, search_documents
+from knowledge.selectors import SearchHit, passes_floor, search_documents
 from knowledge.text import SUPPORTED_SUFFIXES, ChunkParams, chunk_text, render_source, scope_from_path, sha256
 from myloware.lib.errors import DomainError, InvalidInput, NotFound, PayloadTooLarge
 
@@ -504,8 +504,12 @@ def kb_search(
     persona: str | None = None,
     mode: str = "vector",
     run_id: str | None = None,
+    min_similarity: float | None = None,
 ) -> SearchResponse:
     """Top-k documents for ``query`` within the scope; with ``run_id`` records the RAG audit trail.
+
+    ``min_similarity`` is a relevance floor: hits whose words did not match and whose cosine is
+    below it are dropped (the console's search page says "no match" rather than listing noise).
 
     The audit trail is a ``retrieval.trace`` artifact and its ``citations`` sibling (docs/runs.md,
     retrieval audit), written in one transaction so a trace never lacks its citations.
@@ -534,6 +538,8 @@ def kb_search(
         persona=persona or None,
         mode=mode,
     )
+    if min_similarity is not None:
+        hits = [hit for hit in hits if passes_floor(hit, min_similarity)]
     response = SearchResponse(hits, (time.perf_counter() - started) * 1000, mode, backend.model)
     if run_id is not None:
         _record_audit(

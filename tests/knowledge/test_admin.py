@@ -64,9 +64,34 @@ def test_the_search_page_shows_ranked_results_with_scores_and_snippets(operator_
 
     html = page.content.decode()
     assert page.status_code == 200
-    assert html.index("kb/hooks.md") < html.index("kb/projects/aismr/foley.md")
-    assert "hook the viewer in one second" in html
-    assert "2 results in" in html and "RRF" in html
+    assert "kb/hooks.md" in html and "RRF" in html
+    # The matched words are marked in the snippet.
+    assert "<mark>hook</mark> <mark>the</mark>" not in html  # stopwords are not marked
+    assert "<mark>hook</mark> the <mark>viewer</mark> in one second" in html
+    # foley.md shares no word and no direction with the query: under the floor, not listed.
+    assert "kb/projects/aismr/foley.md" not in html and "1 result in" in html
+
+
+def test_a_query_nothing_matches_says_no_match(operator_client, documents) -> None:  # type: ignore[no-untyped-def]
+    url = reverse("admin:knowledge_kbdocument_search")
+    html = operator_client.get(url, {"query": "quantum zebra", "k": 5, "mode": "hybrid"}).content.decode()
+    assert "0 results in" in html and 'id="kb-no-match"' in html
+    assert "kb/hooks.md" not in html
+    # The floor is the operator's to lower: at -1 every document comes back, as before.
+    everything = operator_client.get(
+        url, {"query": "quantum zebra", "k": 5, "mode": "vector", "min_similarity": -1}
+    ).content.decode()
+    assert "kb/hooks.md" in everything
+
+
+def test_project_and_persona_are_chosen_from_the_data(operator_client, documents) -> None:  # type: ignore[no-untyped-def]
+    html = operator_client.get(reverse("admin:knowledge_kbdocument_search")).content.decode()
+    assert '<select name="project"' in html and '<option value="aismr">aismr</option>' in html
+    bad = operator_client.get(
+        reverse("admin:knowledge_kbdocument_search"),
+        {"query": "hook", "k": 5, "mode": "hybrid", "project": "nope"},
+    ).content.decode()
+    assert "Select a valid choice" in bad
 
 
 def test_the_reembed_action_queues_the_selected_documents(
