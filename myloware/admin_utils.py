@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
+from datetime import datetime
 from typing import Any, ClassVar
 
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import QuerySet
+from django.utils import formats, timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 
@@ -61,6 +64,48 @@ def pretty_body(raw: bytes | memoryview | str | None, limit: int = BODY_DISPLAY_
     return format_html(
         '<pre style="white-space: pre-wrap; max-height: 40em; overflow: auto">{}{}</pre>', text, note
     )
+
+
+def when(moment: datetime | None) -> str:
+    """The console's one time format (DATETIME_FORMAT: seconds and the time zone)."""
+    if moment is None:
+        return "—"
+    return formats.date_format(timezone.localtime(moment), "DATETIME_FORMAT")
+
+
+def raw_body(raw: bytes | memoryview | None, limit: int = BODY_DISPLAY_LIMIT) -> str:
+    """A request body exactly as received: its size and SHA-256, then the bytes as UTF-8 text
+    when they decode, else as hex. Never re-serialised (a JSON re-dump hides what was signed)."""
+    if raw is None:
+        return "—"
+    data = bytes(raw)
+    shown = data[:limit]
+    try:
+        text, encoding = shown.decode("utf-8"), "UTF-8 text"
+    except UnicodeDecodeError as exc:
+        if len(data) <= len(shown) or exc.start < len(shown) - 3:  # not a character cut by the limit
+            text, encoding = _hex_dump(shown), "not UTF-8: hex"
+        else:
+            text, encoding = shown[: exc.start].decode("utf-8"), "UTF-8 text"
+    note = f"\n… truncated: showing {len(shown):,} of {len(data):,} bytes" if len(data) > limit else ""
+    return format_html(
+        '<div class="raw-body-meta"><span class="raw-body-size">{} bytes</span> · {} · SHA-256 '
+        '<code class="raw-body-sha256">{}</code></div><pre class="raw-body">{}{}</pre>',
+        f"{len(data):,}",
+        encoding,
+        hashlib.sha256(data).hexdigest(),
+        text,
+        note,
+    )
+
+
+def _hex_dump(data: bytes, width: int = 16) -> str:
+    lines = []
+    for offset in range(0, len(data), width):
+        chunk = data[offset : offset + width]
+        printable = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
+        lines.append(f"{offset:08x}  {chunk.hex(' '):<{width * 3}} {printable}")
+    return "\n".join(lines)
 
 
 def pretty_json(value: Any) -> str:

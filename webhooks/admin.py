@@ -1,26 +1,29 @@
 """Admin for webhook traffic and the dead-letter queue (inspection and replay; no hand edits).
 
-Every action calls a service in webhooks.services; bodies are shown escaped, capped and
-pretty-printed (pretty_body), header snapshots are already redacted at intake.
+Every action and detail-page button calls a service in webhooks.services; bodies are shown as
+received (raw_body: text or hex, size, SHA-256), header snapshots are already redacted at intake.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, path, reverse
+from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timeuntil
+from django.views.decorators.http import require_POST
 
-from myloware.admin_utils import BigTableAdminMixin, pretty_body, pretty_json
+from myloware.admin_utils import BigTableAdminMixin, pretty_json, raw_body, when
 from myloware.api.request import actor_for
 from webhooks.models import SignatureStatus, WebhookDLQ, WebhookEvent
 from webhooks.services import (
@@ -28,10 +31,13 @@ from webhooks.services import (
     dlq_discard,
     dlq_error_groups,
     dlq_park,
+    dlq_replay,
     dlq_replay_group,
     dlq_replay_many,
     webhook_event_reprocess,
+    webhook_test_delivery,
 )
+from webhooks.verification import explain
 
 ERROR_PREVIEW = 120
 # Everything is read-only (changes go through actions): no Save buttons on the detail pages.
@@ -44,7 +50,7 @@ READ_ONLY_CONTEXT = {
 
 
 def _when(moment: Any) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S %Z")
+    return when(moment)
 
 
 def _run_link(run_id: str | None) -> str:
@@ -110,7 +116,7 @@ class WebhookEventAdmin(BigTableAdminMixin, admin.ModelAdmin):
         "provider",
         "received_at",
         "signature_status",
-        "signature_reason",
+        "signature_explained",
         "idempotency_key",
         "idempotency_rule",
         "status",
@@ -173,9 +179,105 @@ class WebhookEventAdmin(BigTableAdminMixin, admin.ModelAdmin):
     def query_snapshot(self, event: WebhookEvent) -> str:
         return pretty_json(event.query)
 
-    @admin.display(description="body (raw, escaped)")
+    @admin.display(description="body (as received)")
     def body(self, event: WebhookEvent) -> str:
-        return pretty_body(event.payload)
+        return raw_body(event.payload)
+
+    @admin.display(description="why this verdict")
+    def signature_explained(self, event: WebhookEvent) -> str:
+        config = settings.WEBHOOK_PROVIDERS.get(event.provider)
+        if config is None:
+            return f"{event.signature_reason} (provider {event.provider!r} is no longer configured)"
+        text = explain(
+            config, reason=event.signature_reason, headers=event.headers, received_at=event.received_at
+        )
+        return format_html(
+            '<dl class="signature-explained"><dt>{} — {}</dt><dd>{}</dd><dd><small>scheme: {}; carried in the {}</small></dd></dl>',
+            event.signature_status,
+            event.signature_reason,
+            text["why"],
+            text["scheme"],
+            text["carrier"],
+        )
+
+    def get_urls(self) -> list[URLPattern]:
+        custom = [
+            path(
+                "<uuid:object_id>/reprocess/",
+                self.admin_site.admin_view(require_POST(self.reprocess_view)),
+                name="webhooks_webhookevent_reprocess",
+            ),
+            path(
+                "test-delivery/",
+                self.admin_site.admin_view(self.test_delivery_view),
+                name="webhooks_webhookevent_test_delivery",
+            ),
+        ]
+        return custom + super().get_urls()
+
+    def reprocess_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The detail page's Reprocess button (POST + CSRF): the action's service, for one event."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        event = get_object_or_404(WebhookEvent.objects.only("pk"), pk=object_id)
+        result = webhook_event_reprocess(event_id=str(event.pk), actor=actor_for(request))
+        level = messages.SUCCESS if result.outcome in ("processed", "ignored") else messages.WARNING
+        self.message_user(
+            request, f"Reprocessed: {result.outcome}{' — ' + result.error if result.error else ''}", level
+        )
+        return HttpResponseRedirect(reverse("admin:webhooks_webhookevent_change", args=[event.pk]))
+
+    def test_delivery_view(self, request: HttpRequest) -> HttpResponse:
+        """Per configured provider: sign a sample payload with its secret and POST it through the
+        real intake (GET lists the providers, POST sends one)."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        if request.method == "POST":
+            provider = request.POST.get("provider", "")
+            if provider not in settings.WEBHOOK_PROVIDERS:
+                self.message_user(request, f"Unknown provider {provider!r}", messages.ERROR)
+            else:
+                result = webhook_test_delivery(
+                    provider=provider, base_url=request.build_absolute_uri("/"), actor=actor_for(request)
+                )
+                self._report_test_delivery(request, result)
+            return HttpResponseRedirect(reverse("admin:webhooks_webhookevent_test_delivery"))
+        providers = [
+            {
+                "slug": slug,
+                "scheme": config.scheme,
+                "has_secret": bool(config.secrets),
+                "handler": config.handler,
+            }
+            for slug, config in sorted(settings.WEBHOOK_PROVIDERS.items())
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Send a test delivery",
+            "opts": self.model._meta,
+            "providers": providers,
+        }
+        return TemplateResponse(request, "admin/webhooks/webhookevent/test_delivery.html", context)
+
+    def _report_test_delivery(self, request: HttpRequest, result: Any) -> None:
+        link = (
+            format_html(
+                ' <a href="{}">open the stored event</a>',
+                reverse("admin:webhooks_webhookevent_change", args=[result.event_id]),
+            )
+            if result.event_id
+            else ""
+        )
+        ok = result.http_status == 200 and result.outcome in ("accepted", "duplicate")
+        text = format_html(
+            "Test delivery to {}: HTTP {} {}{}{}",
+            result.provider,
+            result.http_status or "—",
+            result.outcome,
+            f" ({result.detail})" if result.detail else "",
+            link,
+        )
+        self.message_user(request, text, messages.SUCCESS if ok else messages.ERROR)
 
     @admin.action(description="Reprocess selected valid events", permissions=["change"])
     def reprocess_selected(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
@@ -237,7 +339,7 @@ class WebhookDLQAdmin(BigTableAdminMixin, admin.ModelAdmin):
         "event_link",
         "state",
         "retry_count",
-        "next_retry_at",
+        "next_retry",
         "last_error_at",
         "dead_at",
         "error",
@@ -277,7 +379,12 @@ class WebhookDLQAdmin(BigTableAdminMixin, admin.ModelAdmin):
                 "errors/",
                 self.admin_site.admin_view(self.error_groups_view),
                 name="webhooks_webhookdlq_errors",
-            )
+            ),
+            path(
+                "<uuid:object_id>/replay/",
+                self.admin_site.admin_view(require_POST(self.replay_view)),
+                name="webhooks_webhookdlq_replay",
+            ),
         ]
         return custom + super().get_urls()
 
@@ -316,9 +423,24 @@ class WebhookDLQAdmin(BigTableAdminMixin, admin.ModelAdmin):
     def headers_snapshot(self, entry: WebhookDLQ) -> str:
         return pretty_json(entry.headers)
 
-    @admin.display(description="body (raw, escaped)")
+    @admin.display(description="body (as received)")
     def body(self, entry: WebhookDLQ) -> str:
-        return pretty_body(entry.payload)
+        return raw_body(entry.payload)
+
+    @admin.display(description="next retry at")
+    def next_retry(self, entry: WebhookDLQ) -> str:
+        return _when(entry.next_retry_at) if entry.next_retry_at else "—"
+
+    def replay_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The detail page's Replay button (POST + CSRF): the action's service, for one entry."""
+        if not self.has_replay_permission(request):
+            raise PermissionDenied
+        entry = get_object_or_404(WebhookDLQ.objects.only("pk"), pk=object_id)
+        result = dlq_replay(entry_id=str(entry.pk), actor=actor_for(request))
+        _summarise(request, [result], "Replayed")
+        if WebhookDLQ.objects.filter(pk=entry.pk).exists():
+            return HttpResponseRedirect(reverse("admin:webhooks_webhookdlq_change", args=[entry.pk]))
+        return HttpResponseRedirect(reverse("admin:webhooks_webhookdlq_changelist"))
 
     @admin.action(description="Replay now (re-run processing on the stored events)", permissions=["replay"])
     def replay_now(self, request: HttpRequest, queryset: QuerySet[WebhookDLQ]) -> None:

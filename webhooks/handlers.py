@@ -73,10 +73,25 @@ def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def is_own_media(url: str) -> bool:
+    """Whether ``url`` names a file under one of WEBHOOK_OWN_MEDIA_PREFIXES: media this server
+    serves itself (the demo pipeline's small videos), trusted though it is http on a local host."""
+    parts = urlsplit(url)
+    if parts.query or parts.fragment or ".." in parts.path.split("/"):
+        return False
+    for prefix in settings.WEBHOOK_OWN_MEDIA_PREFIXES:
+        own = urlsplit(prefix)
+        if (parts.scheme, parts.netloc) == (own.scheme, own.netloc) and parts.path.startswith(own.path):
+            return True
+    return False
+
+
 def check_untrusted_url(url: Any, *, allowed_hosts: list[str] | None = None) -> str:
     """``url`` if it is an https URL on a public host name (and an allowed one, when configured)."""
     if not isinstance(url, str) or not url:
         raise HandlerError("no result URL in the payload")
+    if is_own_media(url):
+        return url
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     if parts.scheme != "https" or not host:

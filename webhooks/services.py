@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
@@ -29,7 +30,7 @@ from webhooks.conf import ProviderConfig
 from webhooks.handlers import HANDLERS, Outcome, ignored
 from webhooks.idempotency import find_run_id, idempotency_key, unverified_key
 from webhooks.models import EventStatus, SignatureStatus, WebhookDLQ, WebhookEvent
-from webhooks.verification import verify
+from webhooks.verification import sign, verify
 
 logger = logging.getLogger(__name__)
 
@@ -255,6 +256,8 @@ def backoff_delay(retry_count: int, *, rng: random.Random | None = None) -> time
 
 
 def _handler_for(event: WebhookEvent) -> Any:
+    if (event.query or {}).get(TEST_DELIVERY_PARAM):
+        return lambda _event: ignored("test delivery from the console: verified and stored, not processed")
     config = settings.WEBHOOK_PROVIDERS.get(event.provider)
     if config is None:
         return lambda _event: ignored(f"provider {event.provider!r} is no longer configured")
@@ -558,3 +561,72 @@ def dlq_replay_group(
         .values_list("pk", flat=True)
     )
     return dlq_replay_many(entry_ids=[str(pk) for pk in ids], actor=actor, now=now)
+
+
+# --- test deliveries ------------------------------------------------------------------------
+
+# Marks a console test delivery in the callback URL: stored and verified like any other, never processed.
+TEST_DELIVERY_PARAM = "myloware_test_delivery"
+
+
+@dataclass(frozen=True)
+class TestDelivery:
+    provider: str
+    http_status: int
+    outcome: str  # the intake's answer: accepted, rejected, duplicate, or an error code
+    event_id: str | None
+    detail: str = ""
+
+
+def webhook_test_delivery(
+    *, provider: str, base_url: str, actor: str, now: datetime | None = None
+) -> TestDelivery:
+    """Sign a sample payload with the provider's secret and POST it to our own intake over real
+    HTTP, as the provider would: proves the URL, the secret and the scheme end to end."""
+    config = provider_config(provider)
+    now = now or timezone.now()
+    nonce = uuid.uuid4().hex
+    payload = {
+        "type": "myloware.test_delivery",
+        "event": "myloware.test_delivery",
+        "id": f"test-{nonce}",
+        "data": {"taskId": f"test-{nonce}"},
+        "sent_by": actor,
+        "sent_at": now.isoformat(),
+    }
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    if not config.secrets:
+        return TestDelivery(provider, 0, "not_sent", None, f"no secret configured for {provider}")
+    signed = sign(config, body=body, payload=payload, now=now)
+    url = f"{base_url.rstrip('/')}/api/v1/webhooks/{provider}"
+    try:
+        response = httpx.post(
+            url,
+            content=body,
+            headers={"Content-Type": "application/json", **signed["headers"]},
+            params={TEST_DELIVERY_PARAM: "1", **signed["query"]},
+            timeout=settings.WEBHOOK_TEST_DELIVERY_TIMEOUT,
+        )
+    except httpx.HTTPError as exc:
+        return TestDelivery(provider, 0, "unreachable", None, f"{url}: {type(exc).__name__}: {exc}")
+    answer = _json_object(response)
+    error = _json_object_in(answer, "error")
+    details = _json_object_in(error, "details")
+    outcome = answer.get("status") or error.get("code") or "unknown"
+    detail = " — ".join(str(part) for part in (error.get("message"), details.get("reason")) if part)
+    event_id = answer.get("event_id") or details.get("event_id")
+    logger.info("test delivery to %s by %s: %s %s", provider, actor, response.status_code, outcome)
+    return TestDelivery(provider, response.status_code, str(outcome), event_id, detail)
+
+
+def _json_object(response: httpx.Response) -> dict[str, Any]:
+    try:
+        value = response.json()
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _json_object_in(container: dict[str, Any], key: str) -> dict[str, Any]:
+    value = container.get(key)
+    return value if isinstance(value, dict) else {}

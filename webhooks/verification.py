@@ -215,3 +215,78 @@ def verify_token(config: ProviderConfig, *, query: Mapping[str, str]) -> Verdict
     if any(hmac.compare_digest(secret.encode(), received) for secret in config.secrets):
         return VALID
     return _invalid("mismatch")
+
+
+SCHEME_DESCRIPTIONS = {
+    "standard": "Standard Webhooks: base64 HMAC-SHA256 of “{id}.{timestamp}.{body}”, sent as “v1,<sig>”",
+    "kieai": "kie.ai: base64 HMAC-SHA256 of “{taskId}.{timestamp}” (the body is not covered)",
+    "hmac-body": "hex HMAC-SHA256 of the raw body (“sha256=” prefix optional)",
+    "token": "a secret token in the callback URL's query string",
+}
+
+
+def explain(
+    config: ProviderConfig, *, reason: str, headers: Mapping[str, str], received_at: datetime
+) -> dict[str, str]:
+    """Why a stored event got its verdict, for the operator: the scheme, the header (or query
+    parameter) that carries the signature and, for a time failure, by how many seconds."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    if config.scheme == "token":
+        carrier = f"query parameter ?{config.token_param}="
+    else:
+        carrier = f"header {config.signature_header}"
+    why = {
+        "ok": "the signature matched a configured secret",
+        "no_signature": f"the request had no {carrier}",
+        "empty_signature": f"the {carrier} was empty",
+        "malformed": f"the {carrier} or the timestamp could not be parsed for this scheme",
+        "mismatch": f"no configured secret ({len(config.secrets)}) produced this signature: a wrong "
+        "secret, or the signed content changed in transit",
+        "no_secret_configured": f"WEBHOOK_SECRET_{config.slug.upper().replace('-', '_')} is not set",
+    }.get(reason, reason)
+    timestamp = lowered.get(config.timestamp_header.lower(), "").strip() if config.timestamp_header else ""
+    if reason in ("stale", "future") and _DIGITS.match(timestamp):
+        seconds = int(timestamp)
+        if seconds > _MILLISECONDS_THRESHOLD:
+            seconds //= 1000
+        skew = int(received_at.timestamp()) - seconds
+        direction = "before" if skew > 0 else "after"
+        why = (
+            f"the {config.timestamp_header} timestamp {timestamp} is {abs(skew)} s {direction} the "
+            f"moment it was received; the tolerance is {config.tolerance} s"
+        )
+    return {
+        "scheme": SCHEME_DESCRIPTIONS.get(config.scheme, config.scheme),
+        "carrier": carrier,
+        "why": why,
+    }
+
+
+def sign(config: ProviderConfig, *, body: bytes, payload: Any, now: datetime) -> dict[str, dict[str, str]]:
+    """The headers and query parameters with which ``verify`` accepts ``body`` under the
+    provider's first secret: what a provider sends (the console's test deliveries use it)."""
+    if not config.secrets:
+        raise ValueError(f"no secret configured for {config.slug}")
+    secret, timestamp = config.secrets[0], str(int(now.timestamp()))
+    if config.scheme == "token":
+        return {"headers": {}, "query": {config.token_param: secret}}
+    if config.scheme == "standard":
+        msg_id = "msg_" + hashlib.sha256(body).hexdigest()[:24]
+        digest = hmac.new(_standard_key(secret), f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256)
+        headers = {
+            config.signature_header: "v1," + base64.b64encode(digest.digest()).decode(),
+            config.timestamp_header: timestamp,
+            "webhook-id": msg_id,
+        }
+        return {"headers": headers, "query": {}}
+    if config.scheme == "kieai":
+        signed = f"{kieai_task_id(payload)}.{timestamp}".encode()
+        signature = base64.b64encode(hmac.new(secret.encode(), signed, hashlib.sha256).digest()).decode()
+        return {
+            "headers": {config.signature_header: signature, config.timestamp_header: timestamp},
+            "query": {},
+        }
+    headers = {config.signature_header: hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()}
+    if config.tolerance:
+        headers[config.timestamp_header] = timestamp
+    return {"headers": headers, "query": {}}
