@@ -23,6 +23,7 @@ from typing import Any, Protocol, TypedDict
 
 import httpx
 from django.conf import settings
+from django.templatetags.static import static
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import interrupt
@@ -184,7 +185,7 @@ def riley(state: PipelineState) -> PipelineState:
         "data": {
             "taskId": task_id,
             "info": {
-                "resultUrls": [f"https://cdn.example.com/demo/{run_id}/clip-0.mp4"],
+                "resultUrls": [demo_media_url(state, "clip.webm")],
                 "originUrls": [],
                 "resolution": "1080p",
             },
@@ -217,13 +218,19 @@ def alex(state: PipelineState) -> PipelineState:
         "id": f"demo-{run_id}-render",
         "owner": "demo",
         "status": "done",
-        "url": f"https://cdn.example.com/demo/{run_id}/final.mp4",
+        "url": demo_media_url(state, "final.webm"),
         "error": None,
         "completed": datetime.now(UTC).isoformat(),
     }
     post_callback(state, "shotstack", body, params={"token": provider_secret("shotstack")})
     render = wait_for_artifact(run_id, "render.url")
     return {"render": {"artifact_id": str(render.pk), "url": render.url or ""}}
+
+
+def demo_media_url(state: PipelineState, name: str) -> str:
+    """Small real video files this server serves itself (static/demo/), so the console's players
+    play them: the stand-in personas produce no video, and a made-up CDN URL never loads."""
+    return f"{state['base_url'].rstrip('/')}{static('demo/' + name)}"
 
 
 def provider_secret(provider: str) -> str:

@@ -6,6 +6,7 @@ import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
@@ -23,13 +24,18 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
-def demo_settings() -> Iterator[None]:
-    """Webhook secrets the stand-in providers sign with; the fake publisher (DEBUG only)."""
+def demo_settings(live_server: Any) -> Iterator[None]:
+    """Webhook secrets the stand-in providers sign with; the fake publisher (DEBUG only); the
+    demo's videos, served by the live server itself."""
     providers = dict(settings.WEBHOOK_PROVIDERS)
     providers["kieai"] = dataclasses.replace(providers["kieai"], secrets=("kie-demo-secret",))
     providers["shotstack"] = dataclasses.replace(providers["shotstack"], secrets=("shotstack-demo-token",))
     with override_settings(
-        WEBHOOK_PROVIDERS=providers, DEBUG=True, SOCIALS_FAKE_PUBLISHER=True, LANGGRAPH_DEMO_WAIT_SECONDS=10
+        WEBHOOK_PROVIDERS=providers,
+        DEBUG=True,
+        SOCIALS_FAKE_PUBLISHER=True,
+        LANGGRAPH_DEMO_WAIT_SECONDS=10,
+        WEBHOOK_OWN_MEDIA_PREFIXES=[f"{live_server.url}/static/demo/"],
     ):
         yield
 
@@ -76,6 +82,13 @@ def test_demo_pipeline_runs_end_to_end_with_auto_approve(live_server: Any, capsy
         trace.retrieval_trace["persona"] == "iggy" and len(trace.retrieval_trace["docIds"]) == len(cited) > 0
     )
     assert any(path.startswith("demo-kb/projects/aismr/") for path in cited)
+    # The clip and the render are real video files this server serves itself.
+    for kind in ("clip", "render.url"):
+        url = Artifact.objects.get(run_id=run.run_id, type=kind).url
+        assert url.startswith(f"{live_server.url}/static/demo/")
+        video = httpx.get(url)
+        assert video.status_code == 200 and video.headers["content-type"] == "video/webm"
+        assert video.content[:4] == b"\x1aE\xdf\xa3" and len(video.content) < 300_000  # an EBML (WebM) file
     # The callbacks came in through the webhook endpoint, verified, and were processed.
     events = WebhookEvent.objects.filter(run_id=run.run_id).order_by("received_at")
     assert [(e.provider, e.signature_status, e.status) for e in events] == [
