@@ -114,9 +114,13 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# The console shows one time format everywhere (myloware/formats/en/formats.py).
+FORMAT_MODULE_PATH = ["myloware.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# The console's own assets (CSS, JS, favicon) and the demo pipeline's small video files.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 # Serve app and sidecar (Swagger UI) assets from the finders, so no collectstatic step and no CDN.
 WHITENOISE_USE_FINDERS = True
 # Without `collectstatic` (development, tests, benchmarks) STATIC_ROOT does not exist; the finders
@@ -241,6 +245,8 @@ WEBHOOK_DLQ_BATCH_SIZE = env_int("WEBHOOK_DLQ_BATCH_SIZE", 100, minimum=1)
 WEBHOOK_STALE_AFTER = env_int("WEBHOOK_STALE_AFTER", 300, minimum=1)
 # Seconds a sender is told to wait (Retry-After) when the database cannot take the write.
 WEBHOOK_RETRY_AFTER = env_int("WEBHOOK_RETRY_AFTER", 30, minimum=1)
+# Seconds the console's "send a test delivery" waits for our own intake to answer.
+WEBHOOK_TEST_DELIVERY_TIMEOUT = env_int("WEBHOOK_TEST_DELIVERY_TIMEOUT", 10, minimum=1)
 # kie.ai's signature does not cover the body: result URLs must be https and, when this list is
 # set, on one of these hosts (or their subdomains).
 WEBHOOK_KIEAI_URL_HOSTS = env_list("WEBHOOK_KIEAI_URL_HOSTS", [])
@@ -269,6 +275,8 @@ if KB_EMBEDDING_BACKEND == "minilm" and not all(
     )
 if KB_EMBEDDING_BACKEND == "openai" and not KB_OPENAI_API_KEY:
     raise ImproperlyConfigured("KB_EMBEDDING_BACKEND=openai needs KB_OPENAI_API_KEY (or OPENAI_API_KEY)")
+# The console search page's default relevance floor (cosine) for hits whose words did not match.
+KB_SEARCH_MIN_SIMILARITY = env_float("KB_SEARCH_MIN_SIMILARITY", 0.1)
 # Chunking: files up to KB_CHUNK_MAX_CHARS stay whole, larger ones are split with overlap.
 KB_CHUNK_MAX_CHARS = env_int("KB_CHUNK_MAX_CHARS", 2000, minimum=200)
 KB_CHUNK_OVERLAP_CHARS = env_int("KB_CHUNK_OVERLAP_CHARS", 200, minimum=0)
@@ -339,7 +347,17 @@ LANGGRAPH_PREPARED_STATEMENTS = env_bool("LANGGRAPH_PREPARED_STATEMENTS", True)
 LANGGRAPH_DEMO_BASE_URL = env_str(
     "LANGGRAPH_DEMO_BASE_URL", f"http://{env_str('HOST', '127.0.0.1')}:{env_str('PORT', '8000')}"
 )
+# Media this server serves itself (static/demo/: the demo's clip and render): a provider callback
+# naming a file under these URL prefixes is trusted although it is http on a local host.
+WEBHOOK_OWN_MEDIA_PREFIXES = env_list(
+    "WEBHOOK_OWN_MEDIA_PREFIXES",
+    [f"{LANGGRAPH_DEMO_BASE_URL.rstrip('/')}/{STATIC_URL}demo/"] if DEBUG else [],
+)
 LANGGRAPH_DEMO_WAIT_SECONDS = env_int("LANGGRAPH_DEMO_WAIT_SECONDS", 60, minimum=1)
 LANGGRAPH_DEMO_HTTP_TIMEOUT = env_int("LANGGRAPH_DEMO_HTTP_TIMEOUT", 10, minimum=1)
 # A decided gate of a demo pipeline run resumes its graph (runs' gate-decided hook).
 GATE_DECIDED_TASKS = [*GATE_DECIDED_TASKS, "runs.langgraph.tasks.pipeline_gate_decided"]
+
+# --- operators' console ---------------------------------------------------------------------
+# How often the header's approvals badge and the approvals queue poll for changes (seconds).
+CONSOLE_REFRESH_SECONDS = env_int("CONSOLE_REFRESH_SECONDS", 10, minimum=1)

@@ -4,38 +4,45 @@ their timeline, and read-only audit tables. Every write goes through runs.servic
 from __future__ import annotations
 
 import uuid
+from collections import Counter
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.db.models import QuerySet
-from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.timesince import timesince
+from django.utils.timesince import timesince, timeuntil
 
 from artifacts.models import Artifact
 from myloware.admin_utils import BigTableAdminMixin, ReadOnlyAdminMixin, pretty_json
+from myloware.admin_utils import when as _when
 from myloware.api.request import client_ip
 from myloware.lib.errors import DomainError
 from runs import selectors, services
 from runs.models import (
     CallbackEndpoint,
+    Gate,
     GatePolicy,
     GateRequest,
+    GateStatus,
     HitlApproval,
+    HitlDecision,
     OrchestrationCheckpoint,
     PendingApproval,
     Run,
     RunStatus,
     RunTransition,
 )
+from socials.selectors import publish_preview
 
 DECIDE_PERMISSION = "runs.decide_gate"
 
@@ -44,85 +51,22 @@ def admin_actor(request: HttpRequest) -> str:
     return f"admin:{request.user.get_username()}"
 
 
-class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
+ARTIFACTS_SHOWN = 50  # the run page lists the newest; the artifact list has them all
 
 
-class TransitionInline(ReadOnlyInline):
-    model = RunTransition
-    fields = ("created_at", "from_status", "to_status", "actor", "reason")
-    readonly_fields = fields
-    ordering = ("created_at", "id")
-    verbose_name_plural = "transition log"
+class RunCreatedFilter(admin.SimpleListFilter):
+    """Runs created in the last N days: the dashboard's charts link here (indexed on created_at)."""
 
+    title = "created"
+    parameter_name = "created_days"
 
-class GateRequestInline(ReadOnlyInline):
-    model = GateRequest
-    fields = (
-        "gate",
-        "status",
-        "opened_by",
-        "opened_at",
-        "deadline_at",
-        "decided_by",
-        "decided_at",
-        "callback_status",
-    )
-    readonly_fields = fields
-    ordering = ("opened_at",)
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("1", "last 24 hours"), ("7", "last 7 days"), ("30", "last 30 days")]
 
-
-class ApprovalInline(ReadOnlyInline):
-    model = HitlApproval
-    fields = ("created_at", "gate", "decision", "approver", "approver_ip", "comment")
-    readonly_fields = fields
-    ordering = ("created_at", "id")
-
-
-class LatestRowsFormSet(BaseInlineFormSet):
-    """Only the newest rows: a run may have hundreds of artifacts, and rendering each as an
-    inline form costs ~1.5 ms; the run page links to the full, paginated list instead."""
-
-    max_rows = 50
-
-    def get_queryset(self) -> QuerySet:
-        if not hasattr(self, "_limited"):
-            self._limited = super().get_queryset()[: self.max_rows]
-        return self._limited
-
-
-class ArtifactInline(ReadOnlyInline):
-    model = Artifact
-    formset = LatestRowsFormSet
-    fields = ("created_at", "type", "persona", "provider", "link")
-    readonly_fields = fields
-    ordering = ("-created_at", "-id")
-    show_change_link = True
-    verbose_name_plural = f"artifacts (newest {LatestRowsFormSet.max_rows})"
-
-    @admin.display(description="url")
-    def link(self, obj: Any) -> str:
-        return safe_link(obj.url)
-
-
-class CheckpointInline(admin.StackedInline):
-    model = OrchestrationCheckpoint
-    fields = ("version", "updated_at", "state_pretty")
-    readonly_fields = fields
-    can_delete = False
-    extra = 0
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    @admin.display(description="state")
-    def state_pretty(self, obj: OrchestrationCheckpoint) -> str:
-        return pretty_json(obj.state)
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Run]) -> QuerySet[Run]:
+        if not (self.value() or "").isdigit():
+            return queryset
+        return queryset.filter(created_at__gte=timezone.now() - timedelta(days=int(self.value() or 0)))
 
 
 def safe_link(url: str | None) -> str:
@@ -133,36 +77,28 @@ def safe_link(url: str | None) -> str:
 
 @admin.register(Run)
 class RunAdmin(BigTableAdminMixin, admin.ModelAdmin):
+    """Runs are written by the orchestrator: the run page is a read-only story, not a form."""
+
     list_display = ("run_id", "project", "status", "created_at", "updated_at")
-    list_filter = ("status",)
+    list_filter = ("status", RunCreatedFilter)
     search_fields = ("=run_id", "=project")
     ordering = ("-created_at", "-run_id")
-    readonly_fields = (
-        "run_id",
-        "project",
-        "status",
-        "payload_pretty",
-        "result_pretty",
-        "created_at",
-        "updated_at",
-    )
-    fields = readonly_fields
-    inlines = (TransitionInline, GateRequestInline, ApprovalInline, ArtifactInline, CheckpointInline)
     actions = ("cancel_runs", "fail_runs")
-
-    @admin.display(description="payload")
-    def payload_pretty(self, obj: Run) -> str:
-        return pretty_json(obj.payload)
-
-    @admin.display(description="result")
-    def result_pretty(self, obj: Run) -> str:
-        return pretty_json(obj.result)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # runs are created by the orchestrator through the API
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # the audit trail hangs off the run
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Run], search_term: str
+    ) -> tuple[QuerySet[Run], bool]:
+        """Exact run id or project, else a run id prefix (an index range scan, not a LIKE '%x%')."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(Q(run_id=term) | Q(project=term) | Q(run_id__startswith=term)), False
 
     def change_view(
         self,
@@ -171,24 +107,40 @@ class RunAdmin(BigTableAdminMixin, admin.ModelAdmin):
         form_url: str = "",
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
-        run_id = unquote(object_id)  # the admin quotes primary keys in its URLs ("_" is "_5F")
-        extra = {
-            **(extra_context or {}),
-            "timeline": selectors.run_timeline(run_id=run_id),
-            "artifact_count": Artifact.objects.filter(run_id=run_id).count(),
-            "artifacts_url": reverse("admin:artifacts_artifact_changelist") + "?" + urlencode({"q": run_id}),
-            "publish_url": self._publish_url(request, run_id),
+        if not self.has_view_permission(request):
+            raise DjangoPermissionDenied
+        # The admin quotes primary keys in its URLs ("_" is "_5F").
+        run = get_object_or_404(Run, run_id=unquote(object_id))
+        checkpoint = OrchestrationCheckpoint.objects.filter(run=run).first()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Run {run.run_id}",
+            "run": run,
+            "stages": selectors.run_stages(run_id=run.run_id, now=timezone.now()),
+            "timeline": selectors.run_timeline(run_id=run.run_id),
+            "artifacts": Artifact.objects.filter(run=run).order_by("-created_at", "-id")[:ARTIFACTS_SHOWN],
+            "artifact_count": Artifact.objects.filter(run=run).count(),
+            "artifacts_url": reverse("admin:artifacts_artifact_changelist")
+            + "?"
+            + urlencode({"q": run.run_id}),
+            "open_gate": selectors.run_open_gate(run_id=run.run_id),
+            "checkpoint": checkpoint,
+            "payload_json": pretty_json(run.payload),
+            "result_json": pretty_json(run.result),
+            "checkpoint_json": pretty_json(checkpoint.state) if checkpoint else "",
+            "publish_url": self._publish_url(request, run),
+            "can_change": self.has_change_permission(request, run) and not run.is_terminal,
         }
-        return super().change_view(request, object_id, form_url, extra_context=extra)
+        return TemplateResponse(request, "admin/runs/run/story.html", context)
 
-    def _publish_url(self, request: HttpRequest, run_id: str) -> str | None:
+    def _publish_url(self, request: HttpRequest, run: Run) -> str | None:
         """The back-office publish page, offered once the prepublish gate is approved."""
-        run = Run.objects.filter(run_id=run_id).only("status").first()
-        if run is None or run.status != RunStatus.RUNNING or not request.user.has_perm("socials.publish_run"):
+        if run.status != RunStatus.RUNNING or not request.user.has_perm("socials.publish_run"):
             return None
-        if not selectors.gate_is_approved(run_id=run_id, gate="prepublish"):
+        if not selectors.gate_is_approved(run_id=run.run_id, gate="prepublish"):
             return None
-        return reverse("admin:socials_publication_publish", args=[run_id])
+        return reverse("admin:socials_publication_publish", args=[run.run_id])
 
     def _transition(self, request: HttpRequest, queryset: QuerySet[Run], to: str) -> None:
         moved = 0
@@ -319,17 +271,38 @@ class CheckpointAdmin(admin.ModelAdmin):
 
 @admin.register(PendingApproval)
 class PendingApprovalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    """The approvals queue: open gates, oldest first; a row opens the decision page."""
+    """The approvals queue: open gates, oldest first; decide one (the decision page) or many
+    (the bulk actions). Every decision goes through services.gate_decide."""
 
-    list_display = ("gate_link", "project", "run_link", "waiting", "deadline_at")
+    change_list_template = "admin/runs/pendingapproval/change_list.html"
+    list_display = ("gate_link", "run_link", "project", "under_review", "waiting", "deadline")
     list_display_links = None
     list_filter = ("gate",)
     search_fields = ("=run__run_id", "=run__project")
     ordering = ("opened_at", "id")
     list_per_page = 50
+    actions = ("approve_selected", "reject_selected")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PendingApproval]:
-        return super().get_queryset(request).filter(status="open").select_related("run")
+        return super().get_queryset(request).filter(status=GateStatus.OPEN).select_related("run")
+
+    def has_decide_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(DECIDE_PERMISSION)
+
+    def get_urls(self) -> list[URLPattern]:
+        summary = path(
+            "summary/", self.admin_site.admin_view(self.summary_view), name="runs_pendingapproval_summary"
+        )
+        return [summary, *super().get_urls()]
+
+    def summary_view(self, request: HttpRequest) -> JsonResponse:
+        """What the header badge and the queue poll (see static/console/console.js)."""
+        if not self.has_view_permission(request):
+            raise DjangoPermissionDenied
+        summary = selectors.approval_queue_summary(now=timezone.now())
+        return JsonResponse(
+            {"count": summary.count, "overdue": summary.overdue, "signature": summary.signature}
+        )
 
     @admin.display(description="gate", ordering="gate")
     def gate_link(self, obj: PendingApproval) -> str:
@@ -346,10 +319,78 @@ class PendingApprovalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             '<a href="{}">{}</a>', reverse("admin:runs_run_change", args=[quote(obj.run_id)]), obj.run_id
         )
 
+    @admin.display(description="under review")
+    def under_review(self, obj: PendingApproval) -> str:
+        types = Artifact.objects.filter(id__in=obj.artifact_ids).values_list("type", flat=True)
+        counted = ", ".join(f"{n} {kind}" for kind, n in sorted(Counter(types).items())) or "no artifacts"
+        summary = obj.summary.splitlines()[0][:80] if obj.summary else ""
+        return format_html("{}<br><small>{}</small>", counted, summary) if summary else counted
+
     @admin.display(description="waiting", ordering="opened_at")
     def waiting(self, obj: PendingApproval) -> str:
-        overdue = " (overdue)" if obj.deadline_at <= timezone.now() else ""
-        return f"{timesince(obj.opened_at)}{overdue}"
+        return format_html(
+            '<span title="opened {}">{}</span>', _when(obj.opened_at), timesince(obj.opened_at)
+        )
+
+    @admin.display(description="deadline", ordering="deadline_at")
+    def deadline(self, obj: PendingApproval) -> str:
+        now = timezone.now()
+        if obj.deadline_at <= now:
+            return format_html(
+                '<strong class="overdue" title="{}">overdue by {}</strong>',
+                _when(obj.deadline_at),
+                timesince(obj.deadline_at, now),
+            )
+        return format_html(
+            '<span title="{}">in {}</span>', _when(obj.deadline_at), timeuntil(obj.deadline_at, now)
+        )
+
+    @admin.action(description="Approve selected gates", permissions=["decide"])
+    def approve_selected(self, request: HttpRequest, queryset: QuerySet[PendingApproval]) -> None:
+        self._decide_many(request, queryset, HitlDecision.APPROVE, comment="")
+
+    @admin.action(description="Reject selected gates (one comment)…", permissions=["decide"])
+    def reject_selected(
+        self, request: HttpRequest, queryset: QuerySet[PendingApproval]
+    ) -> HttpResponse | None:
+        comment = request.POST.get("comment", "").strip()
+        if request.POST.get("confirm") == "yes" and comment:
+            self._decide_many(request, queryset, HitlDecision.REJECT, comment=comment)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Reject {queryset.count()} gate(s)?",
+            "opts": self.model._meta,
+            "gates": queryset,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "comment_missing": request.POST.get("confirm") == "yes",
+        }
+        return TemplateResponse(request, "admin/runs/pendingapproval/bulk_reject.html", context)
+
+    def _decide_many(
+        self, request: HttpRequest, queryset: QuerySet[PendingApproval], decision: str, comment: str
+    ) -> None:
+        done = 0
+        for gate_request in queryset[: self.list_per_page]:
+            try:
+                services.gate_decide(
+                    run_id=gate_request.run_id,
+                    gate=gate_request.gate,
+                    decision=decision,
+                    actor=admin_actor(request),
+                    comment=comment,
+                    approver_ip=client_ip(request),
+                    user_agent=request.headers.get("User-Agent", ""),
+                )
+                done += 1
+            except DomainError as exc:
+                self.message_user(
+                    request,
+                    f"{gate_request.gate} gate of {gate_request.run_id}: {exc.message}",
+                    messages.WARNING,
+                )
+        verb = "Approved" if decision == HitlDecision.APPROVE else "Rejected"
+        self.message_user(request, f"{verb} {done} gate(s).", messages.SUCCESS if done else messages.WARNING)
 
     def change_view(
         self,
@@ -367,9 +408,8 @@ class PendingApprovalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         return self._decision_page(request, gate_request)
 
     def _decide(self, request: HttpRequest, gate_request: GateRequest) -> HttpResponse:
-        if not request.user.has_perm(DECIDE_PERMISSION):
+        if not self.has_decide_permission(request):
             raise DjangoPermissionDenied
-        here = reverse("admin:runs_pendingapproval_change", args=[gate_request.pk])
         try:
             result = services.gate_decide(
                 run_id=gate_request.run_id,
@@ -383,8 +423,8 @@ class PendingApprovalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 content_hash=request.POST.get("content_hash") or None,
             )
         except DomainError as exc:
-            self.message_user(request, exc.message, messages.ERROR)
-            return HttpResponseRedirect(here)
+            # Shown next to the buttons, with what the operator typed kept.
+            return self._decision_page(request, gate_request, error=exc.message, status=exc.http_status)
         verb = "recorded" if result.recorded else "was already recorded"
         outcome = result.gate_request.status
         self.message_user(
@@ -394,19 +434,22 @@ class PendingApprovalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             messages.SUCCESS,
         )
         if result.gate_request.is_open:
-            return HttpResponseRedirect(here)
+            return HttpResponseRedirect(reverse("admin:runs_pendingapproval_change", args=[gate_request.pk]))
         return HttpResponseRedirect(reverse("admin:runs_pendingapproval_changelist"))
 
-    def _decision_page(self, request: HttpRequest, gate_request: GateRequest) -> HttpResponse:
+    def _decision_page(
+        self, request: HttpRequest, gate_request: GateRequest, error: str = "", status: int = 200
+    ) -> HttpResponse:
         by_id = {str(a.id): a for a in Artifact.objects.filter(id__in=gate_request.artifact_ids)}
         artifacts = [by_id[i] for i in gate_request.artifact_ids if i in by_id]
         current_hash = selectors.artifacts_content_hash(gate_request.artifact_ids)
+        run = gate_request.run
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": f"{gate_request.gate} gate of {gate_request.run_id}",
             "gate_request": gate_request,
-            "run": gate_request.run,
+            "run": run,
             "artifacts": artifacts,
             "missing_artifacts": len(gate_request.artifact_ids) - len(artifacts),
             "content_changed": current_hash != gate_request.content_hash,
@@ -414,9 +457,15 @@ class PendingApprovalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "approvers": selectors.gate_approvers(gate_request=gate_request),
             "decisions": gate_request.approvals.order_by("created_at"),
             "timeline": selectors.run_timeline(run_id=gate_request.run_id),
-            "can_decide": gate_request.is_open and request.user.has_perm(DECIDE_PERMISSION),
+            "can_decide": gate_request.is_open and self.has_decide_permission(request),
             # One key per rendering: a double-clicked submit replays the first decision.
             "idempotency_key": uuid.uuid4().hex,
             "now": timezone.now(),
+            "error": error,
+            "comment": request.POST.get("comment", "") if request.method == "POST" else "",
+            "publish": publish_preview(project=run.project) if gate_request.gate == Gate.PREPUBLISH else None,
+            "approved_idea": selectors.approved_idea(run_id=run.run_id)
+            if gate_request.gate == Gate.PREPUBLISH
+            else [],
         }
-        return TemplateResponse(request, "admin/runs/pendingapproval/decide.html", context)
+        return TemplateResponse(request, "admin/runs/pendingapproval/decide.html", context, status=status)

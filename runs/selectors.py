@@ -9,12 +9,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count
+from django.db.models import Count, Max
 from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from runs.models import (
+    Gate,
     GatePolicy,
     GateRequest,
     GateStatus,
@@ -112,6 +113,41 @@ def pending_gates() -> Any:
     return GateRequest.objects.open().select_related("run").order_by("opened_at", "id")
 
 
+@dataclass(frozen=True)
+class QueueSummary:
+    count: int
+    overdue: int
+    signature: str  # changes whenever a gate joins or leaves the queue
+
+
+def approval_queue_summary(*, now: datetime) -> QueueSummary:
+    """The header badge and the queue's live refresh: two counts on partial indexes of open gates."""
+    open_gates = GateRequest.objects.open()
+    stats = open_gates.aggregate(count=Count("id"), newest=Max("id"))
+    overdue = open_gates.filter(deadline_at__lte=now).count()
+    return QueueSummary(stats["count"], overdue, f"{stats['count']}-{stats['newest'] or 0}")
+
+
+def approved_idea(*, run_id: str) -> list[str]:
+    """The idea texts approved at the run's latest approved ideate gate (what prepublish builds on)."""
+    from artifacts.models import Artifact
+
+    gate = (
+        GateRequest.objects.filter(run_id=run_id, gate=Gate.IDEATE, status=GateStatus.APPROVED)
+        .order_by("-decided_at")
+        .first()
+    )
+    if gate is None:
+        return []
+    rows = Artifact.objects.filter(id__in=gate.artifact_ids, type="idea").order_by("created_at")
+    texts = []
+    for metadata in rows.values_list("metadata", flat=True):
+        text = metadata.get("text") or metadata.get("idea") if isinstance(metadata, dict) else None
+        if isinstance(text, str):
+            texts.append(text)
+    return texts
+
+
 def run_stats(*, project: str | None = None, since: datetime | None = None) -> dict[str, int]:
     """The seed's ``SELECT status, COUNT(*) FROM runs GROUP BY status``, optionally narrowed."""
     qs = Run.objects.all()
@@ -176,6 +212,104 @@ def run_timeline(*, run_id: str, limit_per_source: int = 5000) -> list[dict[str,
     for e in events:
         e["at"] = e["at"].isoformat()
     return events
+
+
+# The pipeline's stages in order (PRODUCT: iggy ideates, riley produces clips, alex edits and
+# renders, quinn publishes), with the two content gates between them.
+PIPELINE_STAGES: tuple[tuple[str, str], ...] = (
+    ("iggy", "persona"),
+    (Gate.IDEATE, "gate"),
+    ("riley", "persona"),
+    ("alex", "persona"),
+    (Gate.PREPUBLISH, "gate"),
+    ("quinn", "persona"),
+)
+
+
+def run_stages(*, run_id: str, now: datetime) -> list[dict[str, Any]]:
+    """The run page's stage strip: each stage's state and time spent.
+
+    A persona's stage runs from the end of the previous stage to its last artifact (quinn's to
+    the run's publication); a gate's from its opening to its decision. The first unfinished stage
+    of a live run is ``current`` (its time still counting); of an ended run, where it stopped.
+    """
+    from artifacts.models import Artifact
+
+    run = Run.objects.get(run_id=run_id)
+    last_by_persona: dict[str, datetime] = {
+        persona: last
+        for persona, last in Artifact.objects.filter(run_id=run_id, persona__isnull=False)
+        .order_by()
+        .values("persona")
+        .annotate(last=Max("created_at"))
+        .values_list("persona", "last")
+        if persona
+    }
+    gates = {g.gate: g for g in GateRequest.objects.filter(run_id=run_id).order_by("opened_at", "id")}
+    if run.status == RunStatus.PUBLISHED:
+        last_by_persona["quinn"] = run.updated_at
+    stages: list[dict[str, Any]] = []
+    cursor: datetime | None = run.created_at
+    blocked = False
+    for name, kind in PIPELINE_STAGES:
+        start, end, state = _stage_bounds(name, kind, cursor, gates, last_by_persona)
+        if blocked:
+            start = end = None
+            state = "not reached"
+        elif end is None:
+            blocked = True
+            if state == "pending":
+                state = "current" if not run.is_terminal else f"stopped ({run.status})"
+        stages.append(
+            _stage(name, kind, state, start, end if end else (now if not run.is_terminal else None))
+        )
+        blocked = blocked or state not in ("done", "current")  # a rejected or expired gate ends it
+        cursor = end or cursor
+    return stages
+
+
+def _stage_bounds(
+    name: str,
+    kind: str,
+    cursor: datetime | None,
+    gates: dict[str, GateRequest],
+    last_by_persona: dict[str, datetime],
+) -> tuple[datetime | None, datetime | None, str]:
+    if kind == "gate":
+        gate = gates.get(name)
+        if gate is None:
+            return cursor, None, "pending"
+        if gate.is_open:
+            return gate.opened_at, None, "current"
+        state = "done" if gate.status == GateStatus.APPROVED else gate.status
+        return gate.opened_at, gate.decided_at, state
+    end = last_by_persona.get(name)
+    return cursor, end, "done" if end else "pending"
+
+
+def _stage(name: str, kind: str, state: str, start: datetime | None, end: datetime | None) -> dict[str, Any]:
+    seconds = (end - start).total_seconds() if start and end else None
+    return {
+        "name": name,
+        "kind": kind,
+        "state": state,
+        "seconds": seconds,
+        "duration_display": _duration(seconds) if seconds is not None else "",
+        "title": f"{name} ({kind}): {state}",
+    }
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, int(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds} s"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min"
+    return f"{hours // 24} d {hours % 24} h"
 
 
 def _webhook_events(run_id: str, limit: int) -> list[dict[str, Any]]:

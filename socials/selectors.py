@@ -90,3 +90,20 @@ def run_clip_urls(*, run_id: str, result: dict[str, Any] | None) -> set[str]:
                 if isinstance(video.get(key), str):
                     urls.add(video[key])
     return urls
+
+
+def publish_preview(*, project: str) -> dict[str, Any]:
+    """Where a run of ``project`` would be published with the account's defaults (the prepublish
+    gate's summary): account, caption, tags, privacy; ``problem`` when there is no target."""
+    try:
+        social = project_publish_target(project=project)
+    except NotFound as exc:
+        return {"problem": exc.message}
+    return {
+        "account": str(social),
+        "social_id": social.pk,
+        "caption": social.default_caption or "",
+        "tags": list(social.default_tags or []),
+        "privacy": social.privacy or "provider default",
+        "next_publish_at": social_next_publish_at(social),
+    }

@@ -3,11 +3,17 @@ and the admin index dashboard."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from django import template
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
+from myloware.admin_utils import when as _when
 from runs import selectors
 
 register = template.Library()
@@ -53,3 +59,58 @@ def artifact_view(artifact: Any) -> dict[str, Any]:
 @register.simple_tag
 def runs_dashboard() -> dict[str, Any]:
     return selectors.dashboard_summary()
+
+
+@register.filter
+def when(moment: datetime | None) -> str:
+    return _when(moment)
+
+
+@register.simple_tag
+def pending_approvals() -> dict[str, Any]:
+    """The header badge on every admin page (two counts on partial indexes of open gates)."""
+    summary = selectors.approval_queue_summary(now=timezone.now())
+    return {
+        "count": summary.count,
+        "overdue": summary.overdue,
+        "signature": summary.signature,
+        "refresh_seconds": settings.CONSOLE_REFRESH_SECONDS,
+    }
+
+
+# Where a timeline row links to, by the id its details carry.
+_TIMELINE_LINKS = (
+    ("artifact_id", "admin:artifacts_artifact_change"),
+    ("gate_request_id", "admin:runs_pendingapproval_change"),
+    ("event_id", "admin:webhooks_webhookevent_change"),
+)
+
+
+@register.simple_tag
+def timeline_rows(timeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Timeline events with their display time and link; runs of consecutive checkpoint writes
+    are folded into one row (they are a third of a run's events and tell the operator little)."""
+    rows: list[dict[str, Any]] = []
+    for raw in timeline:
+        event = {**raw, "at_display": _when(parse_datetime(raw["at"])), "url": _timeline_url(raw)}
+        if event["kind"] == "checkpoint":
+            if rows and rows[-1].get("folded"):
+                rows[-1]["events"].append(event)
+                rows[-1]["last"] = event
+                continue
+            rows.append({"folded": True, "events": [event], "first": event, "last": event})
+        else:
+            rows.append({"folded": False, "event": event})
+    # A lone checkpoint write is not worth a fold.
+    return [
+        {"folded": False, "event": row["first"]} if row["folded"] and len(row["events"]) == 1 else row
+        for row in rows
+    ]
+
+
+def _timeline_url(event: dict[str, Any]) -> str | None:
+    details = event.get("details") or {}
+    for key, name in _TIMELINE_LINKS:
+        if details.get(key):
+            return reverse(name, args=[details[key]])
+    return None

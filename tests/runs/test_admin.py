@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 import pytest
 from django.contrib.admin.utils import quote
 from django.contrib.auth.models import Permission, User
@@ -158,12 +161,19 @@ def _run_url(run_id: str) -> str:
     return reverse("admin:runs_run_change", args=[quote(run_id)])
 
 
-def test_run_page_shows_timeline_and_inlines(operator_client, gate_with_idea):
+def test_run_page_is_a_read_only_story(operator_client, gate_with_idea):
     gate_request = gate_with_idea()
     html = operator_client.get(_run_url(gate_request.run_id)).content.decode()
-    assert 'id="run-timeline"' in html
+    assert f"<h1>Run {gate_request.run_id}</h1>" in html
+    assert "Change run" not in html and 'name="_save"' not in html
+    # The stage strip, then the timeline before the artifacts and the collapsed JSON.
+    assert html.index('id="stage-strip"') < html.index('id="run-timeline"') < html.index('id="run-data"')
+    assert "<details><summary>payload</summary>" in html
     assert "ideate gate opened" in html and "created as pending" in html
-    assert "transition log" in html.lower()
+    # Rows link to what they describe; times have seconds and the zone.
+    decide_url = reverse("admin:runs_pendingapproval_change", args=[gate_request.pk])
+    assert f'<a href="{decide_url}">ideate gate opened</a>' in html
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", html)
     assert "All 1 artifact(s) of this run" in html
 
 
@@ -186,6 +196,35 @@ def test_run_pages_and_links_work_for_ids_the_admin_must_quote(operator_client, 
     assert "All 1 artifact(s) of this run" in html
     run_transition(run_id=run_id, to=RunStatus.FAILED, actor="test")
     assert link in operator_client.get(reverse("admin:index")).content.decode()  # failed runs
+
+
+def test_stage_strip_times_each_stage_and_marks_the_current_one(gate_with_idea):
+    from runs.selectors import run_stages
+
+    gate_request = gate_with_idea()
+    later = gate_request.opened_at + timedelta(minutes=5)
+    stages = {stage["name"]: stage for stage in run_stages(run_id=gate_request.run_id, now=later)}
+    assert stages["iggy"]["state"] == "done"
+    assert (stages["ideate"]["state"], stages["ideate"]["duration_display"]) == ("current", "5 min 0 s")
+    assert stages["riley"]["state"] == stages["quinn"]["state"] == "not reached"
+
+
+def test_checkpoint_writes_are_folded_in_the_timeline():
+    from runs.templatetags.runs_admin import timeline_rows
+
+    at = "2026-01-02T03:04:05+00:00"
+    events = [
+        {"at": at, "kind": "transition", "summary": "created", "actor": "a", "details": {}},
+        *[
+            {"at": at, "kind": "checkpoint", "summary": f"step {i}", "actor": "", "details": {}}
+            for i in range(3)
+        ],
+        {"at": at, "kind": "artifact", "summary": "idea", "actor": "iggy", "details": {}},
+    ]
+    rows = timeline_rows(events)
+    assert [row["folded"] for row in rows] == [False, True, False]
+    assert len(rows[1]["events"]) == 3
+    assert rows[0]["event"]["at_display"] == "2026-01-02 03:04:05 UTC"
 
 
 def test_admin_index_dashboard(operator_client, gate_with_idea, make_run):
