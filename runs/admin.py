@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -54,21 +53,6 @@ def admin_actor(request: HttpRequest) -> str:
 ARTIFACTS_SHOWN = 50  # the run page lists the newest; the artifact list has them all
 
 
-class RunCreatedFilter(admin.SimpleListFilter):
-    """Runs created in the last N days: the dashboard's charts link here (indexed on created_at)."""
-
-    title = "created"
-    parameter_name = "created_days"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("1", "last 24 hours"), ("7", "last 7 days"), ("30", "last 30 days")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[Run]) -> QuerySet[Run]:
-        if not (self.value() or "").isdigit():
-            return queryset
-        return queryset.filter(created_at__gte=timezone.now() - timedelta(days=int(self.value() or 0)))
-
-
 def safe_link(url: str | None) -> str:
     if url and url.startswith(("https://", "http://")):
         return format_html('<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>', url, url[:80])
@@ -80,7 +64,7 @@ class RunAdmin(BigTableAdminMixin, admin.ModelAdmin):
     """Runs are written by the orchestrator: the run page is a read-only story, not a form."""
 
     list_display = ("run_id", "project", "status", "created_at", "updated_at")
-    list_filter = ("status", RunCreatedFilter)
+    list_filter = ("status", ("created_at", admin.DateFieldListFilter))
     search_fields = ("=run_id", "=project")
     ordering = ("-created_at", "-run_id")
     actions = ("cancel_runs", "fail_runs")
@@ -285,6 +269,11 @@ class PendingApprovalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[PendingApproval]:
         return super().get_queryset(request).filter(status=GateStatus.OPEN).select_related("run")
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        return super().changelist_view(request, {"title": "Approvals queue", **(extra_context or {})})
 
     def has_decide_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm(DECIDE_PERMISSION)

@@ -172,7 +172,15 @@ class RunTransition(models.Model):
 
     class Meta:
         db_table = "run_transitions"
-        indexes = [models.Index(fields=["run", "created_at"], name="run_transitions_run_idx")]
+        indexes = [
+            models.Index(fields=["run", "created_at"], name="run_transitions_run_idx"),
+            # The dashboard's "time from creation to published" over a window.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(to_status="published"),
+                name="run_transitions_published_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.run_id}: {self.from_status or '∅'} → {self.to_status}"
@@ -285,6 +293,12 @@ class GateRequest(models.Model):
             ),
             models.Index(
                 fields=["deadline_at"], condition=models.Q(status="open"), name="gate_requests_deadline_idx"
+            ),
+            # The dashboard's gate waiting times over a window of decisions.
+            models.Index(
+                fields=["decided_at"],
+                condition=models.Q(decided_at__isnull=False),
+                name="gate_requests_decided_idx",
             ),
             models.Index(
                 fields=["callback_next_at"],

@@ -9,8 +9,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Count, Max
 from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import TruncDay
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -294,12 +296,12 @@ def _stage(name: str, kind: str, state: str, start: datetime | None, end: dateti
         "kind": kind,
         "state": state,
         "seconds": seconds,
-        "duration_display": _duration(seconds) if seconds is not None else "",
+        "duration_display": duration_display(seconds) if seconds is not None else "",
         "title": f"{name} ({kind}): {state}",
     }
 
 
-def _duration(seconds: float) -> str:
+def duration_display(seconds: float) -> str:
     seconds = max(0, int(seconds))
     if seconds < 60:
         return f"{seconds} s"
@@ -361,3 +363,66 @@ def _event(at: datetime, kind: str, summary: str, actor: str, details: dict[str,
 
 def checkpoint_version(*, run_id: str) -> int | None:
     return OrchestrationCheckpoint.objects.filter(run_id=run_id).values_list("version", flat=True).first()
+
+
+# --- dashboard ------------------------------------------------------------------------------
+# Every query reads a time range through an index (runs_created_at_idx, the partial indexes of
+# run_transitions.published and gate_requests.decided_at): cost follows the window, not the table.
+
+
+def runs_by_status_per_day(*, now: datetime, days: int = 14) -> list[dict[str, Any]]:
+    """``[{"day": date, "status": ..., "n": ...}]`` for runs created in the last ``days`` days."""
+    since = (now - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    rows = (
+        Run.objects.filter(created_at__gte=since)
+        .annotate(day=TruncDay("created_at"))
+        .order_by()
+        .values("day", "status")
+        .annotate(n=Count("*"))
+    )
+    return [{"day": row["day"].date(), "status": row["status"], "n": row["n"]} for row in rows]
+
+
+_GATE_WAIT_SQL = """
+WITH waits AS (
+    SELECT gate, EXTRACT(EPOCH FROM decided_at - opened_at) AS seconds
+    FROM gate_requests WHERE decided_at >= %(since)s
+    UNION ALL
+    SELECT gate, EXTRACT(EPOCH FROM %(now)s - opened_at) FROM gate_requests WHERE status = 'open'
+)
+SELECT gate, percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds),
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY seconds), count(*)
+FROM waits GROUP BY gate
+"""
+
+
+def gate_wait_stats(*, now: datetime, days: int = 7) -> dict[str, dict[str, Any]]:
+    """Per gate: median and p90 of the waiting time of gates decided in the window, and of the
+    gates still open (their waiting so far), with the count."""
+    with connection.cursor() as cursor:
+        cursor.execute(_GATE_WAIT_SQL, {"since": now - timedelta(days=days), "now": now})
+        rows = cursor.fetchall()
+    return {
+        gate: {"median": float(median), "p90": float(p90), "count": count}
+        for gate, median, p90, count in rows
+    }
+
+
+_TIME_TO_PUBLISH_SQL = """
+SELECT r.project, percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM t.created_at - r.created_at)),
+       percentile_cont(0.9) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM t.created_at - r.created_at)), count(*)
+FROM run_transitions t JOIN runs r ON r.run_id = t.run_id
+WHERE t.to_status = 'published' AND t.created_at >= %(since)s
+GROUP BY r.project ORDER BY count(*) DESC, r.project LIMIT %(limit)s
+"""
+
+
+def time_to_publish(*, now: datetime, days: int = 30, limit: int = 6) -> list[dict[str, Any]]:
+    """Per project (the busiest first): median and p90 from a run's creation to its publication."""
+    with connection.cursor() as cursor:
+        cursor.execute(_TIME_TO_PUBLISH_SQL, {"since": now - timedelta(days=days), "limit": limit})
+        rows = cursor.fetchall()
+    return [
+        {"project": project, "median": float(median), "p90": float(p90), "count": count}
+        for project, median, p90, count in rows
+    ]

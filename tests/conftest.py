@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from myloware.api.models import ApiKey
 from myloware.api.services import api_key_create
 from myloware.db import started_by_this_process, stop_embedded_server
+from tests.browser import Console, chromium_driver, console_fixture
 
 # --- the embedded server's lifetime ----------------------------------------------------------
 # The first connection starts the embedded PostgreSQL (myloware.embedded_pg). A test session that
@@ -105,3 +106,17 @@ def superuser_client(client, django_user_model):  # type: ignore[no-untyped-def]
     admin = django_user_model.objects.create_superuser("root", "root@example.com", "root-pass-123")
     client.force_login(admin)
     return client
+
+
+@pytest.fixture
+def browser():  # type: ignore[no-untyped-def]
+    """A bare headless Chromium (skipped off CI when it is not installed)."""
+    driver = chromium_driver()
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def console(request, live_server) -> Console:  # type: ignore[no-untyped-def]
+    """Headless Chromium at the live server, saving a screenshot of every page it visits."""
+    yield from console_fixture(request, live_server)

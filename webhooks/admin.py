@@ -20,7 +20,7 @@ from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.timesince import timeuntil
+from django.utils.timesince import timesince, timeuntil
 from django.views.decorators.http import require_POST
 
 from myloware.admin_utils import BigTableAdminMixin, pretty_json, raw_body, when
@@ -39,7 +39,9 @@ from webhooks.services import (
 )
 from webhooks.verification import explain
 
-ERROR_PREVIEW = 120
+# Lists fit a 1400 px window: long keys and errors are cut (the full text is the cell's tooltip).
+ERROR_PREVIEW = 80
+KEY_PREVIEW = 20
 # Everything is read-only (changes go through actions): no Save buttons on the detail pages.
 READ_ONLY_CONTEXT = {
     "show_save": False,
@@ -51,6 +53,12 @@ READ_ONLY_CONTEXT = {
 
 def _when(moment: Any) -> str:
     return when(moment)
+
+
+def _shortened(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return format_html('<span title="{}">{}…</span>', text, text[:limit])
 
 
 def _run_link(run_id: str | None) -> str:
@@ -103,10 +111,8 @@ class WebhookEventAdmin(BigTableAdminMixin, admin.ModelAdmin):
         "signature",
         "status",
         "run",
-        "idempotency_rule",
         "attempts",
-        "processed_at",
-    ]
+    ]  # what else an event says (its key and rule, when processed) is on its page: the list fits 1400 px
     list_filter = [ProviderFilter, "signature_status", "status", ("received_at", admin.DateFieldListFilter)]
     search_fields = ["=idempotency_key", "=run_id"]
     ordering = ["-received_at"]
@@ -141,9 +147,8 @@ class WebhookEventAdmin(BigTableAdminMixin, admin.ModelAdmin):
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
     ) -> HttpResponse:
-        return super().change_view(
-            request, object_id, form_url, {**(extra_context or {}), **READ_ONLY_CONTEXT}
-        )
+        context = {**(extra_context or {}), **READ_ONLY_CONTEXT, "title": "Webhook event"}
+        return super().change_view(request, object_id, form_url, context)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False  # the audit trail is kept
@@ -320,14 +325,12 @@ class WebhookDLQAdmin(BigTableAdminMixin, admin.ModelAdmin):
     change_list_template = "admin/webhooks/webhookdlq/change_list.html"
     list_display = [
         "provider",
-        "idempotency_key",
+        "key",
         "state",
         "short_error",
-        "error_class",
-        "retry_count",
-        "last_error_at",
-        "event_link",
-    ]
+        "retries",
+        "last_error",
+    ]  # the stored event is linked from the entry's page: the list fits 1400 px
     list_filter = [ProviderFilter, DLQStateFilter]
     search_fields = ["=idempotency_key", "error"]
     ordering = ["-created_at"]
@@ -361,9 +364,8 @@ class WebhookDLQAdmin(BigTableAdminMixin, admin.ModelAdmin):
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
     ) -> HttpResponse:
-        return super().change_view(
-            request, object_id, form_url, {**(extra_context or {}), **READ_ONLY_CONTEXT}
-        )
+        context = {**(extra_context or {}), **READ_ONLY_CONTEXT, "title": "Dead-letter entry"}
+        return super().change_view(request, object_id, form_url, context)
 
     def has_replay_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("webhooks.replay_webhookdlq")
@@ -393,20 +395,35 @@ class WebhookDLQAdmin(BigTableAdminMixin, admin.ModelAdmin):
         now = timezone.now()
         if entry.is_dead:
             return format_html(
-                '<strong style="color:#cf222e">DEAD</strong> <small>parked {}</small>', _when(entry.dead_at)
+                '<strong style="color:#cf222e" title="parked {}">DEAD</strong>', _when(entry.dead_at)
             )
         retry_at = entry.next_retry_at
         # Not dead and not due implies a retry time; the None test only narrows the type.
         if entry.is_due(now) or retry_at is None:
             return format_html('<span style="color:#9a6700">due now</span>')
         seconds = (retry_at - now).total_seconds()
-        wait = timeuntil(retry_at, now) if seconds >= 60 else "less than a minute"
-        return format_html("retry in {} <small>({})</small>", wait, _when(retry_at))
+        wait = timeuntil(retry_at, now) if seconds >= 60 else "< 1 minute"
+        return format_html('<span title="next retry at {}">retry in {}</span>', _when(retry_at), wait)
 
     @admin.display(description="error", ordering="error")
     def short_error(self, entry: WebhookDLQ) -> str:
-        text = entry.error or ""
-        return text if len(text) <= ERROR_PREVIEW else text[:ERROR_PREVIEW] + "…"
+        return _shortened(entry.error or "", ERROR_PREVIEW)
+
+    @admin.display(description="retries", ordering="retry_count")
+    def retries(self, entry: WebhookDLQ) -> int:
+        return entry.retry_count
+
+    @admin.display(description="last error", ordering="last_error_at")
+    def last_error(self, entry: WebhookDLQ) -> str:
+        if entry.last_error_at is None:
+            return "—"
+        return format_html(
+            '<span title="{}">{} ago</span>', _when(entry.last_error_at), timesince(entry.last_error_at)
+        )
+
+    @admin.display(description="idempotency key", ordering="idempotency_key")
+    def key(self, entry: WebhookDLQ) -> str:
+        return _shortened(entry.idempotency_key, KEY_PREVIEW)
 
     @admin.display(description="event")
     def event_link(self, entry: WebhookDLQ) -> str:

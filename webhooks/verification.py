@@ -96,12 +96,15 @@ def _standard_key(secret: str) -> bytes:
         return raw.encode()
 
 
+def _standard_header_names(config: ProviderConfig) -> tuple[str, str]:
+    return config.signature_header or "webhook-signature", config.timestamp_header or "webhook-timestamp"
+
+
 def verify_standard(
     config: ProviderConfig, *, body: bytes, headers: Mapping[str, str], now: datetime
 ) -> Verdict:
     """Standard Webhooks (and Svix): HMAC-SHA256 over ``{id}.{timestamp}.{body}``, base64, ``v1,``."""
-    signature_name = (config.signature_header or "webhook-signature").lower()
-    timestamp_name = (config.timestamp_header or "webhook-timestamp").lower()
+    signature_name, timestamp_name = (name.lower() for name in _standard_header_names(config))
     signature = headers.get(signature_name, headers.get("svix-signature"))
     if (verdict := _signature_header(signature)) is not None:
         return verdict
@@ -231,10 +234,15 @@ def explain(
     """Why a stored event got its verdict, for the operator: the scheme, the header (or query
     parameter) that carries the signature and, for a time failure, by how many seconds."""
     lowered = {name.lower(): value for name, value in headers.items()}
+    signature_name, timestamp_name = (
+        _standard_header_names(config)
+        if config.scheme == "standard"
+        else (config.signature_header, config.timestamp_header)
+    )
     if config.scheme == "token":
         carrier = f"query parameter ?{config.token_param}="
     else:
-        carrier = f"header {config.signature_header}"
+        carrier = f"header {signature_name}"
     why = {
         "ok": "the signature matched a configured secret",
         "no_signature": f"the request had no {carrier}",
@@ -244,7 +252,7 @@ def explain(
         "secret, or the signed content changed in transit",
         "no_secret_configured": f"WEBHOOK_SECRET_{config.slug.upper().replace('-', '_')} is not set",
     }.get(reason, reason)
-    timestamp = lowered.get(config.timestamp_header.lower(), "").strip() if config.timestamp_header else ""
+    timestamp = lowered.get(timestamp_name.lower(), "").strip() if timestamp_name else ""
     if reason in ("stale", "future") and _DIGITS.match(timestamp):
         seconds = int(timestamp)
         if seconds > _MILLISECONDS_THRESHOLD:
@@ -252,7 +260,7 @@ def explain(
         skew = int(received_at.timestamp()) - seconds
         direction = "before" if skew > 0 else "after"
         why = (
-            f"the {config.timestamp_header} timestamp {timestamp} is {abs(skew)} s {direction} the "
+            f"the {timestamp_name} timestamp {timestamp} is {abs(skew)} s {direction} the "
             f"moment it was received; the tolerance is {config.tolerance} s"
         )
     return {
@@ -273,9 +281,10 @@ def sign(config: ProviderConfig, *, body: bytes, payload: Any, now: datetime) ->
     if config.scheme == "standard":
         msg_id = "msg_" + hashlib.sha256(body).hexdigest()[:24]
         digest = hmac.new(_standard_key(secret), f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256)
+        signature_name, timestamp_name = _standard_header_names(config)
         headers = {
-            config.signature_header: "v1," + base64.b64encode(digest.digest()).decode(),
-            config.timestamp_header: timestamp,
+            signature_name: "v1," + base64.b64encode(digest.digest()).decode(),
+            timestamp_name: timestamp,
             "webhook-id": msg_id,
         }
         return {"headers": headers, "query": {}}

@@ -61,9 +61,21 @@ def runs_dashboard() -> dict[str, Any]:
     return selectors.dashboard_summary()
 
 
+@register.simple_tag
+def operations_charts() -> dict[str, Any]:
+    from myloware.dashboard import operations_dashboard  # reads every app: imported when drawn
+
+    return operations_dashboard(now=timezone.now())
+
+
 @register.filter
 def when(moment: datetime | None) -> str:
     return _when(moment)
+
+
+@register.filter
+def seconds_display(seconds: float | None) -> str:
+    return selectors.duration_display(seconds) if seconds is not None else "—"
 
 
 @register.simple_tag

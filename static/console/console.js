@@ -73,8 +73,9 @@
     if (!warning) { return; }
     var failed = [];
     function fail(element) {
-      var url = element.currentSrc || element.src;
-      if (failed.indexOf(url) >= 0) { return; }
+      var url = element.getAttribute("src");
+      var broken = element.tagName === "VIDEO" ? element.error !== null : element.naturalWidth === 0;
+      if (!broken || failed.indexOf(url) >= 0) { return; }
       failed.push(url);
       var box = element.closest(".artifact");
       if (box) { box.classList.add("media-failed"); }
@@ -84,7 +85,8 @@
     }
     document.querySelectorAll(".under-review video, .under-review img").forEach(function (element) {
       element.addEventListener("error", function () { fail(element); });
-      if (element.tagName === "VIDEO" && (element.error || element.networkState === HTMLMediaElement.NETWORK_NO_SOURCE)) { fail(element); }
+      // It may have failed before this script ran (the error event is gone by then).
+      if (element.tagName === "VIDEO" && element.error) { fail(element); }
       if (element.tagName === "IMG" && element.complete && element.naturalWidth === 0) { fail(element); }
     });
   }
