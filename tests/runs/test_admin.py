@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from artifacts.services import artifact_create
-from runs.models import GateStatus, HitlApproval, Run, RunStatus
+from runs.models import GateRequest, GateStatus, HitlApproval, Run, RunStatus
 from runs.services import gate_open
 
 pytestmark = pytest.mark.django_db
@@ -293,3 +293,107 @@ def test_run_page_offers_publishing_only_after_the_prepublish_gate_is_approved(o
     gate_decide(run_id=run.run_id, gate="prepublish", decision="approve", actor="admin:someone-else")
     assert Run.objects.get(pk=run.pk).status == RunStatus.RUNNING
     assert publish_url in operator_client.get(run_url).content.decode()
+
+
+def test_the_approvals_count_is_in_the_header_of_every_admin_page(operator_client, gate_with_idea):
+    gate_with_idea(), gate_with_idea()
+    for url in (
+        reverse("admin:index"),
+        reverse("admin:webhooks_webhookevent_changelist"),
+        reverse("admin:knowledge_kbdocument_search"),
+    ):
+        html = operator_client.get(url).content.decode()
+        assert '<span id="approvals-count">2</span>' in html, url
+
+
+def test_the_queue_summary_is_json_for_the_live_refresh(operator_client, gate_with_idea, client):
+    first = gate_with_idea()
+    url = reverse("admin:runs_pendingapproval_summary")
+    before = operator_client.get(url).json()
+    assert (before["count"], before["overdue"]) == (1, 0)
+    gate_with_idea()
+    after = operator_client.get(url).json()
+    assert after["count"] == 2 and after["signature"] != before["signature"]
+    from runs.services import gate_decide
+
+    gate_decide(run_id=first.run_id, gate="ideate", decision="approve", actor="admin:x")
+    assert operator_client.get(url).json()["count"] == 1
+    client.logout()
+    assert client.get(url).status_code == 302  # staff only
+
+
+def test_queue_rows_say_what_is_under_review_and_the_deadline(operator_client, review_gate):
+    html = operator_client.get(reverse("admin:runs_pendingapproval_changelist")).content.decode()
+    assert "<title>Approvals queue" in html
+    assert "1 citations, 2 clip, 1 idea, 1 retrieval.trace, 1 thumbnail" in html
+    assert re.search(r'<span title="\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC">in \d+\s(hours|days)', html)
+
+
+def test_bulk_approve_decides_every_selected_gate_through_the_service(operator_client, gate_with_idea):
+    gates = [gate_with_idea(), gate_with_idea()]
+    response = operator_client.post(
+        reverse("admin:runs_pendingapproval_changelist"),
+        {"action": "approve_selected", "_selected_action": [g.pk for g in gates]},
+        follow=True,
+    )
+    assert "Approved 2 gate(s)." in response.content.decode()
+    assert (
+        list(HitlApproval.objects.values_list("decision", "approver")) == [("approve", "admin:operator")] * 2
+    )
+
+
+def test_bulk_reject_asks_for_one_comment_first(operator_client, gate_with_idea):
+    gates = [gate_with_idea(), gate_with_idea()]
+    url = reverse("admin:runs_pendingapproval_changelist")
+    selected = {"action": "reject_selected", "_selected_action": [g.pk for g in gates]}
+    page = operator_client.post(url, selected).content.decode()
+    assert 'id="id_bulk_comment"' in page and "required" in page
+    empty = operator_client.post(url, {**selected, "confirm": "yes", "comment": "  "}).content.decode()
+    assert "needs a comment" in empty and not HitlApproval.objects.exists()
+    operator_client.post(url, {**selected, "confirm": "yes", "comment": "Off-brand"})
+    assert list(HitlApproval.objects.values_list("decision", "comment")) == [("reject", "Off-brand")] * 2
+    assert {g.status for g in GateRequest.objects.all()} == {GateStatus.REJECTED}
+
+
+def test_viewers_without_the_decide_permission_get_no_bulk_actions(client, gate_with_idea):
+    viewer = User.objects.create_user("viewer", password="x-pass-123", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_pendingapproval"))
+    client.force_login(viewer)
+    gate = gate_with_idea()
+    html = client.get(reverse("admin:runs_pendingapproval_changelist")).content.decode()
+    assert "approve_selected" not in html
+    client.post(
+        reverse("admin:runs_pendingapproval_changelist"),
+        {"action": "approve_selected", "_selected_action": [gate.pk]},
+    )
+    assert not HitlApproval.objects.exists()
+
+
+def test_a_refused_decision_is_shown_next_to_the_buttons_with_the_comment_kept(operator_client, review_gate):
+    response = operator_client.post(_decide_url(review_gate), {"decision": "reject", "comment": "   "})
+    html = response.content.decode()
+    assert response.status_code == 422  # the service's InvalidInput status, with the page
+    assert 'id="decision-error"' in html and "needs a comment" in html
+    assert html.index('id="reject-button"') < html.index("needs a comment") < html.index("Under review")
+
+
+def test_the_prepublish_page_shows_where_the_video_goes_and_the_approved_idea(operator_client, make_run):
+    from runs.services import gate_decide
+    from socials.services import project_social_link, social_create
+
+    social = social_create(
+        provider="tiktok", account_id="acct", actor="t", default_caption="Soap!", default_tags=["asmr"]
+    )
+    project_social_link(project="aismr", social_id=social.pk, actor="t", is_primary=True)
+    run = make_run(project="aismr")
+    idea, _ = artifact_create(run_id=run.run_id, type="idea", metadata={"text": "Cut the soap slowly"})
+    gate_open(run_id=run.run_id, gate="ideate", actor="api:o", artifact_ids=[str(idea.id)])
+    gate_decide(run_id=run.run_id, gate="ideate", decision="approve", actor="admin:ann")
+    clip, _ = artifact_create(run_id=run.run_id, type="clip", url="https://cdn.test/c.webm")
+    prepublish, _ = gate_open(
+        run_id=run.run_id, gate="prepublish", actor="api:o", artifact_ids=[str(clip.id)]
+    )
+    html = operator_client.get(_decide_url(prepublish)).content.decode()
+    assert 'id="prepublish-summary"' in html and "tiktok:acct" in html and "Soap!" in html
+    assert '<span class="tag">asmr</span>' in html and "provider default" in html
+    assert "Cut the soap slowly" in html
