@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test neural lint format check migrate bench-runs bench-webhooks bench-kb bench-kb-quality bench-checkpointer bench-socials stop-db venv
+.PHONY: run test neural lint format check migrate bench-runs bench-webhooks bench-kb bench-kb-quality bench-checkpointer bench-socials bench-dashboard stop-db venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,9 @@ bench-checkpointer: $(STAMP)
 
 bench-socials: $(STAMP)
 	$(PY) bench/socials_publish.py
+
+bench-dashboard: $(STAMP)
+	$(PY) bench/dashboard.py
 
 # Stops the embedded PostgreSQL (it keeps running between commands otherwise).
 stop-db: $(STAMP)

@@ -166,7 +166,11 @@ def publish_chart(*, now: datetime, days: int = 30) -> dict[str, Any]:
         )
         for row in rows
     ]
-    return {"svg": range_bars(ranges) if ranges else None, "days": days}
+    return {
+        "svg": range_bars(ranges) if ranges else None,
+        "days": days,
+        "sample": runs_selectors.PUBLISH_SAMPLE,
+    }
 
 
 def operations_dashboard(*, now: datetime) -> dict[str, Any]:
