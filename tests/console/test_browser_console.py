@@ -8,12 +8,11 @@ from typing import Any
 
 import httpx
 import pytest
-from django.apps import apps
 from django.contrib.auth.models import Group, User
 
 from artifacts.services import artifact_create
 from knowledge.services import kb_document_upsert
-from myloware.api.operators import OPERATORS_GROUP, sync_operators_group
+from myloware.api.operators import OPERATORS_GROUP
 from runs.models import GateRequest, GateStatus, HitlApproval, Run, RunStatus
 from runs.services import gate_decide, gate_open, run_create, run_transition
 from socials.services import project_social_link, social_create
@@ -28,8 +27,6 @@ PASSWORD = "opal-pass-123"
 
 @pytest.fixture
 def opal(settings: Any) -> User:
-    # Transactional tests flush the database, data migrations included: restore the group.
-    sync_operators_group(apps)
     settings.CONSOLE_REFRESH_SECONDS = 1  # the badge and the queue poll every second here
     user = User.objects.create_user("opal", password=PASSWORD, is_staff=True)
     user.groups.add(Group.objects.get(name=OPERATORS_GROUP))
