@@ -139,7 +139,11 @@ class KbDocumentAdmin(BigTableAdminMixin, admin.ModelAdmin):
     def search_view(self, request: HttpRequest) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
-        form = KbSearchForm(request.GET or None)
+        data = None
+        if request.GET:
+            data = request.GET.copy()  # the floor in force is shown in its field
+            data.setdefault("min_similarity", str(settings.KB_SEARCH_MIN_SIMILARITY))
+        form = KbSearchForm(data)
         response, error = None, None
         if form.is_valid():
             try:
