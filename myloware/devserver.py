@@ -1,9 +1,13 @@
 """``make run``: the whole product on one machine.
 
 Starts (or attaches to) the embedded PostgreSQL, migrates, declares the periodic jobs, makes sure
-an operator login exists, then serves the web app with gunicorn beside a django-q2 cluster.
-Ctrl-C or SIGTERM stops the children and the embedded database cleanly. A second ``make run``
-while one is running says so and exits instead of fighting over the port and the data folder.
+an operator login exists, then serves the web app with gunicorn beside the watched django-q2
+workers (``manage.py run_workers``). It supervises them: a child that exits, or is killed, is
+killed with its whole process group and started again; the workers are also restarted when no
+task went through them for WORKER_STALE_AFTER seconds (a wedged cluster, django-q2 #23); the
+embedded database is started again when it stops. Ctrl-C or SIGTERM stops everything within
+about GRACE_SECONDS, leaving no process behind. A second ``make run`` while one is running says
+so and exits instead of fighting over the port and the data folder. See docs/operations.md.
 """
 
 from __future__ import annotations
@@ -16,11 +20,19 @@ import signal
 import subprocess
 import sys
 import time
+from collections import deque
 from pathlib import Path
 from typing import IO
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-GRACE_SECONDS = 15
+# A stop: the workers get WORKER_STOP_GRACE (5 s) for their current tasks, gunicorn 5 s; then
+# every process left in a child's group is killed.
+GRACE_SECONDS = 8
+CHECK_SECONDS = 1
+# A child restarted more often than this within a minute is broken (a port in use, bad config):
+# everything stops instead of looping.
+RESTART_LIMIT = 5
+RESTART_WINDOW_SECONDS = 60
 DEV_WEBHOOK_PROVIDERS = ("KIEAI", "SHOTSTACK", "UPLOAD_POST")
 
 
@@ -43,14 +55,14 @@ def main() -> int:
     call_command("migrate", interactive=False, verbosity=0)
     call_command("setup_schedules", verbosity=0)
     _print_operator_login(data_dir)
+    database = (
+        None if os.environ.get("DATABASE_URL") else EmbeddedDatabase(Path(settings.DATA_DIR) / "pgdata")
+    )
     children = _start_children(host, port)
     _print_banner(host, port, time.monotonic() - started)
-    code = _supervise(children)
-    if not os.environ.get("DATABASE_URL"):
-        from myloware.db import stop_embedded_server
-
-        stop_embedded_server(Path(settings.DATA_DIR) / "pgdata")
-        print("MyloWare: embedded PostgreSQL stopped.", flush=True)
+    code = _supervise(children, database)
+    if database is not None:
+        database.stop()
     return code
 
 
@@ -102,21 +114,76 @@ def _print_operator_login(data_dir: Path) -> None:
         print(f"MyloWare: operator login — user 'operator', password in {password_file}", flush=True)
 
 
-def _start_children(host: str, port: str) -> dict[str, subprocess.Popen[bytes]]:
+def _start_children(host: str, port: str) -> dict[str, Child]:
     python = sys.executable
     gunicorn = [
         python, "-m", "gunicorn", "myloware.wsgi:application",
         "--bind", f"{host}:{port}",
         "--workers", os.environ.get("WEB_CONCURRENCY", "2"),
         "--access-logfile", "-",
-        "--graceful-timeout", "10",
+        "--graceful-timeout", "5",
     ]  # fmt: skip
-    qcluster = [python, str(BASE_DIR / "manage.py"), "qcluster"]
-    # Own process groups: Ctrl-C reaches us once and we stop the children in order.
-    return {
-        "web": subprocess.Popen(gunicorn, cwd=BASE_DIR, start_new_session=True),  # noqa: S603
-        "qcluster": subprocess.Popen(qcluster, cwd=BASE_DIR, start_new_session=True),  # noqa: S603
-    }
+    workers = [python, str(BASE_DIR / "manage.py"), "run_workers"]
+    children = {"web": Child("web", gunicorn), "workers": Child("workers", workers)}
+    for child in children.values():
+        child.start()
+    return children
+
+
+class Child:
+    """One supervised command, in a process group of its own (its session).
+
+    Ctrl-C reaches only us, and we can kill the whole group: a child killed with SIGKILL leaves
+    its own children behind (gunicorn's workers, django-q2's sentinel and workers), and they
+    are still members of its group.
+    """
+
+    def __init__(self, name: str, command: list[str]) -> None:
+        self.name = name
+        self.command = command
+        self.process: subprocess.Popen[bytes] | None = None
+        self.started_at = 0.0
+        self.restarts: deque[float] = deque()
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(self.command, cwd=BASE_DIR, start_new_session=True)  # noqa: S603
+        self.started_at = time.monotonic()
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def exited(self) -> bool:
+        return self.process is None or self.process.poll() is not None
+
+    def signal_leader(self, signum: int) -> None:
+        if not self.exited():
+            self.process.send_signal(signum)  # type: ignore[union-attr]
+
+    def kill_group(self) -> None:
+        """SIGKILL every process left in the child's group, then reap the leader."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signal.SIGKILL)
+        self.process.wait()  # type: ignore[union-attr]
+
+    def restart(self, reason: str) -> bool:
+        """Kill what is left of the child and start it again; False when it keeps dying."""
+        now = time.monotonic()
+        self.restarts.append(now)
+        while self.restarts and self.restarts[0] < now - RESTART_WINDOW_SECONDS:
+            self.restarts.popleft()
+        self.kill_group()
+        if len(self.restarts) > RESTART_LIMIT:
+            print(
+                f"MyloWare: {self.name} {reason} {len(self.restarts)} times in a minute; stopping.",
+                file=sys.stderr,
+                flush=True,
+            )
+            return False
+        print(f"MyloWare: {self.name} {reason}; starting it again.", file=sys.stderr, flush=True)
+        self.start()
+        return True
 
 
 def _print_banner(host: str, port: str, seconds: float) -> None:
@@ -134,7 +201,9 @@ def _print_banner(host: str, port: str, seconds: float) -> None:
     )
 
 
-def _supervise(children: dict[str, subprocess.Popen[bytes]]) -> int:
+def _supervise(children: dict[str, Child], database: EmbeddedDatabase | None) -> int:
+    """Keep every child (and the embedded database) running until Ctrl-C or SIGTERM, then stop
+    them all, bounded by GRACE_SECONDS; returns 1 when a child kept dying."""
     stop = {"requested": False}
 
     def request_stop(signum: int, frame: object) -> None:
@@ -144,28 +213,104 @@ def _supervise(children: dict[str, subprocess.Popen[bytes]]) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     code = 0
     while not stop["requested"]:
-        for name, child in children.items():
-            if child.poll() is not None:
-                print(f"MyloWare: {name} exited with status {child.returncode}; stopping.", file=sys.stderr)
-                stop["requested"], code = True, 1
-        time.sleep(0.5)
+        if database is not None and database.restart_if_down():
+            # Heartbeats could not be written during the outage: judge the workers afresh.
+            children["workers"].started_at = time.monotonic()
+        reason = _failure(children)
+        if reason is not None:
+            name, why = reason
+            if name == "workers":
+                _release_claimed_tasks()
+            if not children[name].restart(why):
+                code = 1
+                break
+        time.sleep(CHECK_SECONDS)
     print("\nMyloWare: stopping …", flush=True)
-    # Signal each child's whole process group, also when its leader has already exited: its
-    # workers (gunicorn's, django-q2's) live in that group and would otherwise be orphaned.
+    # SIGTERM to each leader only: gunicorn's master and run_workers stop their own processes
+    # gracefully (django-q2's sentinel and workers die at once on a SIGTERM of their own). Then
+    # each child's whole group is killed, also when its leader has already exited: nothing is
+    # orphaned.
     for child in children.values():
-        _signal_group(child, signal.SIGTERM)
+        child.signal_leader(signal.SIGTERM)
     deadline = time.monotonic() + GRACE_SECONDS
     for child in children.values():
         with contextlib.suppress(subprocess.TimeoutExpired):
-            child.wait(timeout=max(0.1, deadline - time.monotonic()))
-        _signal_group(child, signal.SIGKILL)  # whatever of the group is left
-        child.wait()
+            child.process.wait(timeout=max(0.1, deadline - time.monotonic()))  # type: ignore[union-attr]
+        child.kill_group()  # nothing may outlive us: whatever is left of its group goes too
     return code
 
 
-def _signal_group(child: subprocess.Popen[bytes], signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(child.pid, signum)
+def _failure(children: dict[str, Child]) -> tuple[str, str] | None:
+    """The first child that exited, or the workers when no task has gone through them lately."""
+    for name, child in children.items():
+        if child.exited():
+            return name, f"exited with status {child.process.returncode}"  # type: ignore[union-attr]
+    workers = children["workers"]
+    if time.monotonic() - workers.started_at > _stale_after() and not _workers_flowing():
+        return "workers", f"ran no task for {_stale_after()} s (wedged, django-q2 issue #23)"
+    return None
+
+
+def _stale_after() -> int:
+    from django.conf import settings
+
+    return int(settings.WORKER_STALE_AFTER)
+
+
+def _workers_flowing() -> bool:
+    """From the heartbeats; True when the database cannot tell (the database watch handles that)."""
+    from django.conf import settings
+    from django.db import DatabaseError, connection
+
+    from myloware.workers.selectors import cluster_health
+
+    try:
+        return cluster_health(cluster=settings.WORKER_NAME).flowing
+    except DatabaseError:
+        connection.close()
+        return True
+
+
+def _release_claimed_tasks() -> None:
+    """The killed cluster's claimed tasks go back to the queue now instead of after Q_RETRY:
+    ``make run`` runs the only cluster on its database."""
+    from django.db import DatabaseError, connection
+
+    from myloware.workers.services import broker_locks_release
+
+    try:
+        released = broker_locks_release()
+    except DatabaseError:
+        connection.close()
+        return
+    if released:
+        print(f"MyloWare: {released} tasks of the stopped workers are queued again.", flush=True)
+
+
+class EmbeddedDatabase:
+    """The embedded PostgreSQL under ``make run``: started again when it stops or crashes."""
+
+    def __init__(self, datadir: Path) -> None:
+        self.datadir = datadir
+
+    def restart_if_down(self) -> bool:
+        from django.db import connections
+
+        from myloware.db import server_accepts_connections, start_embedded_server
+
+        if server_accepts_connections(self.datadir):
+            return False
+        print("MyloWare: the embedded PostgreSQL is down; starting it again …", file=sys.stderr, flush=True)
+        start_embedded_server(self.datadir)
+        connections.close_all()
+        print("MyloWare: embedded PostgreSQL is back.", file=sys.stderr, flush=True)
+        return True
+
+    def stop(self) -> None:
+        from myloware.db import stop_embedded_server
+
+        stop_embedded_server(self.datadir)
+        print("MyloWare: embedded PostgreSQL stopped.", flush=True)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ refused when DEBUG is off.
 from __future__ import annotations
 
 import importlib.util
+import socket
 import sys
 import warnings
 from pathlib import Path
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_q",
     "myloware.api",
+    "myloware.workers",
     "runs",
     "artifacts",
     "webhooks",
@@ -169,6 +171,23 @@ Q_CLUSTER: dict[str, Any] = {
 }
 if Q_CLUSTER["timeout"] >= Q_CLUSTER["retry"]:
     raise ImproperlyConfigured("Q_TIMEOUT must be smaller than Q_RETRY")
+# Watched workers (`manage.py run_workers`, docs/operations.md). A cluster is "stale" when no task
+# started or finished in any of its workers for WORKER_STALE_AFTER seconds (and none is running);
+# the main process queues a canary task every WORKER_CANARY_SECONDS so that an idle cluster still
+# shows flow. The name identifies the cluster's heartbeat rows: one name per cluster.
+WORKER_NAME = env_str("MYLOWARE_WORKER_NAME", socket.gethostname())
+WORKER_STALE_AFTER = env_int("WORKER_STALE_AFTER", 30, minimum=5)
+WORKER_CANARY_SECONDS = env_int("WORKER_CANARY_SECONDS", 5, minimum=1)
+if WORKER_CANARY_SECONDS * 2 > WORKER_STALE_AFTER:
+    raise ImproperlyConfigured("WORKER_CANARY_SECONDS must be at most half of WORKER_STALE_AFTER")
+# Seconds a stop waits for the workers' current tasks before killing them (they are re-queued).
+WORKER_STOP_GRACE = env_int("WORKER_STOP_GRACE", 5, minimum=1)
+# A task that lost its database (restart, terminated connection) retries for this long.
+WORKER_DB_RETRY_SECONDS = env_int("WORKER_DB_RETRY_SECONDS", 60, minimum=0)
+if Q_CLUSTER["timeout"] <= WORKER_DB_RETRY_SECONDS:
+    raise ImproperlyConfigured("WORKER_DB_RETRY_SECONDS must be smaller than Q_TIMEOUT")
+# /healthz answers 503 when an event, a queued task or a due dead-letter entry waited longer.
+HEALTH_MAX_LAG = env_int("HEALTH_MAX_LAG", 120, minimum=10)
 
 # --- logging ----------------------------------------------------------------------------------
 LOGGING = {

@@ -1,13 +1,12 @@
-"""Periodic jobs of the webhooks app, created idempotently by ``manage.py setup_schedules``."""
+"""Periodic jobs of the webhooks app.
+
+The replay of due dead-letter entries and the sweep of valid events whose task was lost repair
+the task queue, so they are not django-q2 schedules (a wedged or backlogged cluster would starve
+them): ``manage.py run_workers`` runs them in its main process (``myloware.workers.jobs``).
+"""
 
 from __future__ import annotations
 
-SCHEDULES = [
-    {
-        "name": "webhooks.replay_due_webhooks",
-        "func": "webhooks.tasks.replay_due_webhooks",
-        "schedule_type": "I",
-        "minutes": 1,
-        "repeats": -1,
-    }
+REPAIR_JOBS = [
+    {"name": "webhooks.replay_due_webhooks", "func": "webhooks.tasks.replay_due_webhooks", "seconds": 60},
 ]

@@ -1,14 +1,17 @@
-"""Reads of the webhooks app for the console's dashboard (counts over indexed time ranges)."""
+"""Reads of the webhooks app: the console's dashboard (counts over indexed time ranges) and how
+far behind processing is (/healthz)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, Min, Q
 from django.db.models.functions import TruncHour
 
-from webhooks.models import EventStatus, WebhookDLQ, WebhookEvent
+from webhooks.models import EventStatus, SignatureStatus, WebhookDLQ, WebhookEvent
+from webhooks.services import due_entries
 
 # How a delivery ended, as the dashboard colours it.
 OUTCOMES: dict[str, str] = {
@@ -63,3 +66,24 @@ def dlq_depth(*, now: datetime) -> dict[str, Any]:
         "total": sum(row["due"] + row["waiting"] + row["dead"] for row in providers),
         "oldest_age_seconds": (now - oldest).total_seconds() if oldest else None,
     }
+
+
+@dataclass(frozen=True)
+class ProcessingLag:
+    """Oldest valid event still ``received``, due dead-letter entries and the most overdue one."""
+
+    oldest_received_at: datetime | None
+    dlq_due: int
+    dlq_oldest_due_at: datetime | None
+
+
+def processing_lag(*, now: datetime) -> ProcessingLag:
+    oldest = WebhookEvent.objects.filter(
+        status=EventStatus.RECEIVED, signature_status=SignatureStatus.VALID
+    ).aggregate(oldest=Min("received_at"))["oldest"]
+    due = due_entries(now).aggregate(
+        count=Count("pk"), oldest=Min("next_retry_at"), created=Min("created_at")
+    )
+    # next_retry_at NULL means "due now" (seed semantics): such an entry is due since it was created.
+    oldest_due = due["oldest"] or due["created"]
+    return ProcessingLag(oldest, due["count"], oldest_due)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django_q.models import Schedule
 from rest_framework.test import APIClient
 
+from myloware.workers.jobs import declared_jobs
 from runs.models import RunStatus
 from tests.webhooks.conftest import deliver, fixture_bytes, sign_standard, upload_post_delivery
 from webhooks.handlers import Outcome, processed
@@ -148,16 +149,14 @@ def test_scheduled_task_replays_due_entries(client: Client, switch: Switch) -> N
     assert not WebhookDLQ.objects.exists()
 
 
-def test_schedule_is_declared_and_created_idempotently() -> None:
+def test_replay_is_a_repair_job_of_the_workers_main_process_not_a_schedule() -> None:
     call_command("setup_schedules", stdout=StringIO())
-    call_command("setup_schedules", stdout=StringIO())
-    schedule = Schedule.objects.get(name="webhooks.replay_due_webhooks")
-    assert (schedule.func, schedule.schedule_type, schedule.minutes, schedule.repeats) == (
-        "webhooks.tasks.replay_due_webhooks",
-        "I",
-        1,
-        -1,
-    )
+    assert not Schedule.objects.filter(func="webhooks.tasks.replay_due_webhooks").exists()
+    assert {
+        "name": "webhooks.replay_due_webhooks",
+        "func": "webhooks.tasks.replay_due_webhooks",
+        "seconds": 60,
+    } in (declared_jobs("REPAIR_JOBS"))
 
 
 # --- command -------------------------------------------------------------------------------------------

@@ -1,29 +1,20 @@
-"""Create or update the django-q2 schedules declared in code (``<app>/schedules.py``).
+"""Create or update the django-q2 schedules declared in code (``SCHEDULES`` of ``<app>/schedules.py``).
 
 Idempotent (update_or_create by name); ``make run`` calls it on start.
 """
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
-from django.apps import apps
 from django.core.management.base import BaseCommand
 from django_q.models import Schedule
 
+from myloware.workers.jobs import declared_jobs
+
 
 def declared_schedules() -> list[dict[str, Any]]:
-    declared: list[dict[str, Any]] = []
-    for config in apps.get_app_configs():
-        try:
-            module = importlib.import_module(f"{config.name}.schedules")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.schedules":
-                raise
-            continue
-        declared.extend(getattr(module, "SCHEDULES", []))
-    return declared
+    return declared_jobs("SCHEDULES")
 
 
 class Command(BaseCommand):
