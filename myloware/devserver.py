@@ -29,6 +29,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 # every process left in a child's group is killed.
 GRACE_SECONDS = 8
 CHECK_SECONDS = 1
+KILL_WAIT_SECONDS = 5
 # A child restarted more often than this within a minute is broken (a port in use, bad config):
 # everything stops instead of looping.
 RESTART_LIMIT = 5
@@ -162,18 +163,31 @@ class Child:
             self.process.send_signal(signum)  # type: ignore[union-attr]
 
     def kill_group(self) -> None:
-        """SIGKILL every process left in the child's group, then reap the leader."""
+        """SIGKILL every process left in the child's group; return once none of them runs."""
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.pid, signal.SIGKILL)
         self.process.wait()  # type: ignore[union-attr]
+        deadline = time.monotonic() + KILL_WAIT_SECONDS
+        while self._group_members() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    def _group_members(self) -> list[int]:
+        import psutil
+
+        members = []
+        for process in psutil.process_iter():
+            # Where PID 1 does not reap orphans, killed ones linger as zombies: they run nothing.
+            with contextlib.suppress(psutil.Error, ProcessLookupError):
+                if os.getpgid(process.pid) == self.pid and process.status() != psutil.STATUS_ZOMBIE:
+                    members.append(process.pid)
+        return members
 
     def restart(self, reason: str) -> bool:
-        """Kill what is left of the child and start it again; False when it keeps dying."""
+        """Start the (killed) child again; False when it keeps dying."""
         now = time.monotonic()
         self.restarts.append(now)
         while self.restarts and self.restarts[0] < now - RESTART_WINDOW_SECONDS:
             self.restarts.popleft()
-        self.kill_group()
         if len(self.restarts) > RESTART_LIMIT:
             print(
                 f"MyloWare: {self.name} {reason} {len(self.restarts)} times in a minute; stopping.",
@@ -219,8 +233,9 @@ def _supervise(children: dict[str, Child], database: EmbeddedDatabase | None) ->
         reason = _failure(children)
         if reason is not None:
             name, why = reason
+            children[name].kill_group()
             if name == "workers":
-                _release_claimed_tasks()
+                _release_claimed_tasks()  # after the kill: a live pusher would claim more
             if not children[name].restart(why):
                 code = 1
                 break

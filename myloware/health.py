@@ -61,8 +61,9 @@ def _workers(now: datetime, problems: list[str]) -> dict[str, Any]:
             {
                 "name": cluster.cluster,
                 "workers": cluster.workers,
-                "last_task_age_seconds": cluster.flow_age(now),
-                "busy": cluster.busy_until is not None and cluster.busy_until > now,
+                "last_task_age_seconds": _age(cluster.last_task_at, now),
+                "last_acknowledged_age_seconds": _age(cluster.last_ack_at, now),
+                "busy": cluster.busy(now),
                 "flowing": cluster.flowing,
             }
             for cluster in clusters

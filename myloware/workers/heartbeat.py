@@ -3,7 +3,10 @@
 ``manage.py run_workers`` calls :func:`watch` before django-q2 forks the sentinel, so every worker
 process inherits the cluster's name. django-q2's signals then stamp the worker's row: when it
 starts (``post_spawn``), when it picks up a task (``pre_execute``: also how long the task may run)
-and when it finishes one (``post_execute_in_worker``). Nothing is written by workers of a plain
+and when it finishes one (``post_execute_in_worker``); the monitor stamps its own row when it
+has acknowledged a task to the broker (``post_execute``). Both matter: a worker killed while
+holding the result queue's write lock leaves the others executing tasks whose results never
+reach the monitor (never acknowledged, so delivered again after Q_RETRY, forever). Nothing is written by workers of a plain
 ``qcluster`` nor in sync mode (tests), where :func:`watch` was never called.
 
 A database error here must not kill the worker (django-q2 does not guard its signal calls, so an
@@ -22,9 +25,9 @@ from typing import Any
 from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
-from django_q.signals import post_execute_in_worker, post_spawn, pre_execute
+from django_q.signals import post_execute, post_execute_in_worker, post_spawn, pre_execute
 
-from myloware.workers.models import WorkerHeartbeat
+from myloware.workers.models import WorkerHeartbeat, WorkerRole
 
 logger = logging.getLogger(__name__)
 # django-q2's guard kills a task a few seconds after its timeout; count it busy until then.
@@ -43,34 +46,44 @@ def watched_cluster() -> str | None:
     return _cluster
 
 
-def _stamp(**fields: Any) -> None:
+def _stamp(role: str = WorkerRole.WORKER, **fields: Any) -> None:
     if _cluster is None:
         return
     try:
         updated = WorkerHeartbeat.objects.filter(cluster=_cluster, pid=os.getpid()).update(**fields)
         if not updated:
             WorkerHeartbeat.objects.create(
-                cluster=_cluster, pid=os.getpid(), host=socket.gethostname(), **fields
+                cluster=_cluster, pid=os.getpid(), host=socket.gethostname(), role=role, **fields
             )
     except DatabaseError as exc:
         logger.warning("worker %s could not write its heartbeat: %s", os.getpid(), exc)
 
 
 def _on_spawn(sender: Any, **kwargs: Any) -> None:
-    _stamp(started_at=timezone.now(), beat_at=None, busy_until=None)
+    _stamp(started_at=timezone.now(), beat_at=None, busy_until=None, broker_ack_id=None)
 
 
-def _on_task_start(sender: Any, **kwargs: Any) -> None:
+def _on_task_start(sender: Any, task: dict[str, Any], **kwargs: Any) -> None:
     now = timezone.now()
     limit = settings.Q_CLUSTER["timeout"] + GUARD_SLACK_SECONDS
-    _stamp(beat_at=now, busy_until=now + timedelta(seconds=limit))
+    ack_id = task.get("ack_id")
+    _stamp(
+        beat_at=now,
+        busy_until=now + timedelta(seconds=limit),
+        broker_ack_id=ack_id if isinstance(ack_id, int) else None,
+    )
 
 
 def _on_task_end(sender: Any, **kwargs: Any) -> None:
-    _stamp(beat_at=timezone.now(), busy_until=None)
+    _stamp(beat_at=timezone.now(), busy_until=None, broker_ack_id=None)
+
+
+def _on_acknowledged(sender: Any, **kwargs: Any) -> None:
+    _stamp(WorkerRole.MONITOR, beat_at=timezone.now())
 
 
 def connect_signals() -> None:
     post_spawn.connect(_on_spawn, dispatch_uid="workers.heartbeat.spawn")
     pre_execute.connect(_on_task_start, dispatch_uid="workers.heartbeat.start")
     post_execute_in_worker.connect(_on_task_end, dispatch_uid="workers.heartbeat.end")
+    post_execute.connect(_on_acknowledged, dispatch_uid="workers.heartbeat.acknowledged")

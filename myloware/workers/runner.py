@@ -76,6 +76,7 @@ class WorkerRunner:
         self.stop_requested = False
         self.family: dict[int, psutil.Process] = {}
         self.last_canary = 0.0
+        self.released: set[int] = set()
         self.started = time.monotonic()
 
     def run(self) -> int:
@@ -125,7 +126,14 @@ class WorkerRunner:
         """Prune dead workers' rows, queue a canary, ping systemd's watchdog while work flows."""
         now = time.monotonic()
         try:
-            heartbeats_prune(cluster=self.cluster, live_pids=list(self.family))
+            released = heartbeats_prune(
+                cluster=self.cluster, live_pids=list(self.family), keep_locked=self.released
+            )
+            if released:
+                logger.warning(
+                    "a worker of %r died in a task; broker rows %s are queued again", self.cluster, released
+                )
+                self.released.update(released)
             if now - self.last_canary >= settings.WORKER_CANARY_SECONDS:
                 canary_enqueue(cluster=self.cluster)
                 self.last_canary = now

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
+from django.db import transaction
 from django.utils import timezone
 from django_q.models import OrmQ
 from django_q.tasks import async_task
@@ -20,10 +21,27 @@ def heartbeats_reset(*, cluster: str) -> int:
     return deleted
 
 
-def heartbeats_prune(*, cluster: str, live_pids: Collection[int]) -> int:
-    """Delete the rows of a cluster's workers that are no longer running."""
-    deleted, _ = WorkerHeartbeat.objects.filter(cluster=cluster).exclude(pid__in=list(live_pids)).delete()
-    return deleted
+def heartbeats_prune(
+    *,
+    cluster: str,
+    live_pids: Collection[int],
+    keep_locked: Collection[int] = (),
+    now: datetime | None = None,
+) -> list[int]:
+    """Delete the rows of a cluster's workers that are no longer running; the broker rows of the
+    tasks they died in are handed back to the queue at once instead of after Q_RETRY seconds.
+
+    Returns those broker row ids. ``keep_locked``: ids already handed back once (a task that
+    kills its worker twice waits for Q_RETRY, so a poison task cannot loop quickly).
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        dead = WorkerHeartbeat.objects.filter(cluster=cluster).exclude(pid__in=list(live_pids))
+        ack_ids = [ack for ack in dead.values_list("broker_ack_id", flat=True) if ack is not None]
+        released = [ack for ack in ack_ids if ack not in keep_locked]
+        OrmQ.objects.filter(pk__in=released, lock__gt=now).update(lock=now)
+        dead.delete()
+    return released
 
 
 def canary_enqueue(*, cluster: str, now: datetime | None = None) -> str:
