@@ -18,6 +18,7 @@ from django.db.models import Count, Min
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
+from django_q.brokers import get_broker
 from django_q.models import OrmQ
 
 from myloware.api.exceptions import DB_RETRY_AFTER_SECONDS
@@ -71,17 +72,29 @@ def _workers(now: datetime, problems: list[str]) -> dict[str, Any]:
     }
 
 
+def _queued_tasks(now: datetime, problems: list[str]) -> tuple[int | None, datetime | None]:
+    """Tasks waiting in the broker, and since when (known for the ORM broker only)."""
+    if "orm" in settings.Q_CLUSTER:
+        # An unclaimed row's lock is the time it was queued (or the time its claim expired).
+        queued = OrmQ.objects.filter(lock__lte=now).aggregate(count=Count("pk"), oldest=Min("lock"))
+        return queued["count"], queued["oldest"]
+    try:
+        return get_broker().queue_size(), None
+    except Exception as exc:  # noqa: BLE001 - whatever the broker's client raises, it is down
+        problems.append(f"task queue: the broker does not answer ({type(exc).__name__})")
+        return None, None
+
+
 def _backlog(now: datetime, problems: list[str]) -> dict[str, Any]:
     limit = settings.HEALTH_MAX_LAG
     lag = processing_lag(now=now)
-    # ORM broker: an unclaimed task's lock is the time it was queued (or its claim expired).
-    queued = OrmQ.objects.filter(lock__lte=now).aggregate(count=Count("pk"), oldest=Min("lock"))
+    queued, oldest_queued = _queued_tasks(now, problems)
     ages = {
         "oldest_received_event_age_seconds": _age(lag.oldest_received_at, now),
         "dlq_due": lag.dlq_due,
         "dlq_most_overdue_seconds": _age(lag.dlq_oldest_due_at, now),
-        "queued_tasks": queued["count"],
-        "oldest_queued_task_age_seconds": _age(queued["oldest"], now),
+        "queued_tasks": queued,
+        "oldest_queued_task_age_seconds": _age(oldest_queued, now),
     }
     for key, part in (
         ("oldest_received_event_age_seconds", "webhooks: a valid event waits for processing"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django_q.models import OrmQ
@@ -57,7 +58,11 @@ def broker_locks_release(*, now: datetime | None = None) -> int:
     """Hand back to the queue the tasks a killed cluster had claimed (ORM broker rows).
 
     Only for a supervisor that knows no other cluster serves this database (``make run``):
-    otherwise they come back by themselves after Q_RETRY seconds, as django-q2 intends.
+    otherwise they come back by themselves after Q_RETRY seconds, as django-q2 intends. The
+    Redis broker has no claims to release (a task popped by a killed cluster is gone; its event
+    waits for the stale sweep).
     """
+    if "orm" not in settings.Q_CLUSTER:
+        return 0
     now = now or timezone.now()
     return OrmQ.objects.filter(lock__gt=now).update(lock=now)

@@ -142,6 +142,13 @@ class Devserver:
     def workers_main(self) -> psutil.Process:
         return self.child("run_workers")
 
+    def workers_main_pid(self) -> int | None:
+        """None while the supervisor is between killing the workers and starting new ones."""
+        try:
+            return self.workers_main().pid
+        except AssertionError:
+            return None
+
     def group(self, leader: int) -> list[psutil.Process]:
         """Live processes whose process group is ``leader``'s (zombies do not count)."""
         members = []
@@ -159,10 +166,11 @@ class Devserver:
     # --- database -----------------------------------------------------------------------------
 
     def sql(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        socket_dir = (self.pgdata / "postmaster.pid").read_text().splitlines()[4]
         with psycopg.connect(
             dbname="myloware",
             user="postgres",
-            host=str(self.pgdata.resolve()),
+            host=socket_dir,
             connect_timeout=5,
             autocommit=True,
         ) as conn:

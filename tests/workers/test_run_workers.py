@@ -25,10 +25,11 @@ STOP_GRACE = 3
 
 def start_workers(log: Path) -> subprocess.Popen[bytes]:
     db = connection.settings_dict
+    host = connection.get_connection_params()["host"]  # the embedded server's socket folder
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "myloware.settings",
-        "DATABASE_URL": f"postgresql://{db['USER']}@/{db['NAME']}?host={db['HOST']}",
+        "DATABASE_URL": f"postgresql://{db['USER']}@/{db['NAME']}?host={host}",
         "MYLOWARE_LOAD_DEV_ENV": "0",
         "MYLOWARE_WORKER_NAME": CLUSTER,
         "Q_WORKERS": "2",
