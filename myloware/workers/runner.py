@@ -174,5 +174,9 @@ class WorkerRunner:
                 settings.WORKER_STOP_GRACE,
             )
         self._kill_family()
+        try:
+            heartbeats_reset(cluster=self.cluster)  # stopped on purpose: not a stale cluster
+        except db.DatabaseError as exc:
+            logger.warning("could not remove the heartbeats of %r: %s", self.cluster, exc)
         logger.info("workers of %r stopped at %s", self.cluster, timezone.now().isoformat())
         return 0
