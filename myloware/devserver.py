@@ -61,10 +61,11 @@ def main() -> int:
     )
     children = _start_children(host, port)
     _print_banner(host, port, time.monotonic() - started)
-    code = _supervise(children, database)
-    if database is not None:
-        database.stop()
-    return code
+    try:
+        return _supervise(children, database)
+    finally:
+        if database is not None:
+            database.stop()
 
 
 def _single_instance_lock(path: Path) -> IO[str] | None:
@@ -225,11 +226,28 @@ def _supervise(children: dict[str, Child], database: EmbeddedDatabase | None) ->
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    code = 0
+    try:
+        code = _watch(children, database, stop)
+    finally:  # also when watching failed: nothing may outlive us
+        _stop_all(children)
+    return code
+
+
+def _watch(children: dict[str, Child], database: EmbeddedDatabase | None, stop: dict[str, bool]) -> int:
     while not stop["requested"]:
-        if database is not None and database.restart_if_down():
-            # Heartbeats could not be written during the outage: judge the workers afresh.
-            children["workers"].started_at = time.monotonic()
+        if database is not None:
+            try:
+                restarted = database.restart_if_down()
+            except Exception as exc:  # noqa: BLE001 - reported, then everything stops
+                print(
+                    f"MyloWare: cannot start the embedded PostgreSQL again: {exc}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                return 1
+            if restarted:
+                # Heartbeats could not be written during the outage: judge the workers afresh.
+                children["workers"].started_at = time.monotonic()
         reason = _failure(children)
         if reason is not None:
             name, why = reason
@@ -237,9 +255,12 @@ def _supervise(children: dict[str, Child], database: EmbeddedDatabase | None) ->
             if name == "workers":
                 _release_claimed_tasks()  # after the kill: a live pusher would claim more
             if not children[name].restart(why):
-                code = 1
-                break
+                return 1
         time.sleep(CHECK_SECONDS)
+    return 0
+
+
+def _stop_all(children: dict[str, Child]) -> None:
     print("\nMyloWare: stopping …", flush=True)
     # SIGTERM to each leader only: gunicorn's master and run_workers stop their own processes
     # gracefully (django-q2's sentinel and workers die at once on a SIGTERM of their own). Then
@@ -251,8 +272,7 @@ def _supervise(children: dict[str, Child], database: EmbeddedDatabase | None) ->
     for child in children.values():
         with contextlib.suppress(subprocess.TimeoutExpired):
             child.process.wait(timeout=max(0.1, deadline - time.monotonic()))  # type: ignore[union-attr]
-        child.kill_group()  # nothing may outlive us: whatever is left of its group goes too
-    return code
+        child.kill_group()
 
 
 def _failure(children: dict[str, Child]) -> tuple[str, str] | None:

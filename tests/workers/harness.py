@@ -15,16 +15,16 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import httpx
 import psutil
 import psycopg
-from django.conf import settings
 
-BASE_DIR = Path(settings.BASE_DIR)
+# No Django here: bench/worker_faults.py uses this harness too.
+BASE_DIR = Path(__file__).resolve().parents[2]
 TOKEN = "fault-test-token-0123456789"
 CLUSTER = "fault-test"
 STALE_AFTER = 10
@@ -55,7 +55,8 @@ def wait_for(condition: Callable[[], Any], *, seconds: float, what: str) -> Any:
 
 
 class Devserver:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, env: Mapping[str, str | None] | None = None) -> None:
+        """``env`` overrides the test settings below (None: use the product's default)."""
         self.folder = folder
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
@@ -82,6 +83,11 @@ class Devserver:
         }
         for name in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "Q_SYNC"):
             self.env.pop(name, None)
+        for name, value in (env or {}).items():
+            if value is None:
+                self.env.pop(name, None)
+            else:
+                self.env[name] = value
         self.process: subprocess.Popen[bytes] | None = None
 
     # --- life cycle ---------------------------------------------------------------------------
@@ -233,7 +239,9 @@ class Devserver:
         )
         return {row[0]: (row[1], row[2], row[3]) for row in rows}
 
-    def assert_each_processed_exactly_once(self, event_ids: list[str], *, seconds: float) -> None:
+    def assert_each_processed_exactly_once(
+        self, event_ids: list[str], *, seconds: float, drained: bool = True
+    ) -> None:
         """Every accepted event ends handled once (status ``ignored``, one committed attempt) or
         in the dead-letter queue: none lost, none processed twice."""
         assert event_ids

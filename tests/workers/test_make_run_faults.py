@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,13 +21,16 @@ from tests.workers.harness import STALE_AFTER, Devserver, alive, wait_for
 
 
 @pytest.fixture(scope="module")
-def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Devserver]:
-    server = Devserver(Path(tmp_path_factory.mktemp("make-run")))
-    try:
-        server.start()
-        yield server
-    finally:
-        server.kill_leftovers()
+def make_run() -> Iterator[Devserver]:
+    # Not pytest's tmp_path: another pytest session of the same user may prune old base
+    # folders, and this one holds a running database.
+    with tempfile.TemporaryDirectory(prefix="myloware-make-run-") as folder:
+        server = Devserver(Path(folder))
+        try:
+            server.start()
+            yield server
+        finally:
+            server.kill_leftovers()
 
 
 @pytest.fixture
@@ -45,6 +49,20 @@ def test_killing_workers_under_load_processes_every_accepted_webhook_exactly_onc
     sender.join()
     server.assert_each_processed_exactly_once(accepted, seconds=STALE_AFTER + 40)
     assert not alive(first) and not alive(second)
+
+
+def test_killing_the_idle_workers_then_loading_processes_every_accepted_webhook_exactly_once(
+    server: Devserver,
+) -> None:
+    """The issue's case: idle workers, one of them blocked in the task queue's read holding its
+    lock. Killed, the lock is never released and the new workers wait forever (django-q2 #23)
+    — unless the watchdog replaces the cluster."""
+    workers = server.worker_pids()
+    for pid in workers:
+        os.kill(pid, signal.SIGKILL)
+    accepted = server.post_webhooks(120)
+    server.assert_each_processed_exactly_once(accepted, seconds=STALE_AFTER + 40)
+    assert not any(alive(pid) for pid in workers)
 
 
 def test_killing_the_cluster_main_process_leaves_no_orphan_and_a_new_cluster_takes_over(
