@@ -262,6 +262,8 @@ WEBHOOK_DLQ_BATCH_SIZE = env_int("WEBHOOK_DLQ_BATCH_SIZE", 100, minimum=1)
 # Valid events still "received" after this many seconds lost their task (e.g. a broker outage
 # between commit and enqueue); the every-minute job processes them.
 WEBHOOK_STALE_AFTER = env_int("WEBHOOK_STALE_AFTER", 300, minimum=1)
+# How often run_workers' main process replays due DLQ entries and sweeps those events.
+WEBHOOK_SWEEP_SECONDS = env_int("WEBHOOK_SWEEP_SECONDS", 60, minimum=1)
 # Seconds a sender is told to wait (Retry-After) when the database cannot take the write.
 WEBHOOK_RETRY_AFTER = env_int("WEBHOOK_RETRY_AFTER", 30, minimum=1)
 # Seconds the console's "send a test delivery" waits for our own intake to answer.

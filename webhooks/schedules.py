@@ -7,6 +7,12 @@ them): ``manage.py run_workers`` runs them in its main process (``myloware.worke
 
 from __future__ import annotations
 
+from django.conf import settings
+
 REPAIR_JOBS = [
-    {"name": "webhooks.replay_due_webhooks", "func": "webhooks.tasks.replay_due_webhooks", "seconds": 60},
+    {
+        "name": "webhooks.replay_due_webhooks",
+        "func": "webhooks.tasks.replay_due_webhooks",
+        "seconds": settings.WEBHOOK_SWEEP_SECONDS,
+    },
 ]

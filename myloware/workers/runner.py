@@ -11,7 +11,8 @@ What it adds to django-q2's ``qcluster`` (each a workaround for a known defect, 
   ``join()`` in signal context): our handler only sets a flag; the main loop stops the sentinel
   and, after WORKER_STOP_GRACE seconds, kills every process of the cluster.
 - The sentinel dying (or being killed) ends this process with status 1 after its workers are
-  killed, so no orphan keeps a claimed task and the supervisor starts a fresh cluster.
+  killed (on Linux this process is their subreaper, so they stay its descendants), so no orphan
+  keeps a claimed task and the supervisor starts a fresh cluster.
 - Workers check their database connection before each task (CONN_HEALTH_CHECKS), so a task
   after a database restart reconnects instead of failing on a dead connection.
 - The repair jobs (``REPAIR_JOBS``) run here, in threads, not as tasks of the cluster they repair.
@@ -20,10 +21,12 @@ What it adds to django-q2's ``qcluster`` (each a workaround for a known defect, 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import logging
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 from typing import Any
@@ -42,6 +45,7 @@ from myloware.workers.services import CANARY_TASK, canary_enqueue, heartbeats_pr
 
 logger = logging.getLogger(__name__)
 TICK_SECONDS = 0.5
+PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
 
 
 def sd_notify(message: str) -> None:
@@ -53,6 +57,13 @@ def sd_notify(message: str) -> None:
         address = "\0" + address[1:]  # abstract namespace socket
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
         sock.sendto(message.encode(), address)
+
+
+def become_subreaper() -> None:
+    """Linux: processes orphaned below us (the sentinel's workers, if it dies) are re-parented
+    to this process rather than to PID 1, so we still find, kill and reap them."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
 class QuietCanaries(logging.Filter):
@@ -80,6 +91,7 @@ class WorkerRunner:
         self.started = time.monotonic()
 
     def run(self) -> int:
+        become_subreaper()
         # Before the fork, so every worker inherits both.
         settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
         heartbeat.watch(self.cluster)
@@ -110,12 +122,13 @@ class WorkerRunner:
 
     def _remember_family(self) -> None:
         # Remembered while the tree is intact: if the sentinel dies, its workers are re-parented
-        # and no longer our descendants, but we still know (and can kill) them.
+        # (to us where we are a subreaper, else to PID 1), and we still know and can kill them.
         for process in psutil.Process().children(recursive=True):
             self.family.setdefault(process.pid, process)
         self.family = {pid: p for pid, p in self.family.items() if p.is_running()}
 
     def _kill_family(self) -> None:
+        self._remember_family()  # orphans of a dead sentinel are our children (subreaper)
         alive = [p for p in self.family.values() if p.is_running()]
         for process in alive:
             with contextlib.suppress(psutil.NoSuchProcess):
