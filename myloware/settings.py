@@ -327,6 +327,11 @@ UPLOAD_POST_ASYNC = env_bool("UPLOAD_POST_ASYNC", True)
 SOCIALS_FAKE_PUBLISHER = env_bool("SOCIALS_FAKE_PUBLISHER", DEBUG)
 if SOCIALS_FAKE_PUBLISHER and not DEBUG:
     raise ImproperlyConfigured("SOCIALS_FAKE_PUBLISHER is for local development and needs DEBUG on")
+# ``env:`` credential references must name a variable with this prefix (the only namespace a
+# publishing account may read from; never empty, or any secret of the process could be named).
+SOCIALS_CREDENTIAL_ENV_PREFIX = env_str("SOCIALS_CREDENTIAL_ENV_PREFIX", "PUBLISH_CREDENTIAL_").strip()
+if not SOCIALS_CREDENTIAL_ENV_PREFIX:
+    raise ImproperlyConfigured("SOCIALS_CREDENTIAL_ENV_PREFIX must not be empty")
 # ``file:`` credential references must point inside this folder (empty: file: refs refused).
 SOCIALS_CREDENTIAL_FILE_DIR = env_str("SOCIALS_CREDENTIAL_FILE_DIR", "")
 # Used when an account's rate_limit_window is NULL (seconds; 0 = no window).

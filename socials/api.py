@@ -63,7 +63,7 @@ class SocialWriteSerializer(serializers.Serializer):
     credential_ref = serializers.CharField(
         required=False,
         allow_blank=True,
-        help_text="env:NAME or file:/path inside SOCIALS_CREDENTIAL_FILE_DIR",
+        help_text="env:PUBLISH_CREDENTIAL_<NAME> (SOCIALS_CREDENTIAL_ENV_PREFIX) or file:/path inside SOCIALS_CREDENTIAL_FILE_DIR",
     )
     default_caption = serializers.CharField(required=False, allow_null=True, allow_blank=True)
     default_tags = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
