@@ -12,8 +12,10 @@ from rest_framework.views import APIView
 
 from artifacts.models import Artifact
 from artifacts.services import artifact_create
+from myloware.api.models import Scope
 from myloware.api.request import actor_for
 from myloware.api.schema import ErrorSerializer
+from myloware.api.scopes import requires_scope
 from runs.pagination import keyset_page
 from runs.services import run_get
 
@@ -80,6 +82,7 @@ class RunArtifactsView(APIView):
         parameters=[OpenApiParameter("type", str, description="Only this artifact type"), *_PAGING],
         responses={200: ArtifactPageSerializer, **_errors(401, 404, 422)},
     )
+    @requires_scope(Scope.ARTIFACTS)
     def get(self, request: Request, run_id: str) -> Response:
         run_get(run_id=run_id)
         qs = Artifact.objects.filter(run_id=run_id)
@@ -98,6 +101,7 @@ class RunArtifactsView(APIView):
             **_errors(400, 401, 404),
         },
     )
+    @requires_scope(Scope.ARTIFACTS)
     def post(self, request: Request, run_id: str) -> Response:
         serializer = ArtifactCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -122,6 +126,7 @@ class ArtifactListView(APIView):
         ],
         responses={200: ArtifactPageSerializer, **_errors(401, 422)},
     )
+    @requires_scope(Scope.ARTIFACTS)
     def get(self, request: Request) -> Response:
         qs = Artifact.objects.all()
         for name in ("persona", "type", "provider"):

@@ -13,9 +13,11 @@ from rest_framework.views import APIView
 from knowledge import services
 from knowledge.embedding import active_model
 from knowledge.models import EmbeddingStatus, KbDocument
+from myloware.api.models import Scope
 from myloware.api.pagination import NewestFirstCursorPagination
 from myloware.api.request import actor_for
 from myloware.api.schema import ErrorSerializer
+from myloware.api.scopes import requires_scope
 from myloware.lib.errors import NotFound
 
 ERROR = ErrorSerializer
@@ -139,6 +141,7 @@ class KbDocumentsView(APIView):
         responses={200: KbDocumentSerializer(many=True)},
         tags=["knowledge"],
     )
+    @requires_scope(Scope.KB_READ)
     def get(self, request: Request) -> Response:
         documents = KbDocument.objects.defer("content")
         if request.query_params.get("pending", "").lower() in {"1", "true", "yes"}:
@@ -162,6 +165,7 @@ class KbDocumentsView(APIView):
         },
         tags=["knowledge"],
     )
+    @requires_scope(Scope.KB_WRITE)
     def post(self, request: Request) -> Response:
         body = KbDocumentUpsertSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -190,6 +194,7 @@ class KbDocumentView(APIView):
         responses={200: KbDocumentDetailSerializer, 404: OpenApiResponse(ERROR)},
         tags=["knowledge"],
     )
+    @requires_scope(Scope.KB_READ)
     def get(self, request: Request, doc_id: Any) -> Response:
         return Response(KbDocumentDetailSerializer(_get_document(doc_id)).data)
 
@@ -199,6 +204,7 @@ class KbDocumentView(APIView):
         responses={200: KbDeleteResponseSerializer, 404: OpenApiResponse(ERROR)},
         tags=["knowledge"],
     )
+    @requires_scope(Scope.KB_WRITE)
     def delete(self, request: Request, doc_id: Any) -> Response:
         path = _get_document(doc_id).path
         deleted = services.kb_document_delete(doc_id=str(doc_id), actor=actor_for(request))
@@ -218,6 +224,7 @@ class KbSearchView(APIView):
         },
         tags=["knowledge"],
     )
+    @requires_scope(Scope.KB_READ)
     def post(self, request: Request) -> Response:
         body = KbSearchRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)

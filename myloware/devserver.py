@@ -208,7 +208,7 @@ def _print_banner(host: str, port: str, seconds: float) -> None:
         f"  admin console   {base}/admin/\n"
         f"  API docs        {base}/api/docs/\n"
         f"  health          {base}/healthz\n"
-        "  API key         .venv/bin/python manage.py create_api_key my-script\n"
+        "  API key         .venv/bin/python manage.py create_api_key my-script --scope runs\n"
         "  demo pipeline   .venv/bin/python manage.py demo_pipeline --project aismr   (then approve its gates "
         "in the admin: Pending approvals)\n"
         "Press Ctrl-C to stop.\n",

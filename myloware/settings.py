@@ -133,10 +133,14 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # --- API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["myloware.api.authentication.APIKeyAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Every operation declares the API key scope it needs (myloware/api/scopes.py).
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "myloware.api.scopes.HasScope",
+    ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "myloware.api.scope_schema.ScopedAutoSchema",
     "EXCEPTION_HANDLER": "myloware.api.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }

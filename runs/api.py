@@ -20,8 +20,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from myloware.api.models import Scope
 from myloware.api.request import actor_for, client_ip
 from myloware.api.schema import ErrorSerializer
+from myloware.api.scopes import requires_scope
 from myloware.lib.errors import InvalidInput, PayloadTooLarge
 from runs import selectors, services
 from runs.models import GateRequest, HitlApproval, Run, RunStatus, RunTransition
@@ -237,6 +239,7 @@ class RunListCreateView(APIView):
         parameters=_RUN_FILTERS,
         responses={200: RunPageSerializer, **_errors(401, 422)},
     )
+    @requires_scope(Scope.RUNS)
     def get(self, request: Request) -> Response:
         qs = Run.objects.only("run_id", "project", "status", "created_at", "updated_at")
         if project := request.query_params.get("project"):
@@ -276,6 +279,7 @@ class RunListCreateView(APIView):
             **_errors(400, 401, 409, 422),
         },
     )
+    @requires_scope(Scope.RUNS)
     def post(self, request: Request) -> Response:
         data = _valid(RunCreateSerializer, request.data)
         run, created = services.run_create_or_get(
@@ -294,6 +298,7 @@ class RunDetailView(APIView):
         summary="A run with its open gate, artifact count and transition log",
         responses={200: RunSerializer, **_errors(401, 404)},
     )
+    @requires_scope(Scope.RUNS)
     def get(self, request: Request, run_id: str) -> Response:
         return Response(_run_body(services.run_get(run_id=run_id)))
 
@@ -303,6 +308,7 @@ class RunDetailView(APIView):
         request=RunPatchSerializer,
         responses={200: RunSerializer, **_errors(400, 401, 404, 409, 422)},
     )
+    @requires_scope(Scope.RUNS)
     def patch(self, request: Request, run_id: str) -> Response:
         data = _valid(RunPatchSerializer, request.data)
         if "result" not in data and "payload" not in data:
@@ -324,6 +330,7 @@ class RunTransitionView(APIView):
             **_errors(400, 401, 404),
         },
     )
+    @requires_scope(Scope.RUNS)
     def post(self, request: Request, run_id: str) -> Response:
         data = _valid(TransitionInSerializer, request.data)
         run = services.run_transition(
@@ -342,6 +349,7 @@ class RunStatsView(APIView):
         ],
         responses={200: RunStatsSerializer, **_errors(401, 422)},
     )
+    @requires_scope(Scope.RUNS)
     def get(self, request: Request) -> Response:
         project = request.query_params.get("project") or None
         since = _parse_time(request, "since")
@@ -355,6 +363,7 @@ class RunTimelineView(APIView):
         summary="Everything that happened to a run, oldest first",
         responses={200: TimelineSerializer, **_errors(401, 404)},
     )
+    @requires_scope(Scope.RUNS)
     def get(self, request: Request, run_id: str) -> Response:
         services.run_get(run_id=run_id)
         return Response({"run_id": run_id, "events": selectors.run_timeline(run_id=run_id)})
@@ -384,6 +393,7 @@ class CheckpointView(APIView):
         summary="The run's latest orchestrator state (ETag = version)",
         responses={200: CheckpointSerializer, 304: None, **_errors(401, 404)},
     )
+    @requires_scope(Scope.CHECKPOINTS)
     def get(self, request: Request, run_id: str) -> Response:
         checkpoint = services.checkpoint_get(run_id=run_id)
         if request.headers.get("If-None-Match") == _etag(checkpoint.version):
@@ -408,6 +418,7 @@ class CheckpointView(APIView):
             **_errors(400, 401, 404, 412, 413, 422),
         },
     )
+    @requires_scope(Scope.CHECKPOINTS)
     def put(self, request: Request, run_id: str) -> Response:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
         if length > settings.CHECKPOINT_MAX_BYTES + 1024:
@@ -439,6 +450,7 @@ class GateListOpenView(APIView):
         summary="Gates opened on a run, with their decisions",
         responses={200: GateSerializer(many=True), **_errors(401, 404)},
     )
+    @requires_scope(Scope.RUNS)
     def get(self, request: Request, run_id: str) -> Response:
         services.run_get(run_id=run_id)
         gates = (
@@ -458,6 +470,7 @@ class GateListOpenView(APIView):
             **_errors(400, 401, 404, 409, 422),
         },
     )
+    @requires_scope(Scope.RUNS)
     def post(self, request: Request, run_id: str) -> Response:
         data = _valid(GateOpenSerializer, request.data)
         gate_request, created = services.gate_open(
@@ -484,6 +497,7 @@ class GateDecisionView(APIView):
             **_errors(400, 401, 403, 404, 409, 422),
         },
     )
+    @requires_scope(Scope.GATES_DECIDE)
     def post(self, request: Request, run_id: str, gate: str) -> Response:
         data = _valid(GateDecisionInSerializer, request.data)
         result = services.gate_decide(

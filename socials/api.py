@@ -10,9 +10,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from myloware.api.models import Scope
 from myloware.api.pagination import NewestFirstCursorPagination
 from myloware.api.request import actor_for
 from myloware.api.schema import ErrorSerializer
+from myloware.api.scopes import requires_scope
 from myloware.lib.errors import InvalidInput, NotFound
 from socials import selectors, services
 from socials.credentials import credential_resolves
@@ -144,6 +146,7 @@ class SocialListView(APIView):
     @extend_schema(
         summary="List social accounts", responses={200: SocialSerializer(many=True)}, tags=["socials"]
     )
+    @requires_scope(Scope.SOCIALS_READ)
     def get(self, request: Request) -> Response:
         paginator = NewestFirstCursorPagination()
         page = paginator.paginate_queryset(Social.objects.all(), request, view=self)
@@ -155,6 +158,7 @@ class SocialListView(APIView):
         responses={201: SocialSerializer, 409: ERROR, 422: ERROR},
         tags=["socials"],
     )
+    @requires_scope(Scope.SOCIALS_WRITE)
     def post(self, request: Request) -> Response:
         body = SocialWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -166,6 +170,7 @@ class SocialDetailView(APIView):
     @extend_schema(
         summary="Get a social account", responses={200: SocialSerializer, 404: ERROR}, tags=["socials"]
     )
+    @requires_scope(Scope.SOCIALS_READ)
     def get(self, request: Request, social_id: str) -> Response:
         return Response(SocialSerializer(services.social_get(social_id=social_id)).data)
 
@@ -175,6 +180,7 @@ class SocialDetailView(APIView):
         responses={200: SocialSerializer, 404: ERROR, 409: ERROR, 422: ERROR},
         tags=["socials"],
     )
+    @requires_scope(Scope.SOCIALS_WRITE)
     def patch(self, request: Request, social_id: str) -> Response:
         body = SocialWriteSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
@@ -187,6 +193,7 @@ class SocialDetailView(APIView):
         responses={204: None, 404: ERROR, 409: ERROR},
         tags=["socials"],
     )
+    @requires_scope(Scope.SOCIALS_WRITE)
     def delete(self, request: Request, social_id: str) -> Response:
         services.social_delete(social_id=social_id, actor=actor_for(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -198,6 +205,7 @@ class ProjectSocialsView(APIView):
         responses={200: LinkSerializer(many=True), 422: ERROR},
         tags=["socials"],
     )
+    @requires_scope(Scope.SOCIALS_READ)
     def get(self, request: Request, project: str) -> Response:
         services.project_slug_check(project)
         return Response(LinkSerializer(selectors.project_links(project=project), many=True).data)
@@ -208,6 +216,7 @@ class ProjectSocialsView(APIView):
         responses={201: LinkSerializer, 404: ERROR, 409: ERROR, 422: ERROR},
         tags=["socials"],
     )
+    @requires_scope(Scope.SOCIALS_WRITE)
     def post(self, request: Request, project: str) -> Response:
         body = LinkCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -221,6 +230,7 @@ class ProjectSocialsView(APIView):
         responses={204: None, 404: ERROR, 422: ERROR},
         tags=["socials"],
     )
+    @requires_scope(Scope.SOCIALS_WRITE)
     def delete(self, request: Request, project: str) -> Response:
         social_id = request.query_params.get("social_id", "")
         return _unlink(request, project, social_id)
@@ -239,6 +249,7 @@ class ProjectSocialDetailView(APIView):
     @extend_schema(
         summary="Unlink an account from a project", responses={204: None, 404: ERROR}, tags=["socials"]
     )
+    @requires_scope(Scope.SOCIALS_WRITE)
     def delete(self, request: Request, project: str, social_id: str) -> Response:
         return _unlink(request, project, social_id)
 
@@ -250,6 +261,7 @@ class ProjectSocialPrimaryView(APIView):
         responses={200: LinkSerializer, 404: ERROR},
         tags=["socials"],
     )
+    @requires_scope(Scope.SOCIALS_WRITE)
     def post(self, request: Request, project: str, social_id: str) -> Response:
         link = services.project_social_make_primary(
             project=project, social_id=social_id, actor=actor_for(request)
@@ -263,6 +275,7 @@ class PublishTargetView(APIView):
         responses={200: SocialSerializer, 404: ERROR},
         tags=["socials"],
     )
+    @requires_scope(Scope.SOCIALS_READ)
     def get(self, request: Request, project: str) -> Response:
         return Response(SocialSerializer(selectors.project_publish_target(project=project)).data)
 
@@ -287,6 +300,7 @@ class RunPublishView(APIView):
         },
         tags=["socials"],
     )
+    @requires_scope(Scope.SOCIALS_PUBLISH)
     def post(self, request: Request, run_id: str) -> Response:
         body = PublishRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -304,6 +318,7 @@ class RunPublicationsView(APIView):
         responses={200: PublicationSerializer(many=True)},
         tags=["socials"],
     )
+    @requires_scope(Scope.SOCIALS_READ)
     def get(self, request: Request, run_id: str) -> Response:
         rows = Publication.objects.filter(run_id=run_id).order_by("-created_at")[:100]
         return Response(PublicationSerializer(rows, many=True).data)
@@ -313,6 +328,7 @@ class PublicationDetailView(APIView):
     @extend_schema(
         summary="One publication", responses={200: PublicationSerializer, 404: ERROR}, tags=["socials"]
     )
+    @requires_scope(Scope.SOCIALS_READ)
     def get(self, request: Request, publication_id: str) -> Response:
         publication = Publication.objects.filter(pk=publication_id).first()
         if publication is None:

@@ -24,9 +24,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from myloware.api.exceptions import error_body
+from myloware.api.models import Scope
 from myloware.api.pagination import NewestFirstCursorPagination
 from myloware.api.request import actor_for
 from myloware.api.schema import ErrorSerializer
+from myloware.api.scopes import requires_scope
 from myloware.lib.errors import Conflict, InvalidInput, PayloadTooLarge
 from webhooks.models import EventStatus, SignatureStatus, WebhookDLQ, WebhookEvent
 from webhooks.services import (
@@ -330,6 +332,7 @@ class WebhookEventListView(ListAPIView):
         ],
         tags=["webhooks"],
     )
+    @requires_scope(Scope.WEBHOOKS_READ)
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -367,6 +370,7 @@ class WebhookDLQListView(ListAPIView):
         ],
         tags=["webhooks"],
     )
+    @requires_scope(Scope.WEBHOOKS_READ)
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -381,6 +385,7 @@ class WebhookEventDetailView(RetrieveAPIView):
         summary="One stored event with its raw body",
         tags=["webhooks"],
     )
+    @requires_scope(Scope.WEBHOOKS_READ)
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -398,6 +403,7 @@ class WebhookDLQDetailView(RetrieveAPIView):
         summary="One dead-letter entry with its traceback",
         tags=["webhooks"],
     )
+    @requires_scope(Scope.WEBHOOKS_READ)
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -410,6 +416,7 @@ class WebhookDLQReplayView(APIView):
         responses={200: ReplayResultSerializer, 404: ERROR_SCHEMA, 409: ERROR_SCHEMA},
         tags=["webhooks"],
     )
+    @requires_scope(Scope.WEBHOOKS_REPLAY)
     def post(self, request: Request, entry_id: str) -> Response:
         result = dlq_replay(entry_id=str(entry_id), actor=actor_for(request))
         if result.outcome == "busy":
