@@ -120,6 +120,8 @@ def _start_children(host: str, port: str) -> dict[str, Child]:
     python = sys.executable
     gunicorn = [
         python, "-m", "gunicorn", "myloware.wsgi:application",
+        # Redacting access and error logs (and the rest of our gunicorn settings).
+        "--config", "python:myloware.gunicorn_conf",
         "--bind", f"{host}:{port}",
         "--workers", os.environ.get("WEB_CONCURRENCY", "2"),
         "--access-logfile", "-",

@@ -194,6 +194,9 @@ if Q_CLUSTER["timeout"] <= WORKER_DB_RETRY_SECONDS:
 HEALTH_MAX_LAG = env_int("HEALTH_MAX_LAG", 120, minimum=10)
 
 # --- logging ----------------------------------------------------------------------------------
+# Every handler of the process gets the redaction filter (see myloware/lib/redact.py); gunicorn's
+# access and error logs get it from myloware/gunicorn_conf.py.
+LOGGING_CONFIG = "myloware.lib.redact.configure_logging"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
