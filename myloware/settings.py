@@ -28,6 +28,8 @@ DEBUG = env_bool("DEBUG", True)
 SECRET_KEY = env_str("SECRET_KEY").strip() or DEV_SECRET_KEY
 if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set to a secret value when DEBUG is off")
+# Rotation: the previous key(s) still verify sessions and signatures (docs/security.md).
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 # Development only: the random webhook secrets `make run` generated, shared by every local process
 # (the real environment always wins). Never read when DEBUG is off, nor by the test settings.
 if DEBUG and env_bool("MYLOWARE_LOAD_DEV_ENV", True):
