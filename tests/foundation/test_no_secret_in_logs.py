@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 from django.conf import settings
 
+from tests.foundation.test_devserver import _kill_tree, _processes_using
 from tests.webhooks.conftest import fixture_bytes, sign_hmac_body, sign_kieai, sign_standard
 
 BASE_DIR = Path(settings.BASE_DIR)
@@ -125,8 +126,10 @@ def test_no_secret_value_appears_in_anything_make_run_and_the_demo_print(tmp_pat
         try:
             output, _ = server.communicate(timeout=90)
         except subprocess.TimeoutExpired:
-            server.kill()
+            _kill_tree(server)
             output, _ = server.communicate()
+        for leftover in _processes_using(tmp_path):
+            leftover.kill()
         _stop_database(tmp_path)
 
     assert "ended published" in demo_output, demo_output + output[-6000:]
