@@ -5,6 +5,7 @@ status checked under the run's row lock. Real threads, many rounds, a different 
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
@@ -139,4 +140,64 @@ def test_a_publication_in_a_cancelled_run_stays_the_only_live_one(
     with pytest.raises(Conflict) as exc:
         publish(run.run_id, caption="late")
     assert exc.value.details["current_status"] == "cancelled"
+    assert not Publication.objects.exists()
+
+
+def _wait_for_a_lock_waiter() -> None:
+    """Until another session of this database waits for a row lock (a condition, not a delay)."""
+    deadline = time.monotonic() + 30
+    with connection.cursor() as cursor:
+        while time.monotonic() < deadline:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'"
+            )
+            if cursor.fetchone()[0]:
+                return
+            time.sleep(0.01)
+    raise AssertionError("the publish request never waited for the run's lock")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_run_status_is_checked_again_under_the_runs_lock(
+    make_social: Any, make_running_run: Any, settings: Any
+) -> None:
+    """The request reads `running`, then the run is cancelled before it takes the lock: it must
+    see the cancellation under the lock and insert nothing (else a cancelled run gets posted)."""
+    settings.DEBUG = True
+    make_social(credential_ref="")
+    run = make_running_run(render_url="https://cdn.example.com/final.mp4")
+    cancelled, release = threading.Event(), threading.Event()
+    outcome: list[Any] = []
+
+    def cancel_holding_the_lock() -> None:
+        try:
+            with transaction.atomic():
+                Run.objects.select_for_update().get(run_id=run.run_id)
+                Run.objects.filter(run_id=run.run_id).update(status="cancelled")
+                cancelled.set()
+                release.wait(timeout=30)
+        finally:
+            connection.close()
+
+    def request() -> None:
+        try:
+            services.publication_request(run_id=run.run_id, actor="race", caption="late")
+            outcome.append("created")
+        except Conflict as exc:
+            outcome.append(exc)
+        finally:
+            connection.close()
+
+    canceller = threading.Thread(target=cancel_holding_the_lock)
+    canceller.start()
+    assert cancelled.wait(timeout=30)
+    requester = threading.Thread(target=request)
+    requester.start()
+    _wait_for_a_lock_waiter()  # it read `running` (the cancel is not committed) and now waits
+    release.set()
+    canceller.join(timeout=30)
+    requester.join(timeout=30)
+    assert len(outcome) == 1 and isinstance(outcome[0], Conflict), outcome
+    assert outcome[0].details["current_status"] == "cancelled"
     assert not Publication.objects.exists()
