@@ -63,12 +63,12 @@ class HasScope(BasePermission):
         scope = required_scope(view, request.method or "")
         if scope == ANY_KEY:
             return True
-        key = request.user
         if scope is None:
             raise PermissionDenied(
                 f"{request.method} {request.path} declares no API key scope; refused",
                 code="scope_undeclared",
             )
+        key = request.user
         if isinstance(key, ApiKey) and key.has_scope(scope):
             return True
         granted: list[str] = list(key.scopes) if isinstance(key, ApiKey) else []
