@@ -42,7 +42,8 @@ def _secret(label: str) -> str:
 def _wait_healthy(base: str, server: subprocess.Popen[str], seconds: float = 180) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        assert server.poll() is None, "make run exited early"
+        if server.poll() is not None:
+            raise AssertionError(f"make run exited early:\n{server.communicate()[0][-4000:]}")
         try:
             if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
                 return
