@@ -273,6 +273,19 @@ WEBHOOK_DLQ_BATCH_SIZE = env_int("WEBHOOK_DLQ_BATCH_SIZE", 100, minimum=1)
 WEBHOOK_STALE_AFTER = env_int("WEBHOOK_STALE_AFTER", 300, minimum=1)
 # How often run_workers' main process replays due DLQ entries and sweeps those events.
 WEBHOOK_SWEEP_SECONDS = env_int("WEBHOOK_SWEEP_SECONDS", 60, minimum=1)
+# Processing (docs/webhooks.md, "Processing"): the event row is the queue. At most
+# WEBHOOK_PROCESSORS django-q2 tasks drain "received" events at once, each holding its slot's
+# lease (renewed while it works; an expired one is taken over). A task hands over to a fresh one
+# after WEBHOOK_PROCESSOR_BUDGET seconds and, once nothing is left, keeps polling every
+# WEBHOOK_PROCESSOR_POLL seconds for WEBHOOK_PROCESSOR_LINGER seconds before it frees its slot, so
+# a steady stream does not pay a broker round trip per event. Budget + linger < Q_TIMEOUT.
+WEBHOOK_PROCESSORS = env_int("WEBHOOK_PROCESSORS", 2, minimum=1)
+WEBHOOK_PROCESSOR_LEASE = env_int("WEBHOOK_PROCESSOR_LEASE", 30, minimum=5)
+WEBHOOK_PROCESSOR_BUDGET = env_int("WEBHOOK_PROCESSOR_BUDGET", 20, minimum=1)
+WEBHOOK_PROCESSOR_LINGER = env_float("WEBHOOK_PROCESSOR_LINGER", 2.0)
+WEBHOOK_PROCESSOR_POLL = env_float("WEBHOOK_PROCESSOR_POLL", 0.01)
+if Q_CLUSTER["timeout"] <= WEBHOOK_PROCESSOR_BUDGET + WEBHOOK_PROCESSOR_LINGER:
+    raise ImproperlyConfigured("WEBHOOK_PROCESSOR_BUDGET + WEBHOOK_PROCESSOR_LINGER must be below Q_TIMEOUT")
 # Seconds a sender is told to wait (Retry-After) when the database cannot take the write.
 WEBHOOK_RETRY_AFTER = env_int("WEBHOOK_RETRY_AFTER", 30, minimum=1)
 # Seconds the console's "send a test delivery" waits for our own intake to answer.

@@ -121,3 +121,22 @@ class WebhookDLQ(models.Model):
 
     def is_due(self, now: datetime) -> bool:
         return not self.is_dead and (self.next_retry_at is None or self.next_retry_at <= now)
+
+
+class WebhookProcessorLease(models.Model):
+    """A processor slot taken: one row while a processing task drains ``received`` events.
+
+    At most ``WEBHOOK_PROCESSORS`` rows (slots 1..N). No row, or an expired one, means the slot
+    is free; the intake takes a free slot with one ``INSERT ... ON CONFLICT`` and enqueues a
+    processing task only then, so a burst costs one task per slot, not one per event.
+    """
+
+    slot = models.PositiveSmallIntegerField(primary_key=True)
+    owner = models.UUIDField()
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "webhook_processor_leases"
+
+    def __str__(self) -> str:
+        return f"processor slot {self.slot} (until {self.expires_at:%H:%M:%S})"

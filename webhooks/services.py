@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import time
 import traceback
 import uuid
 from collections.abc import Mapping, Sequence
@@ -21,6 +22,7 @@ import httpx
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
+from django.db.models.functions import Now
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -29,7 +31,7 @@ from myloware.lib.redact import REDACTED, is_secret_header, redact_headers, reda
 from webhooks.conf import ProviderConfig
 from webhooks.handlers import HANDLERS, Outcome, ignored
 from webhooks.idempotency import find_run_id, idempotency_key, unverified_key
-from webhooks.models import EventStatus, SignatureStatus, WebhookDLQ, WebhookEvent
+from webhooks.models import EventStatus, SignatureStatus, WebhookDLQ, WebhookEvent, WebhookProcessorLease
 from webhooks.verification import sign, verify
 
 logger = logging.getLogger(__name__)
@@ -174,12 +176,12 @@ def webhook_receive(
     content_type: str = "",
     now: datetime | None = None,
 ) -> Receipt:
-    """Verify, deduplicate and durably store one delivery, then enqueue its processing on commit.
+    """Verify, deduplicate and durably store one delivery, then wake a processor on commit.
 
     Requests that fail verification are stored for audit under a key of their own (they never
     take the real delivery's key) and are never processed. Raises NotFound for an unknown
     provider; database errors propagate (the view answers 503 + Retry-After). A ``now`` given by
-    the caller is also the clock of the processing task this delivery enqueues.
+    the caller is also the clock of the processor this delivery wakes, if it wakes one.
     """
     config = provider_config(provider)
     fixed_clock = now
@@ -214,24 +216,114 @@ def webhook_receive(
     if not created:
         return Receipt("duplicate", event_id, verdict.status, verdict.reason)
     # robust: the event is stored, so a broker failure must not turn the answer into an error;
-    # the every-minute sweep processes events whose task never got queued.
-    transaction.on_commit(lambda: _enqueue_processing(event_id, now=fixed_clock), robust=True)
+    # the event waits as "received" for the next processor (or the every-minute sweep).
+    transaction.on_commit(lambda: webhook_processing_wake(now=fixed_clock), robust=True)
     return Receipt("accepted", event_id, verdict.status, verdict.reason)
 
 
-def _enqueue_processing(event_id: str, *, now: datetime | None) -> None:
-    """Queue the processing task (called on commit, once the event row is durable).
+# --- processors: the event row is the queue ---------------------------------------------------
 
-    The queue row itself need not wait for the WAL flush: if a crash loses it, the event is
-    still stored as ``received`` and the every-minute sweep processes it (WEBHOOK_STALE_AFTER).
-    So the enqueue commits with ``synchronous_commit = off`` and the intake pays one fsync per
-    delivery, not two. Inside the block django-q2's ORM broker also skips its per-call
-    close_old_connections() (a second health-check round trip).
+# Take the lowest free slot (no lease row, or an expired one) in one statement. Two callers
+# racing for one slot: the second waits for the first's insert and its DO UPDATE ... WHERE then
+# finds the lease live, so it takes nothing (the winner's processor will see its event).
+_TAKE_FREE_SLOT = """
+INSERT INTO webhook_processor_leases (slot, owner, expires_at)
+SELECT free.slot, %s, now() + make_interval(secs => %s)
+FROM generate_series(1, %s) AS free(slot)
+WHERE NOT EXISTS (
+    SELECT 1 FROM webhook_processor_leases lease WHERE lease.slot = free.slot AND lease.expires_at > now()
+)
+ORDER BY free.slot
+LIMIT 1
+ON CONFLICT (slot) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
+WHERE webhook_processor_leases.expires_at <= now()
+RETURNING slot
+"""
+
+
+def webhook_processing_wake(*, now: datetime | None = None) -> int | None:
+    """Start a processor if a slot is free: the slot it took, or None (all busy: nothing to do).
+
+    Called after an event commits. Every busy processor re-checks the queue after it frees its
+    slot, so an event committed while all slots are taken is still seen. One statement when
+    all slots are busy; a django-q2 task only when a slot was free. ``now`` is the fixed clock
+    of a caller that gave one (tests), passed on to the processing.
+    """
+    owner = str(uuid.uuid4())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _TAKE_FREE_SLOT, [owner, settings.WEBHOOK_PROCESSOR_LEASE, settings.WEBHOOK_PROCESSORS]
+        )
+        taken = cursor.fetchone()
+    if taken is None:
+        return None
+    # A lost task (broker failure, killed worker) leaves the lease to expire; the next wake
+    # takes the slot over, and the every-minute sweep wakes a processor for waiting events.
+    async_task("webhooks.tasks.process_received_webhooks", taken[0], owner, now)
+    return int(taken[0])
+
+
+def _renew_lease(slot: int, owner: str) -> None:
+    WebhookProcessorLease.objects.filter(slot=slot, owner=owner).update(
+        expires_at=Now() + timedelta(seconds=settings.WEBHOOK_PROCESSOR_LEASE)
+    )
+
+
+def _waiting_events() -> Any:
+    return WebhookEvent.objects.filter(status=EventStatus.RECEIVED, signature_status=SignatureStatus.VALID)
+
+
+def _process_next(*, now: datetime | None) -> ProcessResult | None:
+    """Claim the oldest waiting event nobody holds (``FOR UPDATE SKIP LOCKED``) and process it.
+
+    One event per transaction: a handler locks its run, and one lock per transaction cannot
+    deadlock with another processor. The row lock is held until the outcome is committed.
+    The commit does not wait for its WAL flush (``synchronous_commit = off``): a crash can lose
+    the last fraction of a second of processing, and with it the event's status, which is then
+    still ``received`` and processed again (handlers are idempotent). Intake commits stay
+    synchronous: an accepted delivery is durable.
     """
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit = off")
-        async_task("webhooks.tasks.process_webhook_event", event_id, now)
+        event = _waiting_events().select_for_update(skip_locked=True).order_by("received_at").first()
+        if event is None:
+            return None
+        WebhookEvent.objects.filter(pk=event.pk).update(attempts=F("attempts") + 1)
+        return _process_claimed(event, now=now or timezone.now())
+
+
+def webhook_events_waiting() -> bool:
+    """Is there a valid ``received`` event that no processor holds right now?"""
+    with transaction.atomic():
+        return _waiting_events().select_for_update(skip_locked=True).values_list("pk")[:1].exists()
+
+
+def webhook_events_drain(*, slot: int, owner: str, now: datetime | None = None) -> int:
+    """A processor: process waiting events one by one until none is left; the number processed.
+
+    Runs under the slot's lease (renewed every third of its length) for at most
+    WEBHOOK_PROCESSOR_BUDGET seconds, and waits WEBHOOK_PROCESSOR_LINGER seconds for more work
+    before it frees the slot. After freeing it, it looks once more and wakes a processor if
+    anything arrived meanwhile (or is left after the budget), so no event is stranded.
+    """
+    started = renewed = last_work = time.monotonic()
+    count = 0
+    while time.monotonic() - started < settings.WEBHOOK_PROCESSOR_BUDGET:
+        if time.monotonic() - renewed >= settings.WEBHOOK_PROCESSOR_LEASE / 3:
+            _renew_lease(slot, owner)
+            renewed = time.monotonic()
+        if _process_next(now=now) is not None:
+            count += 1
+            last_work = time.monotonic()
+        elif time.monotonic() - last_work >= settings.WEBHOOK_PROCESSOR_LINGER:
+            break
+        else:
+            time.sleep(settings.WEBHOOK_PROCESSOR_POLL)
+    WebhookProcessorLease.objects.filter(slot=slot, owner=owner).delete()
+    if webhook_events_waiting():
+        webhook_processing_wake(now=now)
+    return count
 
 
 # --- processing -------------------------------------------------------------------------------

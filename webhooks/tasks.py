@@ -8,15 +8,32 @@ from typing import Any
 from django.conf import settings
 
 from myloware.workers.database import call_with_database_retry
-from webhooks.services import dlq_replay_due, webhook_event_process, webhook_events_process_stale
+from webhooks.services import (
+    dlq_replay_due,
+    webhook_event_process,
+    webhook_events_drain,
+    webhook_events_process_stale,
+    webhook_events_waiting,
+    webhook_processing_wake,
+)
+
+
+def process_received_webhooks(slot: int, owner: str, now: datetime | None = None) -> int:
+    """A processor holding ``slot``: drain the waiting events (woken by the intake on commit).
+
+    A database restart under it is retried within seconds: what was not committed is still
+    ``received`` and is claimed again. ``now`` is the intake caller's fixed clock, if it gave
+    one (None: the current time).
+    """
+    return call_with_database_retry(
+        lambda: webhook_events_drain(slot=slot, owner=owner, now=now), budget=settings.WORKER_DB_RETRY_SECONDS
+    )
 
 
 def process_webhook_event(event_id: str, now: datetime | None = None) -> str:
-    """Process one stored event; enqueued on commit by the intake. Safe to run twice, so a
-    database restart under it is retried within seconds (the event stays ``received`` meanwhile).
-
-    ``now`` is the intake caller's fixed clock, if it gave one (None: the current time).
-    """
+    """Process one stored event; safe to run twice, so a database restart under it is retried.
+    The intake enqueued one per event before processors drained the table: tasks still queued
+    from then run through here."""
     result = call_with_database_retry(
         lambda: webhook_event_process(event_id=event_id, now=now), budget=settings.WORKER_DB_RETRY_SECONDS
     )
@@ -24,10 +41,12 @@ def process_webhook_event(event_id: str, now: datetime | None = None) -> str:
 
 
 def replay_due_webhooks() -> dict[str, Any]:
-    """Every minute (a repair job of run_workers): replay due DLQ entries, then pick up valid
-    events whose task was lost."""
+    """Every minute (a repair job of run_workers): replay due DLQ entries, process stale
+    events, and wake a processor if valid events wait (e.g. a processor's task was lost)."""
     replays = dlq_replay_due(actor="schedule")
     stale = webhook_events_process_stale()
+    if webhook_events_waiting():  # don't wait for the stale cutoff
+        webhook_processing_wake()
     return {
         "replayed": len(replays),
         "replay_failed": sum(1 for r in replays if not r.ok and r.outcome != "busy"),

@@ -1,0 +1,154 @@
+"""Processors: the event row is the queue, drained under slot leases (docs/webhooks.md)."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import TestCase
+from django.utils import timezone
+
+from tests.webhooks.conftest import fixture_bytes, sign_standard
+from webhooks.handlers import Outcome, processed
+from webhooks.models import EventStatus, WebhookEvent, WebhookProcessorLease
+from webhooks.services import webhook_events_drain, webhook_processing_wake, webhook_receive
+from webhooks.tasks import replay_due_webhooks
+
+pytestmark = pytest.mark.django_db
+
+ROUNDS = 5
+EVENTS = 40
+
+
+class Counting:
+    """A test provider's handler: counts each event's effects (one per event, or it's a bug)."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.lock = threading.Lock()
+
+    def __call__(self, event: WebhookEvent) -> Outcome:
+        with self.lock:
+            self.calls[event.idempotency_key] += 1
+        return processed()
+
+
+@pytest.fixture
+def counting(test_handler: Any) -> Counting:
+    handler = Counting()
+    test_handler("counting", handler)
+    return handler
+
+
+def occupy_all_slots(settings: Any, *, expires_in: timedelta = timedelta(minutes=5)) -> None:
+    """Leases held by someone else: the intake then wakes nobody and its events wait."""
+    for slot in range(1, settings.WEBHOOK_PROCESSORS + 1):
+        WebhookProcessorLease.objects.update_or_create(
+            slot=slot, defaults={"owner": uuid.uuid4(), "expires_at": timezone.now() + expires_in}
+        )
+
+
+def receive(msg_id: str) -> str:
+    """Store a delivery and run its on-commit wake (in a non-transactional test the test's
+    transaction never commits, so the callbacks are run here)."""
+    body = fixture_bytes("standard_event")
+    headers = sign_standard(body, msg_id=msg_id)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return webhook_receive(provider="counting", body=body, headers=headers, query={}).event_id
+
+
+def test_wake_takes_a_free_slot_and_nothing_while_all_are_busy(settings: Any) -> None:
+    settings.WEBHOOK_PROCESSORS = 2
+    occupy_all_slots(settings)
+    assert webhook_processing_wake() is None
+    # An expired lease (its processor died) is taken over.
+    WebhookProcessorLease.objects.filter(slot=2).update(expires_at=timezone.now() - timedelta(seconds=1))
+    # The (sync) task runs inline, drains the empty queue and frees the slot again.
+    assert webhook_processing_wake() == 2
+    assert list(WebhookProcessorLease.objects.values_list("slot", flat=True)) == [1]
+
+
+def test_an_event_stored_while_every_slot_is_busy_waits_then_the_sweep_wakes_a_processor(
+    counting: Counting, settings: Any
+) -> None:
+    occupy_all_slots(settings)
+    event_id = receive("waiting")
+    assert WebhookEvent.objects.get(pk=event_id).status == EventStatus.RECEIVED
+    # The processors' tasks were lost: their leases expire and no delivery comes to wake one.
+    WebhookProcessorLease.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    replay_due_webhooks()  # the every-minute job: events wait and a slot is free -> a processor
+    assert WebhookEvent.objects.get(pk=event_id).status == EventStatus.PROCESSED
+    assert counting.calls == {"waiting": 1}
+
+
+def test_the_intake_processes_its_event_through_a_processor_that_frees_its_slot(counting: Counting) -> None:
+    event_id = receive("direct")
+    event = WebhookEvent.objects.get(pk=event_id)
+    assert (event.status, event.attempts) == (EventStatus.PROCESSED, 1)
+    assert not WebhookProcessorLease.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("round_number", range(ROUNDS))
+def test_concurrent_processors_process_each_event_exactly_once(
+    counting: Counting, settings: Any, round_number: int
+) -> None:
+    settings.WEBHOOK_PROCESSORS = 4
+    occupy_all_slots(settings)
+    ids = [receive(f"r{round_number}_{i}") for i in range(EVENTS)]
+    assert set(WebhookEvent.objects.values_list("status", flat=True)) == {EventStatus.RECEIVED}
+    WebhookProcessorLease.objects.all().delete()
+    barrier = threading.Barrier(4)
+    counts: list[int] = []
+
+    def processor(slot: int) -> None:
+        try:
+            owner = str(uuid.uuid4())
+            WebhookProcessorLease.objects.create(
+                slot=slot, owner=owner, expires_at=timezone.now() + timedelta(minutes=1)
+            )
+            barrier.wait()
+            counts.append(webhook_events_drain(slot=slot, owner=owner))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=processor, args=(slot,)) for slot in range(1, 5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(counts) == EVENTS
+    assert counting.calls == Counter({f"r{round_number}_{i}": 1 for i in range(EVENTS)})
+    events = WebhookEvent.objects.filter(pk__in=ids)
+    assert set(events.values_list("status", "attempts")) == {(EventStatus.PROCESSED, 1)}
+    assert not WebhookProcessorLease.objects.exists()  # every processor freed its slot
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deliveries_racing_from_many_threads_are_all_processed_once(
+    counting: Counting, settings: Any
+) -> None:
+    settings.WEBHOOK_PROCESSORS = 2
+    barrier = threading.Barrier(8)
+
+    def sender(number: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(10):
+                receive(f"t{number}_{i}")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sender, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert counting.calls == Counter({f"t{n}_{i}": 1 for n in range(8) for i in range(10)})
+    assert set(WebhookEvent.objects.values_list("status", "attempts")) == {(EventStatus.PROCESSED, 1)}
+    assert not WebhookProcessorLease.objects.exists()
