@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("webhooks", "0003_operators_dlq_permissions"),
+        ("webhooks", "0004_replay_schedule_moves_to_run_workers"),
     ]
 
     operations = [
