@@ -278,10 +278,13 @@ WEBHOOK_SWEEP_SECONDS = env_int("WEBHOOK_SWEEP_SECONDS", 60, minimum=1)
 # lease (renewed while it works; an expired one is taken over). A task hands over to a fresh one
 # after WEBHOOK_PROCESSOR_BUDGET seconds and, once nothing is left, keeps polling every
 # WEBHOOK_PROCESSOR_POLL seconds for WEBHOOK_PROCESSOR_LINGER seconds before it frees its slot, so
-# a steady stream does not pay a broker round trip per event. Budget + linger < Q_TIMEOUT.
+# a steady stream does not pay a broker round trip per event. Budget (default: a quarter of
+# Q_TIMEOUT, at most 20 s) + linger < Q_TIMEOUT.
 WEBHOOK_PROCESSORS = env_int("WEBHOOK_PROCESSORS", 2, minimum=1)
 WEBHOOK_PROCESSOR_LEASE = env_int("WEBHOOK_PROCESSOR_LEASE", 30, minimum=5)
-WEBHOOK_PROCESSOR_BUDGET = env_int("WEBHOOK_PROCESSOR_BUDGET", 20, minimum=1)
+WEBHOOK_PROCESSOR_BUDGET = env_int(
+    "WEBHOOK_PROCESSOR_BUDGET", max(1, min(20, Q_CLUSTER["timeout"] // 4)), minimum=1
+)
 WEBHOOK_PROCESSOR_LINGER = env_float("WEBHOOK_PROCESSOR_LINGER", 2.0)
 WEBHOOK_PROCESSOR_POLL = env_float("WEBHOOK_PROCESSOR_POLL", 0.01)
 if Q_CLUSTER["timeout"] <= WEBHOOK_PROCESSOR_BUDGET + WEBHOOK_PROCESSOR_LINGER:
