@@ -181,8 +181,8 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
 
+    from myloware.api.pagination import encode_cursor
     from myloware.api.services import api_key_create
-    from runs.pagination import encode_cursor
 
     call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:

@@ -57,8 +57,8 @@ logger = logging.getLogger(__name__)
 CREATABLE_STATUSES = (RunStatus.PENDING, RunStatus.PENDING_WORKFLOW)
 # Payload may still change while the orchestrator has not started the run.
 PAYLOAD_EDITABLE_STATUSES = (RunStatus.PENDING_WORKFLOW, RunStatus.PENDING)
-_PROJECT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
-_RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$")
+PROJECT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$")
 EXPIRY_ACTOR = "system:gate_expiry"
 EXPIRY_REASON = "approval_expired"
 
@@ -131,11 +131,11 @@ def run_create_or_get(
 
 
 def _validate_new_run(*, project: str, payload: Any, run_id: str | None, status: str) -> None:
-    if not isinstance(project, str) or not _PROJECT_PATTERN.match(project):
+    if not isinstance(project, str) or not PROJECT_PATTERN.fullmatch(project):
         raise InvalidInput("project must be a slug (letters, digits, '_', '-', '.'; at most 100)")
     if not isinstance(payload, dict):
         raise InvalidInput("payload must be a JSON object")
-    if run_id is not None and (not isinstance(run_id, str) or not _RUN_ID_PATTERN.match(run_id)):
+    if run_id is not None and (not isinstance(run_id, str) or not RUN_ID_PATTERN.fullmatch(run_id)):
         raise InvalidInput("run_id must be 1-200 characters: letters, digits, '_', '-', '.', ':'")
     if status not in CREATABLE_STATUSES:
         raise InvalidInput(
@@ -419,8 +419,10 @@ def _artifacts_under_review(run: Run, artifact_ids: list[str] | None) -> list[st
     found = {str(i) for i in Artifact.objects.filter(run=run, id__in=valid).values_list("id", flat=True)}
     missing = [i for i in wanted if i not in found]
     if missing:
-        raise InvalidInput(
-            f"artifact_ids are not artifacts of run {run.run_id}", details={"unknown": missing}
+        raise NotFound(
+            f"artifact_ids are not artifacts of run {run.run_id}",
+            code="unknown_artifacts",
+            details={"unknown": missing},
         )
     return wanted
 

@@ -146,7 +146,7 @@ def social_fields_clean(fields: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     out = dict(fields)
     provider = str(fields.get("provider") or "").strip().lower()
-    if not PROVIDER_SLUG.match(provider):
+    if not PROVIDER_SLUG.fullmatch(provider):
         errors["provider"] = ["a lower-case platform slug such as tiktok"]
     out["provider"] = provider
     account_id = str(fields.get("account_id") or "").strip()
@@ -199,7 +199,7 @@ def tags_clean(tags: Any) -> list[str]:
 
 
 def project_slug_check(project: str) -> str:
-    if not isinstance(project, str) or not PROJECT_SLUG.match(project):
+    if not isinstance(project, str) or not PROJECT_SLUG.fullmatch(project):
         raise InvalidInput(
             f"Invalid project slug {project!r}", details={"project": ["letters, digits, _ . -"]}
         )

@@ -16,6 +16,7 @@ from myloware.api.request import actor_for
 
 class MeView(APIView):
     @extend_schema(
+        operation_id="me",
         summary="The API key in use",
         responses=inline_serializer(
             "Me",
