@@ -26,7 +26,7 @@ def _when_type(kind: str, then: dict[str, Any]) -> dict[str, Any]:
 
 _TEXT = {"type": "string", "pattern": NO_NUL_PATTERN}
 # PRODUCT.md §6 conventions (artifacts.services) as JSON Schema; beyond what a schema can say, a
-# citations artifact's trace must exist (404) and list every cited doc_id (409).
+# citations artifact's trace must exist and list every cited doc_id (409 otherwise).
 state_rules(
     "ArtifactCreateRequest",
     {
@@ -157,6 +157,9 @@ class RunArtifactsView(APIView):
             201: ArtifactSerializer,
             200: OpenApiResponse(ArtifactSerializer, description="Existing artifact (same checksum)"),
             422: OpenApiResponse(ErrorSerializer, description="A retrieval-audit rule is broken"),
+            409: OpenApiResponse(
+                ErrorSerializer, description="citations that their retrieval.trace does not back"
+            ),
             **_errors(400, 401, 404),
         },
     )

@@ -13,7 +13,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from artifacts.models import Artifact
-from myloware.lib.errors import Conflict, InvalidInput, NotFound
+from myloware.lib.errors import Conflict, InvalidInput
 from runs.services import run_get
 
 TRACE_TYPE = "retrieval.trace"
@@ -39,8 +39,8 @@ def artifact_create(
 
     The same run + type + checksum again returns the existing artifact (``created`` False).
     ``retrieval.trace`` and ``citations`` artifacts must follow the retrieval-audit conventions of docs/runs.md (InvalidInput,
-    422, names the rule otherwise); citations whose trace is missing are a NotFound (404), and
-    ones that contradict their trace or the knowledge base a Conflict (409).
+    422, names the rule otherwise); citations without their trace, or contradicting it or the
+    knowledge base, are a Conflict (409): the body is well-formed, the stored state disagrees.
     """
     run_get(run_id=run_id)
     if not isinstance(type, str) or not type.strip():
@@ -144,13 +144,13 @@ def _citations_trace(*, run_id: str, persona: str | None, trace_id: Any) -> Arti
             raise InvalidInput("citations: metadata.trace_id must be the id (a UUID) of a retrieval.trace")
         trace = traces.filter(id=trace_id).first()
         if trace is None:
-            raise NotFound(
+            raise Conflict(
                 f"citations: trace_id {trace_id} is not a retrieval.trace artifact of run {run_id}"
             )
         return trace
     trace = traces.filter(persona=persona).order_by("-created_at", "-id").first()
     if trace is None:
-        raise NotFound(
+        raise Conflict(
             f"citations: no trace_id given and run {run_id} has no retrieval.trace of persona {persona!r}"
         )
     return trace

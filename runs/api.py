@@ -163,8 +163,8 @@ class TimelineSerializer(serializers.Serializer):
 class CheckpointSerializer(serializers.Serializer):
     run_id = serializers.CharField()
     state = serializers.JSONField()
-    version = serializers.IntegerField()
-    updated_at = serializers.DateTimeField()
+    version = serializers.IntegerField(help_text="0 until the first save")
+    updated_at = serializers.DateTimeField(allow_null=True, help_text="null until the first save")
 
 
 class CheckpointPutSerializer(StrictInputSerializer):
@@ -415,7 +415,7 @@ def _if_match_version(request: Request, current: int | None) -> int | None:
 class CheckpointView(APIView):
     @extend_schema(
         operation_id="runs_checkpoint_get",
-        summary="The run's latest orchestrator state (ETag = version)",
+        summary="The run's latest orchestrator state (ETag = version; version 0 before the first save)",
         responses={200: CheckpointSerializer, 304: None, **_errors(401, 404)},
     )
     def get(self, request: Request, run_id: str) -> Response:
@@ -456,7 +456,8 @@ class CheckpointView(APIView):
         checkpoint = services.checkpoint_save(
             run_id=run_id, state=data["state"], actor=actor_for(request), expected_version=expected
         )
-        return self._respond(checkpoint, status.HTTP_201_CREATED if expected is None else status.HTTP_200_OK)
+        created = checkpoint.version == 1
+        return self._respond(checkpoint, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     def _respond(self, checkpoint: Any, code: int) -> Response:
         body = {

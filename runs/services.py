@@ -250,10 +250,15 @@ def deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
 
 
 def checkpoint_get(*, run_id: str) -> OrchestrationCheckpoint:
+    """The run's checkpoint; before the first save, version 0 with an empty state (not stored).
+
+    Every run has a checkpoint resource, so a client reads it, and writes with its ETag, the same
+    way from the first save on (``If-Match: "0"`` creates it, as does omitting If-Match).
+    """
     checkpoint = OrchestrationCheckpoint.objects.filter(run_id=run_id).first()
     if checkpoint is None:
-        run_get(run_id=run_id)
-        raise NotFound(f"Run {run_id} has no checkpoint yet", code="no_checkpoint")
+        run = run_get(run_id=run_id)
+        return OrchestrationCheckpoint(run=run, state={}, version=0, updated_at=None)
     return checkpoint
 
 
@@ -263,7 +268,7 @@ def checkpoint_save(
     """Write the run's latest orchestrator state with optimistic concurrency.
 
     ``expected_version`` is the version the writer last read (the API's ``If-Match``), or None
-    to create the first checkpoint. A stale version, or None when one exists, is a 412: two
+    (or 0, the version a run reads before its first save) to create the first checkpoint. A stale version, or None when one exists, is a 412: two
     writers can never silently overwrite each other.
     """
     if not isinstance(state, dict):
@@ -275,7 +280,7 @@ def checkpoint_save(
             details={"limit_bytes": settings.CHECKPOINT_MAX_BYTES, "size_bytes": size},
         )
     run_get(run_id=run_id)
-    if expected_version is None:
+    if expected_version in (None, 0):
         try:
             with transaction.atomic():
                 return OrchestrationCheckpoint.objects.create(run_id=run_id, state=state, version=1)

@@ -13,11 +13,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from myloware.api.input import NON_BLANK_PATTERN, WHITESPACE
+from myloware.api.input import NO_NUL_PATTERN, NON_BLANK_PATTERN, WHITESPACE
 from myloware.api.pagination import PAGE_PARAMETERS, keyset_page, page_serializer
 from myloware.api.request import actor_for
 from myloware.api.schema import ErrorSerializer
-from myloware.api.serializers import StrictInputSerializer
+from myloware.api.serializers import StrictInputSerializer, text_with_pattern
 from myloware.lib.errors import InvalidInput, NotFound
 from socials import selectors, services
 from socials.credentials import credential_resolves
@@ -47,7 +47,7 @@ _TAG_PATTERN = rf"^{_WS}#*[^{WHITESPACE}\u0000#]{_WORD}{{0,{services.MAX_TAG_LEN
 
 def _tags_field(**kwargs: Any) -> serializers.ListField:
     return serializers.ListField(
-        child=serializers.RegexField(_TAG_PATTERN), max_length=services.MAX_TAGS, **kwargs
+        child=text_with_pattern(_TAG_PATTERN), max_length=services.MAX_TAGS, **kwargs
     )
 
 
@@ -89,18 +89,17 @@ class SocialSerializer(serializers.ModelSerializer):
 
 
 class SocialWriteSerializer(StrictInputSerializer):
-    """Shape check; the rules live in socials.services and the patterns here state them."""
+    """Shape check; the rules live in socials.services (422) and the patterns here state them."""
 
-    provider = serializers.RegexField(
+    provider = text_with_pattern(
         _PROVIDER_PATTERN, help_text="Platform slug, e.g. tiktok (stored lower-case, trimmed)"
     )
-    account_id = serializers.RegexField(
-        NON_BLANK_PATTERN, max_length=200, help_text="The upload-post profile (user) of the account"
+    account_id = text_with_pattern(
+        NON_BLANK_PATTERN, max_chars=200, help_text="The upload-post profile (user) of the account"
     )
-    credential_ref = serializers.RegexField(
+    credential_ref = text_with_pattern(
         _CREDENTIAL_REF_PATTERN,
         required=False,
-        allow_blank=True,
         help_text="env:NAME, or file:/path inside SOCIALS_CREDENTIAL_FILE_DIR when that is set",
     )
     default_caption = serializers.CharField(
@@ -131,12 +130,12 @@ class LinkCreateSerializer(StrictInputSerializer):
 
 
 class PublishRequestSerializer(StrictInputSerializer):
-    caption = serializers.CharField(
-        required=False, allow_blank=True, max_length=services.MAX_CAPTION, help_text="Default: the account's"
+    caption = text_with_pattern(
+        NO_NUL_PATTERN, max_chars=services.MAX_CAPTION, required=False, help_text="Default: the account's"
     )
     tags = _tags_field(required=False, help_text="Default: the account's")
     privacy = serializers.CharField(required=False, help_text="Default: the account's")
-    video_url = serializers.RegexField(
+    video_url = text_with_pattern(
         _VIDEO_URL_PATTERN,
         required=False,
         help_text="Default: the run's final render (render.url artifact / result.renderUrl)",

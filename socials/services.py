@@ -295,7 +295,11 @@ def publication_request(
     from runs.services import run_get
 
     run = run_get(run_id=run_id)
-    social = selectors.project_publish_target(project=run.project)
+    try:
+        social = selectors.project_publish_target(project=run.project)
+    except NotFound as exc:
+        # The run exists; its project is not set up for publishing yet (a state, like the gate).
+        raise Conflict(exc.message, code="no_publish_target", details={"project": run.project}) from None
     caption = social.default_caption or "" if caption is None else caption
     if not isinstance(caption, str) or len(caption) > MAX_CAPTION:
         raise InvalidInput(f"caption must be text of at most {MAX_CAPTION} characters")

@@ -1,68 +1,97 @@
 """OpenAPI links: which answer feeds which operation (a generated client, Schemathesis's stateful
-phase). Creating a run leads to its gates, artifacts, checkpoint and publications; opening a gate
-to its decision; saving a checkpoint to the next save with its ETag as If-Match.
+phase). A created run leads to its checkpoint, gates, artifacts and transitions (starting it, or
+opening its workflow gate when it was created ``pending_workflow``); a started run to its ideate
+gate; an opened gate to its decision; a saved checkpoint to the next save with its ETag.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from runs.models import Gate, RunStatus
+
 _RUN = {"path.run_id": "$response.body#/run_id"}
-_RUN_OPERATIONS = (
-    "runs_retrieve",
-    "runs_patch",
-    "runs_transition",
-    "runs_timeline",
-    "runs_checkpoint_put",
-    "runs_gates_list",
-    "runs_gates_open",
-    "runs_artifacts_list",
-    "runs_artifacts_create",
-    "runs_publish",
-    "runs_publications_list",
-)
+
+
+def _to(operation: str, parameters: dict[str, str] = _RUN, body: Any = None) -> dict[str, Any]:
+    link: dict[str, Any] = {"operationId": operation, "parameters": parameters}
+    if body is not None:
+        link["requestBody"] = body  # merged into the body the client (or Schemathesis) sends
+    return link
+
+
+_RUN_READS = {
+    op: _to(op)
+    for op in (
+        "runs_retrieve",
+        "runs_patch",
+        "runs_timeline",
+        "runs_gates_list",
+        "runs_artifacts_list",
+        "runs_artifacts_create",
+        "runs_publications_list",
+    )
+}
 _SOCIAL = {"path.social_id": "$response.body#/id"}
 _DOCUMENT = {"path.doc_id": "$response.body#/documents/0/id"}
 
-# operationId of the source -> (statuses whose body feeds the link, {link name: (target, parameters)})
-LINKS: dict[str, tuple[tuple[str, ...], dict[str, tuple[str, dict[str, str]]]]] = {
-    "runs_create": (("201", "200"), {op: (op, _RUN) for op in _RUN_OPERATIONS}),
-    "runs_transition": (("200",), {op: (op, _RUN) for op in ("runs_gates_open", "runs_publish")}),
+# operationId of the source -> (statuses whose answer feeds the links, {link name: link})
+LINKS: dict[str, tuple[tuple[str, ...], dict[str, dict[str, Any]]]] = {
+    "runs_create": (
+        ("201", "200"),
+        {
+            **_RUN_READS,
+            "start": _to("runs_transition", body={"to": RunStatus.RUNNING.value}),
+            "transition": _to("runs_transition"),
+            # artifact_ids null: under review are all artifacts of the run (drawn ids would be 404s).
+            "open_workflow_gate": _to(
+                "runs_gates_open", body={"gate": Gate.WORKFLOW.value, "artifact_ids": None}
+            ),
+            "open_gate": _to("runs_gates_open"),
+            # A run reads as checkpoint version 0 until its first save.
+            "save_first_checkpoint": _to("runs_checkpoint_put", {**_RUN, "header.If-Match": '"0"'}),
+        },
+    ),
+    "runs_transition": (
+        ("200",),
+        {
+            "open_ideate_gate": _to(
+                "runs_gates_open", body={"gate": Gate.IDEATE.value, "artifact_ids": None}
+            ),
+            "publish": _to("runs_publish"),
+        },
+    ),
     "runs_gates_open": (
         ("201", "200"),
         {
-            "runs_gates_decide": (
+            "decide": _to(
                 "runs_gates_decide",
                 {"path.run_id": "$response.body#/run_id", "path.gate": "$response.body#/gate"},
             ),
-            "runs_gates_list": ("runs_gates_list", _RUN),
+            "gates": _to("runs_gates_list"),
         },
     ),
     "runs_checkpoint_put": (
         ("201", "200"),
         {
-            "runs_checkpoint_get": ("runs_checkpoint_get", _RUN),
-            "runs_checkpoint_put": (
-                "runs_checkpoint_put",
-                {**_RUN, "header.If-Match": "$response.header.ETag"},
-            ),
+            "read": _to("runs_checkpoint_get"),
+            "save_next": _to("runs_checkpoint_put", {**_RUN, "header.If-Match": "$response.header.ETag"}),
         },
     ),
-    "runs_artifacts_create": (("201", "200"), {"runs_artifacts_list": ("runs_artifacts_list", _RUN)}),
+    "runs_artifacts_create": (("201", "200"), {"artifacts": _to("runs_artifacts_list")}),
     "socials_create": (
         ("201",),
-        {op: (op, _SOCIAL) for op in ("socials_retrieve", "socials_update", "socials_delete")},
+        {op: _to(op, _SOCIAL) for op in ("socials_retrieve", "socials_update", "socials_delete")},
     ),
     "kb_documents_upsert": (
         ("201", "200"),
-        {op: (op, _DOCUMENT) for op in ("kb_documents_retrieve", "kb_documents_delete")},
+        {op: _to(op, _DOCUMENT) for op in ("kb_documents_retrieve", "kb_documents_delete")},
     ),
     "runs_publish": (
         ("202", "200"),
         {
-            "publications_retrieve": (
-                "publications_retrieve",
-                {"path.publication_id": "$response.body#/publication/id"},
+            "publication": _to(
+                "publications_retrieve", {"path.publication_id": "$response.body#/publication/id"}
             )
         },
     ),
@@ -79,10 +108,7 @@ def add_links(result: dict[str, Any], generator: Any, request: Any, public: bool
     }
     for source, (statuses, links) in LINKS.items():
         for status in statuses:
-            response = operations[source]["responses"][status]
-            response["links"] = {
-                name: {"operationId": target, "parameters": parameters}
-                for name, (target, parameters) in links.items()
-                if target in operations
+            operations[source]["responses"][status]["links"] = {
+                name: link for name, link in links.items() if link["operationId"] in operations
             }
     return result

@@ -53,6 +53,32 @@ class JsonValueField(serializers.JSONField):
     """Any JSON value (artifact metadata, retrieval traces)."""
 
 
+class _PatternText(serializers.Field):
+    """Text whose rule a service checks and a pattern documents. Not a CharField, whose own
+    blank and length checks (400) and their schema (minLength) would pre-empt the service's."""
+
+    default_error_messages = {"invalid": "Must be a string."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return data
+
+    def to_representation(self, value: Any) -> str:
+        return str(value)
+
+
+def text_with_pattern(pattern: str, *, max_chars: int | None = None, **kwargs: Any) -> serializers.Field:
+    """A text field whose rule a service checks (422 with its own message); ``pattern`` (and
+    ``max_chars``) state that rule in the OpenAPI document, so clients know it before they send."""
+    schema: dict[str, Any] = {"type": "string", "pattern": pattern}
+    if max_chars is not None:
+        schema["maxLength"] = max_chars
+    # drf-spectacular reads the annotation from the field's class, so each gets its own.
+    field_class = extend_schema_field(schema)(type("PatternText", (_PatternText,), {}))
+    return field_class(**kwargs)
+
+
 def _json_type_problem(field: serializers.Field, value: Any) -> str | None:
     if value is None:
         return None  # the field's allow_null decides
@@ -74,7 +100,9 @@ def _json_type_problem(field: serializers.Field, value: Any) -> str | None:
         return None if isinstance(value, dict) else "Must be an object."
     if isinstance(field, serializers.JSONField):
         return None
-    if isinstance(field, serializers.CharField | serializers.ChoiceField | serializers.UUIDField):
+    if isinstance(
+        field, serializers.CharField | serializers.ChoiceField | serializers.UUIDField | _PatternText
+    ):
         return None if isinstance(value, str) else "Must be a string."
     return None
 

@@ -1,0 +1,32 @@
+"""The API over real HTTP: pytest-django's live server (a threaded WSGI server on the test database)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from myloware.api.services import api_key_create
+
+
+@pytest.fixture
+def live_key(transactional_db: None) -> str:
+    return api_key_create(name="edge-tester")[1]
+
+
+@pytest.fixture
+def http(live_server: Any, live_key: str) -> Iterator[httpx.Client]:
+    """An HTTP client of the live server, authenticated with an API key."""
+    with httpx.Client(base_url=live_server.url, headers={"X-API-Key": live_key}, timeout=30) as client:
+        yield client
+
+
+def assert_json_error(response: httpx.Response, status: int) -> dict[str, Any]:
+    """The one JSON error shape with ``status``; returns the error object."""
+    assert response.status_code == status, response.text[:500]
+    assert response.headers["Content-Type"].startswith("application/json"), response.text[:200]
+    error = response.json()["error"]
+    assert error["status"] == status and error["code"] and error["message"]
+    return error
