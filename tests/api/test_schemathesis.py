@@ -20,8 +20,8 @@ from runs.models import GateRequest, OrchestrationCheckpoint, Run
 ROOT = Path(__file__).resolve().parents[2]
 ST = Path(sys.executable).with_name("st")
 SEED = 1
-EXAMPLES = 10
-STATEFUL_SECONDS = 40
+EXAMPLES = 5
+STATEFUL_SECONDS = 30
 # A hung server fails the test instead of hanging the suite (a run takes about two minutes).
 TIMEOUT_SECONDS = 300
 
