@@ -257,8 +257,9 @@ def checkpoint_get(*, run_id: str) -> OrchestrationCheckpoint:
     """
     checkpoint = OrchestrationCheckpoint.objects.filter(run_id=run_id).first()
     if checkpoint is None:
-        run = run_get(run_id=run_id)
-        return OrchestrationCheckpoint(run=run, state={}, version=0, updated_at=None)
+        unsaved = OrchestrationCheckpoint(run=run_get(run_id=run_id), state={}, version=0)
+        unsaved.updated_at = None  # type: ignore[assignment]  # never written: no write time
+        return unsaved
     return checkpoint
 
 
@@ -280,7 +281,7 @@ def checkpoint_save(
             details={"limit_bytes": settings.CHECKPOINT_MAX_BYTES, "size_bytes": size},
         )
     run_get(run_id=run_id)
-    if expected_version in (None, 0):
+    if expected_version is None or expected_version == 0:
         try:
             with transaction.atomic():
                 return OrchestrationCheckpoint.objects.create(run_id=run_id, state=state, version=1)
