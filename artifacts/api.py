@@ -25,7 +25,7 @@ def _when_type(kind: str, then: dict[str, Any]) -> dict[str, Any]:
 
 
 _TEXT = {"type": "string", "pattern": NO_NUL_PATTERN}
-# PRODUCT.md §6 conventions (artifacts.services) as JSON Schema; beyond what a schema can say, a
+# The retrieval-audit conventions (artifacts.services, docs/runs.md) as JSON Schema; beyond what a schema can say, a
 # citations artifact's trace must exist and list every cited doc_id (409 otherwise).
 state_rules(
     "ArtifactCreateRequest",

@@ -31,7 +31,9 @@ STATEFUL_OPERATIONS = (
 TIMEOUT_SECONDS = 300
 
 
-def _schemathesis(live_server: Any, key: str, phases: str, *extra: str) -> subprocess.CompletedProcess:
+def _schemathesis(
+    live_server: Any, key: str, cwd: Path, phases: str, *extra: str
+) -> subprocess.CompletedProcess:
     command = [
         str(ST),
         "--config-file",
@@ -56,7 +58,14 @@ def _schemathesis(live_server: Any, key: str, phases: str, *extra: str) -> subpr
         *extra,
     ]
     return subprocess.run(  # noqa: S603 - our own command line, no shell
-        command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, cwd=ROOT, check=False
+        # A fresh folder: Schemathesis replays the crashes it cached (.schemathesis/) in the
+        # folder it runs in, which would make one run depend on the ones before.
+        command,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_SECONDS,
+        cwd=cwd,
+        check=False,
     )
 
 
@@ -70,9 +79,9 @@ def _counts() -> dict[str, int]:
 
 
 def test_schemathesis_finds_nothing_and_the_stateful_phase_creates_resources(
-    live_server: Any, live_key: str
+    live_server: Any, live_key: str, tmp_path: Path
 ) -> None:
-    stateless = _schemathesis(live_server, live_key, "examples,coverage,fuzzing")
+    stateless = _schemathesis(live_server, live_key, tmp_path, "examples,coverage,fuzzing")
     assert stateless.returncode == 0, stateless.stdout[-20_000:] + stateless.stderr[-5_000:]
     assert "failure" not in stateless.stdout.split("= SUMMARY =")[-1]
 
@@ -85,6 +94,7 @@ def test_schemathesis_finds_nothing_and_the_stateful_phase_creates_resources(
     stateful = _schemathesis(
         live_server,
         live_key,
+        tmp_path,
         "stateful",
         "--max-time",
         str(STATEFUL_SECONDS),
