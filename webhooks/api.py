@@ -135,6 +135,9 @@ class WebhookIntakeView(APIView):
     renderer_classes = [JSONRenderer]
     content_negotiation_class = IgnoreAcceptHeader
     throttle_classes: list[Any] = []
+    # Providers send what they send: NUL in a query value is stored cleaned, never refused (a 422
+    # would only make them retry). See myloware.api.middleware.ApiEdgeMiddleware.
+    edge_checks_text = False
 
     @extend_schema(
         operation_id="webhooks_receive",
@@ -282,9 +285,9 @@ class ReplayResultSerializer(serializers.Serializer):
 
 def _choice_param(request: Request, name: str, choices: list[str]) -> str | None:
     value = request.query_params.get(name)
-    if value and value not in choices:
+    if value is not None and value not in choices:
         raise InvalidInput(f"{name} must be one of {', '.join(choices)}", details={"field": name})
-    return value or None
+    return value
 
 
 class WebhookEventListView(APIView):

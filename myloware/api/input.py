@@ -134,8 +134,8 @@ def _bad_time(field: str) -> InvalidInput:
 
 
 def parse_bool_param(field: str, raw: str | None) -> bool | None:
-    """The one reader of boolean query parameters: true/false (1/0, yes/no); absent or empty: None."""
-    if raw is None or raw.strip() == "":
+    """The one reader of boolean query parameters: true/false (1/0, yes/no); absent: None."""
+    if raw is None:
         return None
     value = raw.strip().lower()
     if value in ("1", "true", "yes"):

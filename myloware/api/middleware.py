@@ -47,8 +47,10 @@ def is_api_path(path: str) -> bool:
 class ApiEdgeMiddleware:
     """The HTTP edge of ``/api/``: unstorable text in the URL is a 422, and errors are always JSON.
 
-    * Every path segment (the view's URL arguments) and every query parameter, name and value,
-      is checked once here (myloware.api.input), so no view passes a NUL to PostgreSQL.
+    * Every path segment (the view's URL arguments), header and query parameter, name and value,
+      is checked once here (myloware.api.input), so no view passes a NUL to PostgreSQL. A view
+      that must take whatever a sender sends (the webhook intake: a refusal would only make the
+      provider retry) sets ``edge_checks_text = False`` and stores what it received safely.
     * Django answers some errors itself, before or around DRF: its 404 for a URL no pattern
       matches, a 400 for a SuspiciousOperation (bad Host, too many fields), debug pages when DEBUG
       is on. Under /api/ any such non-JSON error answer is replaced by the one JSON error shape
@@ -67,7 +69,8 @@ class ApiEdgeMiddleware:
     def process_view(
         self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: dict[str, Any]
     ) -> HttpResponse | None:
-        if not is_api_path(request.path):
+        view_class = getattr(view_func, "view_class", None)
+        if not is_api_path(request.path) or not getattr(view_class, "edge_checks_text", True):
             return None
         try:
             for name, value in view_kwargs.items():

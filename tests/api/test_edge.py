@@ -259,3 +259,19 @@ def test_unknown_fields_and_wrong_json_types_are_400_naming_them(http: httpx.Cli
     assert error["details"] == {"projcet": "Unknown field."}
     error = assert_json_error(http.post("/api/v1/socials", json={"provider": 2211, "account_id": "a"}), 400)
     assert error["details"] == {"provider": "Must be a string."}
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        ("/api/v1/kb/documents?pending=maybe", "pending"),
+        ("/api/v1/webhooks/dlq?due=maybe", "due"),
+        ("/api/v1/webhooks/dlq?dead=", "dead"),
+        ("/api/v1/webhooks/events?status=AAA", "status"),
+        ("/api/v1/webhooks/events?signature_status=", "signature_status"),
+        ("/api/v1/runs?status=", "status"),
+    ],
+)
+def test_booleans_and_enums_in_queries_are_read_one_way(http: httpx.Client, url: str, field: str) -> None:
+    error = assert_json_error(http.get(url), 422)
+    assert field in error["message"]
