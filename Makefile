@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test neural lint format check migrate bench-runs bench-webhooks bench-kb bench-kb-quality bench-checkpointer bench-socials bench-dashboard bench-worker-faults stop-db venv
+.PHONY: run test neural lint format check migrate bench-runs bench-webhooks bench-kb bench-kb-quality bench-checkpointer bench-socials bench-dashboard bench-worker-faults bench-redaction stop-db venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,9 @@ bench-dashboard: $(STAMP)
 
 bench-worker-faults: $(STAMP)
 	$(PY) bench/worker_faults.py
+
+bench-redaction: $(STAMP)
+	$(PY) bench/redaction.py
 
 # Stops the embedded PostgreSQL (it keeps running between commands otherwise).
 stop-db: $(STAMP)

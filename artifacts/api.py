@@ -13,9 +13,11 @@ from rest_framework.views import APIView
 from artifacts.models import Artifact
 from artifacts.services import CITATIONS_TYPE, MAX_TRACE_DOCUMENTS, TRACE_TYPE, artifact_create
 from myloware.api.input import NO_NUL_PATTERN, NON_BLANK_PATTERN
+from myloware.api.models import Scope
 from myloware.api.pagination import PAGE_PARAMETERS, keyset_page, page_serializer
 from myloware.api.request import actor_for
 from myloware.api.schema import ErrorSerializer, error_responses, state_rules
+from myloware.api.scopes import requires_scope
 from myloware.api.serializers import JsonObjectField, StrictInputSerializer
 from runs.services import run_get
 
@@ -142,6 +144,7 @@ class RunArtifactsView(APIView):
         parameters=[OpenApiParameter("type", str, description="Only this artifact type"), *_PAGING],
         responses={200: ArtifactPageSerializer, **_errors(401, 404, 422)},
     )
+    @requires_scope(Scope.ARTIFACTS)
     def get(self, request: Request, run_id: str) -> Response:
         run_get(run_id=run_id)
         qs = Artifact.objects.filter(run_id=run_id)
@@ -163,6 +166,7 @@ class RunArtifactsView(APIView):
             **_errors(400, 401, 404),
         },
     )
+    @requires_scope(Scope.ARTIFACTS)
     def post(self, request: Request, run_id: str) -> Response:
         serializer = ArtifactCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -187,6 +191,7 @@ class ArtifactListView(APIView):
         ],
         responses={200: ArtifactPageSerializer, **_errors(401, 422)},
     )
+    @requires_scope(Scope.ARTIFACTS)
     def get(self, request: Request) -> Response:
         qs = Artifact.objects.all()
         for name in ("persona", "type", "provider"):

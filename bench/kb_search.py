@@ -277,12 +277,12 @@ def api_vs_sql(conn: Any, literals: list[str], ef: int) -> None:
     from django.conf import settings
     from django.test import Client
 
-    from myloware.api.models import ApiKey
+    from myloware.api.models import ALL_SCOPES, ApiKey
     from myloware.api.services import api_key_create
 
     settings.KB_SEARCH_EF_SEARCH = ef
     ApiKey.objects.filter(name="bench-kb-search").delete()
-    _, raw_key = api_key_create(name="bench-kb-search")
+    _, raw_key = api_key_create(name="bench-kb-search", scopes=ALL_SCOPES)
     client = Client(HTTP_X_API_KEY=raw_key)
     from knowledge.embedding import get_backend
 

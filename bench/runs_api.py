@@ -181,6 +181,7 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
 
+    from myloware.api.models import ALL_SCOPES
     from myloware.api.pagination import encode_cursor
     from myloware.api.services import api_key_create
 
@@ -209,7 +210,7 @@ def main() -> None:
             [depth],
         )
         deep_at, deep_id = cursor.fetchone()
-    _, raw_key = api_key_create(name=f"bench-{secrets.token_hex(4)}")
+    _, raw_key = api_key_create(name=f"bench-{secrets.token_hex(4)}", scopes=ALL_SCOPES)
     headers = {"HTTP_X_API_KEY": raw_key}
     client = Client()
     cases = [

@@ -77,7 +77,7 @@ def prepare(server_url: str) -> None:
             "UPLOAD_POST_ASYNC": "0",
             "SOCIALS_VIDEO_ALLOWED_HOSTS": "127.0.0.1",
             "SOCIALS_VIDEO_ALLOWED_NETWORKS": "127.0.0.0/8",
-            "BENCH_UPLOAD_POST_KEY": "bench-key-" + secrets.token_hex(8),
+            "PUBLISH_CREDENTIAL_BENCH": "bench-key-" + secrets.token_hex(8),
             "GATE_DISABLED": "prepublish",
             "SOCIALS_FAKE_PUBLISHER": "0",
         }
@@ -112,7 +112,7 @@ def account(project: str, window: int | None = None) -> object:
     social = services.social_create(
         provider="tiktok",
         account_id=f"{project}-acct",
-        credential_ref="env:BENCH_UPLOAD_POST_KEY",
+        credential_ref="env:PUBLISH_CREDENTIAL_BENCH",
         rate_limit_window=window,
         actor="bench",
     )

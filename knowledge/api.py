@@ -14,9 +14,11 @@ from knowledge import services
 from knowledge.embedding import active_model
 from knowledge.models import EmbeddingStatus, KbDocument
 from myloware.api.input import NON_BLANK_PATTERN, WHITESPACE, parse_bool_param
+from myloware.api.models import Scope
 from myloware.api.pagination import PAGE_PARAMETERS, keyset_page, page_serializer
 from myloware.api.request import actor_for
 from myloware.api.schema import ErrorSerializer
+from myloware.api.scopes import requires_scope
 from myloware.api.serializers import StrictInputSerializer
 from myloware.lib.errors import NotFound
 
@@ -142,6 +144,7 @@ class KbDocumentsView(APIView):
         responses={200: page_serializer(KbDocumentSerializer, "KbDocumentPage")},
         tags=["knowledge"],
     )
+    @requires_scope(Scope.KB_READ)
     def get(self, request: Request) -> Response:
         documents = KbDocument.objects.defer("content")
         if parse_bool_param("pending", request.query_params.get("pending")):
@@ -169,6 +172,7 @@ class KbDocumentsView(APIView):
         },
         tags=["knowledge"],
     )
+    @requires_scope(Scope.KB_WRITE)
     def post(self, request: Request) -> Response:
         body = KbDocumentUpsertSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -197,6 +201,7 @@ class KbDocumentView(APIView):
         responses={200: KbDocumentDetailSerializer, 404: OpenApiResponse(ERROR)},
         tags=["knowledge"],
     )
+    @requires_scope(Scope.KB_READ)
     def get(self, request: Request, doc_id: Any) -> Response:
         return Response(KbDocumentDetailSerializer(_get_document(doc_id)).data)
 
@@ -206,6 +211,7 @@ class KbDocumentView(APIView):
         responses={200: KbDeleteResponseSerializer, 404: OpenApiResponse(ERROR)},
         tags=["knowledge"],
     )
+    @requires_scope(Scope.KB_WRITE)
     def delete(self, request: Request, doc_id: Any) -> Response:
         path = _get_document(doc_id).path
         deleted = services.kb_document_delete(doc_id=str(doc_id), actor=actor_for(request))
@@ -225,6 +231,7 @@ class KbSearchView(APIView):
         },
         tags=["knowledge"],
     )
+    @requires_scope(Scope.KB_READ)
     def post(self, request: Request) -> Response:
         body = KbSearchRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)

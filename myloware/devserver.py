@@ -120,6 +120,8 @@ def _start_children(host: str, port: str) -> dict[str, Child]:
     python = sys.executable
     gunicorn = [
         python, "-m", "gunicorn", "myloware.wsgi:application",
+        # Redacting access and error logs (and the rest of our gunicorn settings).
+        "--config", "python:myloware.gunicorn_conf",
         "--bind", f"{host}:{port}",
         "--workers", os.environ.get("WEB_CONCURRENCY", "2"),
         "--access-logfile", "-",
@@ -208,7 +210,7 @@ def _print_banner(host: str, port: str, seconds: float) -> None:
         f"  admin console   {base}/admin/\n"
         f"  API docs        {base}/api/docs/\n"
         f"  health          {base}/healthz\n"
-        "  API key         .venv/bin/python manage.py create_api_key my-script\n"
+        "  API key         .venv/bin/python manage.py create_api_key my-script --scope runs\n"
         "  demo pipeline   .venv/bin/python manage.py demo_pipeline --project aismr   (then approve its gates "
         "in the admin: Pending approvals)\n"
         "Press Ctrl-C to stop.\n",

@@ -28,6 +28,8 @@ DEBUG = env_bool("DEBUG", True)
 SECRET_KEY = env_str("SECRET_KEY").strip() or DEV_SECRET_KEY
 if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set to a secret value when DEBUG is off")
+# Rotation: the previous key(s) still verify sessions and signatures (docs/security.md).
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
 # Development only: the random webhook secrets `make run` generated, shared by every local process
 # (the real environment always wins). Never read when DEBUG is off, nor by the test settings.
 if DEBUG and env_bool("MYLOWARE_LOAD_DEV_ENV", True):
@@ -135,11 +137,15 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # --- API --------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["myloware.api.authentication.APIKeyAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Every operation declares the API key scope it needs (myloware/api/scopes.py).
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "myloware.api.scopes.HasScope",
+    ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["myloware.api.parsers.StrictJSONParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "myloware.api.negotiation.AlwaysJSON",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "myloware.api.scope_schema.ScopedAutoSchema",
     "EXCEPTION_HANDLER": "myloware.api.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
@@ -208,6 +214,9 @@ if Q_CLUSTER["timeout"] <= WORKER_DB_RETRY_SECONDS:
 HEALTH_MAX_LAG = env_int("HEALTH_MAX_LAG", 120, minimum=10)
 
 # --- logging ----------------------------------------------------------------------------------
+# Every handler of the process gets the redaction filter (see myloware/lib/redact.py); gunicorn's
+# access and error logs get it from myloware/gunicorn_conf.py.
+LOGGING_CONFIG = "myloware.lib.redact.configure_logging"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -343,6 +352,11 @@ UPLOAD_POST_ASYNC = env_bool("UPLOAD_POST_ASYNC", True)
 SOCIALS_FAKE_PUBLISHER = env_bool("SOCIALS_FAKE_PUBLISHER", DEBUG)
 if SOCIALS_FAKE_PUBLISHER and not DEBUG:
     raise ImproperlyConfigured("SOCIALS_FAKE_PUBLISHER is for local development and needs DEBUG on")
+# ``env:`` credential references must name a variable with this prefix (the only namespace a
+# publishing account may read from; never empty, or any secret of the process could be named).
+SOCIALS_CREDENTIAL_ENV_PREFIX = env_str("SOCIALS_CREDENTIAL_ENV_PREFIX", "PUBLISH_CREDENTIAL_").strip()
+if not SOCIALS_CREDENTIAL_ENV_PREFIX:
+    raise ImproperlyConfigured("SOCIALS_CREDENTIAL_ENV_PREFIX must not be empty")
 # ``file:`` credential references must point inside this folder (empty: file: refs refused).
 SOCIALS_CREDENTIAL_FILE_DIR = env_str("SOCIALS_CREDENTIAL_FILE_DIR", "")
 # Used when an account's rate_limit_window is NULL (seconds; 0 = no window).

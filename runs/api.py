@@ -22,9 +22,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from myloware.api.input import NON_BLANK_PATTERN, parse_datetime_param
+from myloware.api.models import Scope
 from myloware.api.pagination import keyset_page, page_parameters, page_serializer
 from myloware.api.request import actor_for, client_ip
 from myloware.api.schema import ErrorSerializer, error_responses
+from myloware.api.scopes import requires_scope
 from myloware.api.serializers import JsonObjectField, StrictInputSerializer
 from myloware.lib.errors import InvalidInput, PayloadTooLarge
 from runs import selectors, services
@@ -267,6 +269,7 @@ class RunListCreateView(APIView):
         parameters=_RUN_FILTERS,
         responses={200: RunPageSerializer, **_errors(401, 422)},
     )
+    @requires_scope(Scope.RUNS)
     def get(self, request: Request) -> Response:
         qs = Run.objects.only("run_id", "project", "status", "created_at", "updated_at")
         if project := request.query_params.get("project"):
@@ -307,6 +310,7 @@ class RunListCreateView(APIView):
             **_errors(400, 401, 409, 422),
         },
     )
+    @requires_scope(Scope.RUNS)
     def post(self, request: Request) -> Response:
         data = _valid(RunCreateSerializer, request.data)
         run, created = services.run_create_or_get(
@@ -325,6 +329,7 @@ class RunDetailView(APIView):
         summary="A run with its open gate, artifact count and transition log",
         responses={200: RunSerializer, **_errors(401, 404)},
     )
+    @requires_scope(Scope.RUNS)
     def get(self, request: Request, run_id: str) -> Response:
         return Response(_run_body(services.run_get(run_id=run_id)))
 
@@ -334,6 +339,7 @@ class RunDetailView(APIView):
         request=RunPatchSerializer,
         responses={200: RunSerializer, **_errors(400, 401, 404, 409, 422)},
     )
+    @requires_scope(Scope.RUNS)
     def patch(self, request: Request, run_id: str) -> Response:
         data = _valid(RunPatchSerializer, request.data)
         run = services.run_patch(
@@ -353,6 +359,7 @@ class RunTransitionView(APIView):
             **_errors(400, 401, 404),
         },
     )
+    @requires_scope(Scope.RUNS)
     def post(self, request: Request, run_id: str) -> Response:
         data = _valid(TransitionInSerializer, request.data)
         run = services.run_transition(
@@ -371,6 +378,7 @@ class RunStatsView(APIView):
         ],
         responses={200: RunStatsSerializer, **_errors(401, 422)},
     )
+    @requires_scope(Scope.RUNS)
     def get(self, request: Request) -> Response:
         project = request.query_params.get("project") or None
         since = _parse_time(request, "since")
@@ -384,6 +392,7 @@ class RunTimelineView(APIView):
         summary="Everything that happened to a run, oldest first",
         responses={200: TimelineSerializer, **_errors(401, 404)},
     )
+    @requires_scope(Scope.RUNS)
     def get(self, request: Request, run_id: str) -> Response:
         services.run_get(run_id=run_id)
         return Response({"run_id": run_id, "events": selectors.run_timeline(run_id=run_id)})
@@ -418,6 +427,7 @@ class CheckpointView(APIView):
         summary="The run's latest orchestrator state (ETag = version; version 0 before the first save)",
         responses={200: CheckpointSerializer, 304: None, **_errors(401, 404)},
     )
+    @requires_scope(Scope.CHECKPOINTS)
     def get(self, request: Request, run_id: str) -> Response:
         checkpoint = services.checkpoint_get(run_id=run_id)
         if request.headers.get("If-None-Match") == _etag(checkpoint.version):
@@ -443,6 +453,7 @@ class CheckpointView(APIView):
             **_errors(400, 401, 404, 412, 413, 422),
         },
     )
+    @requires_scope(Scope.CHECKPOINTS)
     def put(self, request: Request, run_id: str) -> Response:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
         if length > settings.CHECKPOINT_MAX_BYTES + 1024:
@@ -475,6 +486,7 @@ class GateListOpenView(APIView):
         summary="Gates opened on a run, with their decisions",
         responses={200: GateSerializer(many=True), **_errors(401, 404)},
     )
+    @requires_scope(Scope.RUNS)
     def get(self, request: Request, run_id: str) -> Response:
         services.run_get(run_id=run_id)
         gates = (
@@ -494,6 +506,7 @@ class GateListOpenView(APIView):
             **_errors(400, 401, 404, 409, 422),
         },
     )
+    @requires_scope(Scope.RUNS)
     def post(self, request: Request, run_id: str) -> Response:
         data = _valid(GateOpenSerializer, request.data)
         ids = data.get("artifact_ids")
@@ -522,6 +535,7 @@ class GateDecisionView(APIView):
             **_errors(400, 401, 403, 404, 409, 422),
         },
     )
+    @requires_scope(Scope.GATES_DECIDE)
     def post(self, request: Request, run_id: str, gate: str) -> Response:
         data = _valid(GateDecisionInSerializer, request.data)
         result = services.gate_decide(

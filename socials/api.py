@@ -14,9 +14,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from myloware.api.input import NO_NUL_PATTERN, NON_BLANK_PATTERN, WHITESPACE
+from myloware.api.models import Scope
 from myloware.api.pagination import PAGE_PARAMETERS, keyset_page, page_serializer
 from myloware.api.request import actor_for
 from myloware.api.schema import ErrorSerializer
+from myloware.api.scopes import requires_scope
 from myloware.api.serializers import StrictInputSerializer, text_with_pattern
 from myloware.lib.errors import InvalidInput, NotFound
 from socials import selectors, services
@@ -33,7 +35,11 @@ _FILE_REF = (
     if settings.SOCIALS_CREDENTIAL_FILE_DIR
     else ""
 )
-_CREDENTIAL_REF_PATTERN = rf"^{_WS}(env:[A-Za-z_][A-Za-z0-9_]{{0,127}}{_FILE_REF})?{_WS}$"
+# env: references name a variable inside the configured namespace (socials.credentials), at most
+# 128 characters in all.
+_ENV_PREFIX = settings.SOCIALS_CREDENTIAL_ENV_PREFIX
+_ENV_REF = rf"env:{re.escape(_ENV_PREFIX)}[A-Za-z0-9_]{{1,{128 - len(_ENV_PREFIX)}}}"
+_CREDENTIAL_REF_PATTERN = rf"^{_WS}({_ENV_REF}{_FILE_REF})?{_WS}$"
 # What socials.fetch.video_url_check accepts before a job fetches anything: http(s), a host, no
 # userinfo (the allowed hosts are checked by the job).
 _VIDEO_URL_PATTERN = (
@@ -100,7 +106,10 @@ class SocialWriteSerializer(StrictInputSerializer):
     credential_ref = text_with_pattern(
         _CREDENTIAL_REF_PATTERN,
         required=False,
-        help_text="env:NAME, or file:/path inside SOCIALS_CREDENTIAL_FILE_DIR when that is set",
+        help_text=(
+            "env:<SOCIALS_CREDENTIAL_ENV_PREFIX><NAME> (PUBLISH_CREDENTIAL_<NAME> by default), or "
+            "file:/path inside SOCIALS_CREDENTIAL_FILE_DIR when that is set"
+        ),
     )
     default_caption = serializers.CharField(
         required=False, allow_null=True, allow_blank=True, max_length=services.MAX_CAPTION
@@ -193,6 +202,7 @@ class SocialListView(APIView):
         responses={200: page_serializer(SocialSerializer, "SocialPage")},
         tags=["socials"],
     )
+    @requires_scope(Scope.SOCIALS_READ)
     def get(self, request: Request) -> Response:
         page = keyset_page(
             request,
@@ -209,6 +219,7 @@ class SocialListView(APIView):
         responses={201: SocialSerializer, 409: ERROR, 422: ERROR},
         tags=["socials"],
     )
+    @requires_scope(Scope.SOCIALS_WRITE)
     def post(self, request: Request) -> Response:
         body = SocialWriteSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -223,6 +234,7 @@ class SocialDetailView(APIView):
         responses={200: SocialSerializer, 404: ERROR},
         tags=["socials"],
     )
+    @requires_scope(Scope.SOCIALS_READ)
     def get(self, request: Request, social_id: str) -> Response:
         return Response(SocialSerializer(services.social_get(social_id=social_id)).data)
 
@@ -233,6 +245,7 @@ class SocialDetailView(APIView):
         responses={200: SocialSerializer, 404: ERROR, 409: ERROR, 422: ERROR},
         tags=["socials"],
     )
+    @requires_scope(Scope.SOCIALS_WRITE)
     def patch(self, request: Request, social_id: str) -> Response:
         body = SocialWriteSerializer(data=request.data, partial=True)
         body.is_valid(raise_exception=True)
@@ -246,6 +259,7 @@ class SocialDetailView(APIView):
         responses={204: None, 404: ERROR, 409: ERROR},
         tags=["socials"],
     )
+    @requires_scope(Scope.SOCIALS_WRITE)
     def delete(self, request: Request, social_id: str) -> Response:
         services.social_delete(social_id=social_id, actor=actor_for(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -259,6 +273,7 @@ class ProjectSocialsView(APIView):
         responses={200: LinkSerializer(many=True), 422: ERROR},
         tags=["socials"],
     )
+    @requires_scope(Scope.SOCIALS_READ)
     def get(self, request: Request, project: str) -> Response:
         services.project_slug_check(project)
         return Response(LinkSerializer(selectors.project_links(project=project), many=True).data)
@@ -271,6 +286,7 @@ class ProjectSocialsView(APIView):
         responses={201: LinkSerializer, 404: ERROR, 409: ERROR, 422: ERROR},
         tags=["socials"],
     )
+    @requires_scope(Scope.SOCIALS_WRITE)
     def post(self, request: Request, project: str) -> Response:
         body = LinkCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -284,6 +300,7 @@ class ProjectSocialsView(APIView):
         responses={204: None, 404: ERROR, 422: ERROR},
         tags=["socials"],
     )
+    @requires_scope(Scope.SOCIALS_WRITE)
     def delete(self, request: Request, project: str) -> Response:
         social_id = request.query_params.get("social_id", "")
         return _unlink(request, project, social_id)
@@ -306,6 +323,7 @@ class ProjectSocialDetailView(APIView):
         responses={204: None, 404: ERROR},
         tags=["socials"],
     )
+    @requires_scope(Scope.SOCIALS_WRITE)
     def delete(self, request: Request, project: str, social_id: str) -> Response:
         return _unlink(request, project, social_id)
 
@@ -319,6 +337,7 @@ class ProjectSocialPrimaryView(APIView):
         responses={200: LinkSerializer, 404: ERROR},
         tags=["socials"],
     )
+    @requires_scope(Scope.SOCIALS_WRITE)
     def post(self, request: Request, project: str, social_id: str) -> Response:
         link = services.project_social_make_primary(
             project=project, social_id=social_id, actor=actor_for(request)
@@ -334,6 +353,7 @@ class PublishTargetView(APIView):
         responses={200: SocialSerializer, 404: ERROR},
         tags=["socials"],
     )
+    @requires_scope(Scope.SOCIALS_READ)
     def get(self, request: Request, project: str) -> Response:
         return Response(SocialSerializer(selectors.project_publish_target(project=project)).data)
 
@@ -359,6 +379,7 @@ class RunPublishView(APIView):
         },
         tags=["socials"],
     )
+    @requires_scope(Scope.SOCIALS_PUBLISH)
     def post(self, request: Request, run_id: str) -> Response:
         body = PublishRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -378,6 +399,7 @@ class RunPublicationsView(APIView):
         responses={200: page_serializer(PublicationSerializer, "PublicationPage")},
         tags=["socials"],
     )
+    @requires_scope(Scope.SOCIALS_READ)
     def get(self, request: Request, run_id: str) -> Response:
         page = keyset_page(
             request,
@@ -395,6 +417,7 @@ class PublicationDetailView(APIView):
         responses={200: PublicationSerializer, 404: ERROR},
         tags=["socials"],
     )
+    @requires_scope(Scope.SOCIALS_READ)
     def get(self, request: Request, publication_id: str) -> Response:
         publication = Publication.objects.filter(pk=publication_id).first()
         if publication is None:

@@ -2,13 +2,15 @@
 
 Schemes:
 
-- ``env:NAME`` — the environment variable ``NAME`` of the process that publishes (the qcluster).
+- ``env:NAME`` — the environment variable ``NAME`` of the process that publishes (the qcluster);
+  ``NAME`` must start with ``SOCIALS_CREDENTIAL_ENV_PREFIX`` (``PUBLISH_CREDENTIAL_``), so a
+  reference can never name another secret of the process (a webhook secret, ``SECRET_KEY``).
 - ``file:/absolute/path`` — a file (e.g. a mounted Kubernetes/Docker secret) that must lie inside
   ``SOCIALS_CREDENTIAL_FILE_DIR``; symlinks and ``..`` are resolved before the check.
 - empty — no credential: only the local-development fake publisher can serve the account.
 
-References are validated when saved and resolved only when publishing. Error messages name
-the reference, never a value read from it.
+References are validated when saved and again whenever they are resolved (a row saved before
+the namespace existed is refused on use). Error messages name the reference, never a value.
 """
 
 from __future__ import annotations
@@ -54,13 +56,24 @@ def credential_ref_parse(ref: str) -> CredentialRef | None:
             details={"credential_ref": ["unsupported scheme"]},
         )
     if scheme == "env":
-        if not _ENV_NAME.match(target):
-            raise InvalidInput(
-                f"{ref!r} is not a valid environment variable reference (env:NAME, letters, digits, _)",
-                details={"credential_ref": ["invalid environment variable name"]},
-            )
-        return CredentialRef("env", target)
+        return CredentialRef("env", _checked_env_name(target, ref))
     return CredentialRef("file", str(_checked_file_path(target, ref)))
+
+
+def _checked_env_name(target: str, ref: str) -> str:
+    if not _ENV_NAME.match(target):
+        raise InvalidInput(
+            f"{ref!r} is not a valid environment variable reference (env:NAME, letters, digits, _)",
+            details={"credential_ref": ["invalid environment variable name"]},
+        )
+    prefix = settings.SOCIALS_CREDENTIAL_ENV_PREFIX
+    if not target.startswith(prefix) or target == prefix:
+        raise InvalidInput(
+            f"{ref!r} is outside the credential namespace: environment references must name a "
+            f"variable starting with {prefix} (SOCIALS_CREDENTIAL_ENV_PREFIX)",
+            details={"credential_ref": [f"environment variable must start with {prefix}"]},
+        )
+    return target
 
 
 def _checked_file_path(target: str, ref: str) -> Path:

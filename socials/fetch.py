@@ -5,7 +5,9 @@ Rules (each refusal is a :class:`VideoRefused`, a 422 with a reason):
 - only ``http``/``https`` URLs, without credentials in them: never ``file:``, never a bare path;
 - the host must match ``SOCIALS_VIDEO_ALLOWED_HOSTS`` (exact name or ``*.suffix``);
 - the host is resolved and **every** address must be public (not private, loopback,
-  link-local, shared, reserved, multicast or unspecified) unless it lies in
+  link-local, shared, reserved, multicast, unspecified, site-local or outside IPv6 global
+  unicast; an IPv6 address that embeds an IPv4 one — mapped, compatible, NAT64, 6to4, Teredo —
+  is judged by the IPv4 address) unless it lies in
   ``SOCIALS_VIDEO_ALLOWED_NETWORKS``; the connection then goes to the checked address (pinned,
   with the original Host header and TLS server name), so a second DNS answer can't differ;
 - redirects are followed by hand (at most 3), each hop checked again;
@@ -101,13 +103,61 @@ def _allowed_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
     return [ipaddress.ip_network(cidr, strict=False) for cidr in settings.SOCIALS_VIDEO_ALLOWED_NETWORKS]
 
 
+# IPv6 prefixes whose last 32 bits are an IPv4 address the packet really goes to.
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # deprecated "::a.b.c.d"
+_NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
+# All global unicast lives here (RFC 4291); anything outside (site-local fec0::/10, ULA, NAT64
+# local-use 64:ff9b:1::/48, reserved ::/8 ...) is refused.
+_GLOBAL_UNICAST = ipaddress.IPv6Network("2000::/3")
+# Non-global blocks that this Python's is_global does not know (yet).
+_NOT_GLOBAL_V4 = (ipaddress.IPv4Network("192.0.0.0/24"),)  # IETF protocol assignments
+_NOT_GLOBAL_V6 = (ipaddress.IPv6Network("3fff::/20"),)  # documentation (RFC 9637)
+
+
+def _public_ipv4(address: ipaddress.IPv4Address) -> bool:
+    return (
+        address.is_global
+        and not address.is_multicast
+        and not any(address in network for network in _NOT_GLOBAL_V4)
+    )
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries (mapped, compatible, NAT64, 6to4, Teredo).
+
+    Such an address reaches the embedded IPv4 host (through a translator, a tunnel or the
+    dual stack of the host itself), so it is judged by that host.
+    """
+    if address.ipv4_mapped is not None:
+        return [address.ipv4_mapped]
+    if address.sixtofour is not None:
+        return [address.sixtofour]
+    if address.teredo is not None:
+        return list(address.teredo)  # (server, client): both must be acceptable
+    if address in _NAT64_WELL_KNOWN or (address in _IPV4_COMPATIBLE and int(address) > 1):
+        return [ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)]
+    return []
+
+
 def address_allowed(address: IPAddress) -> bool:
-    """Public unicast addresses, or addresses inside an explicitly configured network."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    if any(address in network for network in _allowed_networks()):
+    """Public unicast addresses, or addresses inside an explicitly configured network.
+
+    An IPv6 address that embeds an IPv4 address is allowed only when every embedded address is.
+    """
+    networks = _allowed_networks()
+    if any(address in network for network in networks):
         return True
-    return address.is_global and not address.is_multicast
+    if isinstance(address, ipaddress.IPv4Address):
+        return _public_ipv4(address)
+    embedded = embedded_ipv4(address)
+    if embedded:
+        return all(any(v4 in network for network in networks) or _public_ipv4(v4) for v4 in embedded)
+    return (
+        address in _GLOBAL_UNICAST
+        and address.is_global
+        and not address.is_site_local
+        and not any(address in network for network in _NOT_GLOBAL_V6)
+    )
 
 
 def resolve_checked(host: str, port: int) -> list[IPAddress]:

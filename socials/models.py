@@ -69,6 +69,9 @@ ACTIVE_PUBLICATION_STATUSES = (
     PublicationStatus.UPLOADING,
     PublicationStatus.PROCESSING,
 )
+# A publication in one of these states is the run's post (on its way or live); only a failed
+# attempt makes room for another.
+LIVE_PUBLICATION_STATUSES = (*ACTIVE_PUBLICATION_STATUSES, PublicationStatus.PUBLISHED)
 
 
 class Publication(models.Model):
@@ -130,11 +133,12 @@ class Publication(models.Model):
             ),
         ]
         constraints = [
-            # One publication in flight per run: a second publish of the same run waits its turn.
+            # One live publication per run (in flight or published): a run is posted at most
+            # once, whatever the caption; a failed attempt does not count.
             models.UniqueConstraint(
                 fields=["run"],
-                condition=models.Q(status__in=["queued", "uploading", "processing"]),
-                name="social_pub_one_active_per_run",
+                condition=models.Q(status__in=LIVE_PUBLICATION_STATUSES),
+                name="social_pub_one_live_per_run",
             )
         ]
 

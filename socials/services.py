@@ -27,7 +27,14 @@ from myloware.lib.errors import Conflict, InvalidInput, NotFound, RateLimited
 from socials import selectors
 from socials.credentials import credential_ref_validate, credential_resolve
 from socials.fetch import VideoFetchFailed, video_fetch, video_url_check
-from socials.models import ACTIVE_PUBLICATION_STATUSES, ProjectSocial, Publication, PublicationStatus, Social
+from socials.models import (
+    ACTIVE_PUBLICATION_STATUSES,
+    LIVE_PUBLICATION_STATUSES,
+    ProjectSocial,
+    Publication,
+    PublicationStatus,
+    Social,
+)
 from socials.upload_post import (
     FakeUploadPostClient,
     ProviderError,
@@ -311,11 +318,7 @@ def publication_request(
     existing = Publication.objects.filter(idempotency_key=key).first()
     if existing is not None:  # the first result, whatever changed since (run status, credential)
         return _replay(existing, run_id), False
-    if run.status != "running":
-        raise Conflict(
-            f"Run {run_id} is {run.status}; only a running run can be published",
-            details={"current_status": run.status, "required_status": "running"},
-        )
+    _require_running(run)
     _require_prepublish_approval(run)
     fake = _fake_for(social)
     if not fake:  # the fake publisher fetches nothing; real uploads only from allowed hosts
@@ -327,12 +330,18 @@ def publication_request(
 def _publication_create(
     run_id: str, social: Social, video_url: str, caption: str, key: str, fields: dict[str, Any]
 ) -> tuple[Publication, bool]:
+    from runs.models import Run
+
     with transaction.atomic():
+        # Lock order everywhere: run, then account, then publication (see _lock_run_of).
+        run = Run.objects.select_for_update().get(run_id=run_id)
         locked = Social.objects.select_for_update().get(pk=social.pk)
-        # Re-checked under the lock: a concurrent request with the same content wins first.
+        # Re-checked under the locks: a concurrent request with the same content wins first.
         existing = Publication.objects.filter(idempotency_key=key).first()
         if existing is not None:
             return _replay(existing, run_id), False
+        # The status read before the locks may be stale (a publication finished meanwhile).
+        _require_running(run)
         now = timezone.now()
         _check_window(locked, now)
         try:
@@ -348,17 +357,43 @@ def _publication_create(
                     requested_at=now,
                     **fields,
                 )
-        except IntegrityError:
-            raise Conflict(
-                f"Run {run_id} already has a publication in progress",
-                code="publication_in_progress",
-                details={"run_id": run_id},
-            ) from None
+        except IntegrityError:  # social_pub_one_live_per_run: the run has its post already
+            raise _live_publication_conflict(run_id) from None
         transaction.on_commit(lambda: _enqueue(publication.pk))
     logger.info(
         "publication %s of run %s to %s requested by %s", publication.pk, run_id, locked, fields["actor"]
     )
     return publication, True
+
+
+def _require_running(run: Any) -> None:
+    if run.status != "running":
+        raise Conflict(
+            f"Run {run.run_id} is {run.status}; only a running run can be published",
+            details={"current_status": run.status, "required_status": "running"},
+        )
+
+
+def _live_publication_conflict(run_id: str) -> Conflict:
+    live = Publication.objects.filter(run_id=run_id, status__in=LIVE_PUBLICATION_STATUSES).first()
+    details = {"run_id": run_id, "publication_id": str(live.pk) if live else None}
+    if live is not None and live.status == PublicationStatus.PUBLISHED:
+        return Conflict(
+            f"Run {run_id} is already published ({live.publish_url})",
+            code="already_published",
+            details={**details, "publish_url": live.publish_url},
+        )
+    return Conflict(
+        f"Run {run_id} already has a publication in progress", code="publication_in_progress", details=details
+    )
+
+
+def _lock_run_of(publication: Publication) -> None:
+    """Take the run's row lock before touching a publication row (the request's lock order):
+    finishing one publication while another request for the run inserts can't deadlock."""
+    from runs.models import Run
+
+    Run.objects.select_for_update().filter(run_id=publication.run_id).first()
 
 
 def _enqueue(publication_id: Any) -> None:
@@ -543,6 +578,7 @@ def _publication_succeed(publication: Publication, *, url: str, response: Any, a
     from runs.services import run_transition, run_update_result
 
     with transaction.atomic():
+        _lock_run_of(publication)
         now = timezone.now()
         changes: dict[str, Any] = {"status": PublicationStatus.PUBLISHED, "publish_url": url, "error": ""}
         if response is not None:
@@ -625,6 +661,7 @@ def _publication_fail(
 
     reason = reason[:2000]
     with transaction.atomic():
+        _lock_run_of(publication)
         now = timezone.now()
         changes: dict[str, Any] = {"status": PublicationStatus.FAILED, "error": reason}
         if response is not None:

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group, User
 from rest_framework.test import APIClient
 
-from myloware.api.models import ApiKey
+from myloware.api.models import ALL_SCOPES, ApiKey
 from myloware.api.services import api_key_create
 from myloware.db import started_by_this_process, stop_embedded_server
 from tests.browser import Console, chromium_driver, console_fixture
@@ -63,8 +63,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def make_api_key(db: None) -> Callable[..., tuple[ApiKey, str]]:
     counter = iter(range(1, 10_000))
 
-    def _make(name: str | None = None) -> tuple[ApiKey, str]:
-        return api_key_create(name=name or f"test-key-{next(counter)}")
+    def _make(name: str | None = None, scopes: tuple[str, ...] = ALL_SCOPES) -> tuple[ApiKey, str]:
+        return api_key_create(name=name or f"test-key-{next(counter)}", scopes=scopes)
 
     return _make
 
@@ -76,7 +76,7 @@ def api_key(make_api_key: Callable[..., tuple[ApiKey, str]]) -> tuple[ApiKey, st
 
 @pytest.fixture
 def api_client(api_key: tuple[ApiKey, str]) -> APIClient:
-    """A DRF test client authenticated as the API key named ``orchestrator``."""
+    """A DRF test client authenticated as the API key named ``orchestrator`` (every scope)."""
     client = APIClient()
     client.credentials(HTTP_X_API_KEY=api_key[1])
     return client

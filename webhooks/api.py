@@ -24,9 +24,11 @@ from rest_framework.views import APIView
 
 from myloware.api.exceptions import error_body
 from myloware.api.input import parse_bool_param
+from myloware.api.models import Scope
 from myloware.api.pagination import PAGE_PARAMETERS, keyset_page, page_serializer
 from myloware.api.request import actor_for
 from myloware.api.schema import ErrorSerializer
+from myloware.api.scopes import requires_scope
 from myloware.lib.errors import Conflict, InvalidInput, PayloadTooLarge
 from webhooks.models import EventStatus, SignatureStatus, WebhookDLQ, WebhookEvent
 from webhooks.services import (
@@ -304,6 +306,7 @@ class WebhookEventListView(APIView):
         responses={200: page_serializer(WebhookEventSerializer, "WebhookEventPage")},
         tags=["webhooks"],
     )
+    @requires_scope(Scope.WEBHOOKS_READ)
     def get(self, request: Request) -> Response:
         filters = {
             "provider": request.query_params.get("provider") or None,
@@ -339,6 +342,7 @@ class WebhookDLQListView(APIView):
         responses={200: page_serializer(WebhookDLQSerializer, "WebhookDLQPage")},
         tags=["webhooks"],
     )
+    @requires_scope(Scope.WEBHOOKS_READ)
     def get(self, request: Request) -> Response:
         now = timezone.now()
         entries = WebhookDLQ.objects.defer("payload", "traceback")
@@ -370,6 +374,7 @@ class WebhookEventDetailView(RetrieveAPIView):
         summary="One stored event with its raw body",
         tags=["webhooks"],
     )
+    @requires_scope(Scope.WEBHOOKS_READ)
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -387,6 +392,7 @@ class WebhookDLQDetailView(RetrieveAPIView):
         summary="One dead-letter entry with its traceback",
         tags=["webhooks"],
     )
+    @requires_scope(Scope.WEBHOOKS_READ)
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -399,6 +405,7 @@ class WebhookDLQReplayView(APIView):
         responses={200: ReplayResultSerializer, 404: ERROR_SCHEMA, 409: ERROR_SCHEMA},
         tags=["webhooks"],
     )
+    @requires_scope(Scope.WEBHOOKS_REPLAY)
     def post(self, request: Request, entry_id: str) -> Response:
         result = dlq_replay(entry_id=str(entry_id), actor=actor_for(request))
         if result.outcome == "busy":

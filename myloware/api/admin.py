@@ -2,22 +2,55 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
-from myloware.api.models import ApiKey
-from myloware.api.services import api_key_create, api_key_revoke
+from myloware.api.models import ApiKey, Scope
+from myloware.api.services import api_key_create, api_key_revoke, api_key_set_scopes
 from myloware.lib.errors import DomainError
+
+
+class ApiKeyForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        choices=Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="What the key may do; each API operation needs one of these (docs/security.md)",
+    )
+
+    class Meta:
+        model = ApiKey
+        fields = ("name", "scopes")
 
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
-    list_display = ("name", "prefix", "created_at", "last_used_at", "revoked_at", "is_active")
-    list_filter = (("revoked_at", admin.EmptyFieldListFilter), "created_at")
+    form = ApiKeyForm
+    list_display = (
+        "name",
+        "prefix",
+        "scope_list",
+        "legacy_access",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+        "is_active",
+    )
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter), "legacy_full_access", "created_at")
     search_fields = ("name", "prefix")
-    readonly_fields = ("prefix", "created_at", "last_used_at", "revoked_at")
-    fields = ("name", "prefix", "created_at", "last_used_at", "revoked_at")
+    readonly_fields = ("prefix", "legacy_access", "created_at", "last_used_at", "revoked_at")
+    fields = ("name", "prefix", "scopes", "legacy_access", "created_at", "last_used_at", "revoked_at")
     actions = ("revoke_selected",)
+
+    @admin.display(description="scopes")
+    def scope_list(self, obj: ApiKey) -> str:
+        return ", ".join(obj.scopes) or "—"
+
+    @admin.display(description="legacy full access")
+    def legacy_access(self, obj: ApiKey) -> str:
+        if not obj.legacy_full_access:
+            return "no"
+        return "yes: created before scopes, given every scope by migration; narrow its scopes"
 
     @admin.display(boolean=True, description="active")
     def is_active(self, obj: ApiKey) -> bool:
@@ -28,10 +61,13 @@ class ApiKeyAdmin(admin.ModelAdmin):
         return (*self.readonly_fields, "name") if obj else self.readonly_fields
 
     def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
+        scopes = form.cleaned_data["scopes"]
         if change:
+            if "scopes" in form.changed_data:
+                api_key_set_scopes(name=obj.name, scopes=scopes)
             return
         try:
-            key, raw_key = api_key_create(name=obj.name)
+            key, raw_key = api_key_create(name=obj.name, scopes=scopes)
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return

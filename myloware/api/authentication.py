@@ -34,4 +34,6 @@ class APIKeyScheme(OpenApiAuthenticationExtension):
     name = "ApiKeyAuth"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
-        return {"type": "apiKey", "in": "header", "name": HEADER}
+        from myloware.api.scopes import security_description
+
+        return {"type": "apiKey", "in": "header", "name": HEADER, "description": security_description()}

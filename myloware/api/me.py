@@ -1,4 +1,4 @@
-"""``GET /api/v1/me``: lets a script check that its key works and see the name it acts under."""
+"""``GET /api/v1/me``: lets a script check that its key works, the name it acts under and its scopes."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from myloware.api.models import ApiKey
 from myloware.api.request import actor_for
+from myloware.api.scopes import any_key
 
 
 class MeView(APIView):
@@ -24,11 +25,24 @@ class MeView(APIView):
                 "name": serializers.CharField(),
                 "prefix": serializers.CharField(),
                 "actor": serializers.CharField(),
+                "scopes": serializers.ListField(child=serializers.CharField()),
+                "legacy_full_access": serializers.BooleanField(
+                    help_text="created before scopes existed and given every scope by migration"
+                ),
             },
         ),
     )
+    @any_key
     def get(self, request: Request) -> Response:
         # APIKeyAuthentication is the only authentication class and IsAuthenticated the default
         # permission, so the user of an admitted request is always the ApiKey row.
         key = cast(ApiKey, request.user)
-        return Response({"name": key.name, "prefix": key.prefix, "actor": actor_for(request)})
+        return Response(
+            {
+                "name": key.name,
+                "prefix": key.prefix,
+                "actor": actor_for(request),
+                "scopes": key.scopes,
+                "legacy_full_access": key.legacy_full_access,
+            }
+        )

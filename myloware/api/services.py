@@ -1,4 +1,5 @@
-"""API key lifecycle: create (the raw key is returned once), revoke, authenticate."""
+"""API key lifecycle: create (the raw key is returned once, with its scopes), change scopes,
+revoke, authenticate."""
 
 from __future__ import annotations
 
@@ -6,11 +7,12 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Iterable
 from datetime import timedelta
 
 from django.utils import timezone
 
-from myloware.api.models import ApiKey
+from myloware.api.models import ALL_SCOPES, ApiKey
 from myloware.lib.errors import Conflict, InvalidInput, NotFound
 
 KEY_PREFIX = "mlw_"
@@ -25,16 +27,41 @@ def _hash(raw_key: str) -> str:
     return hashlib.sha256(raw_key.encode()).hexdigest()
 
 
-def api_key_create(*, name: str) -> tuple[ApiKey, str]:
+def api_key_scopes_clean(scopes: Iterable[str]) -> list[str]:
+    """Known scopes, each once, in the canonical order; at least one (a key must do something)."""
+    wanted = {scope.strip() for scope in scopes if scope.strip()}
+    unknown = sorted(wanted - set(ALL_SCOPES))
+    if unknown:
+        raise InvalidInput(
+            f"Unknown API key scope(s) {', '.join(unknown)}; known: {', '.join(ALL_SCOPES)}",
+            details={"scopes": unknown},
+        )
+    if not wanted:
+        raise InvalidInput(f"An API key needs at least one scope: {', '.join(ALL_SCOPES)}")
+    return [scope for scope in ALL_SCOPES if scope in wanted]
+
+
+def api_key_create(*, name: str, scopes: Iterable[str]) -> tuple[ApiKey, str]:
     """Create a key; returns the row and the raw key, which is never stored nor shown again."""
     name = name.strip()
     if not name:
         raise InvalidInput("An API key needs a name")
+    scopes = api_key_scopes_clean(scopes)
     if ApiKey.objects.filter(name=name).exists():
         raise Conflict(f"An API key named {name!r} already exists")
     raw_key = KEY_PREFIX + secrets.token_urlsafe(36)
-    key = ApiKey.objects.create(name=name, prefix=raw_key[:_PREFIX_LEN], key_hash=_hash(raw_key))
+    key = ApiKey.objects.create(
+        name=name, prefix=raw_key[:_PREFIX_LEN], key_hash=_hash(raw_key), scopes=scopes
+    )
     return key, raw_key
+
+
+def api_key_set_scopes(*, name: str, scopes: Iterable[str]) -> ApiKey:
+    """Change what a key may do (takes effect on its next request); clears the legacy mark."""
+    scopes = api_key_scopes_clean(scopes)
+    if not ApiKey.objects.filter(name=name).update(scopes=scopes, legacy_full_access=False):
+        raise NotFound(f"No API key named {name!r}")
+    return ApiKey.objects.get(name=name)
 
 
 def api_key_revoke(*, name: str) -> ApiKey:

@@ -1,10 +1,26 @@
-"""Keep secrets out of logs, stored header snapshots, admin pages and API output."""
+"""Keep secrets out of logs, stored header snapshots, admin pages and API output.
+
+Two layers, both in :func:`redact_text`: patterns for secrets that look like secrets anywhere
+(``token=`` in URLs, ``Apikey``/``Bearer`` values, ``whsec_`` keys, passwords in database URLs),
+and the literal values of every secret the process is configured with (environment variables
+whose names say secret/token/password/key/credential, e.g. ``WEBHOOK_SECRET_*`` even when a
+provider's token travels in a parameter with an innocent name).
+
+:class:`RedactSecretsFilter` applies it to a log record's message, arguments and traceback; it is
+put on **every handler** of the process: by ``configure_logging`` (Django's ``LOGGING_CONFIG``),
+again when the apps are ready (handlers libraries add on import), and by gunicorn's logger class
+(``myloware/gunicorn_conf.py``) for its access and error logs.
+"""
 
 from __future__ import annotations
 
 import logging
+import logging.config
+import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
+from urllib.parse import unquote, urlsplit
 
 REDACTED = "[redacted]"
 
@@ -36,6 +52,48 @@ _TEXT_PATTERNS = [
 ]
 
 
+# Environment variables whose values are secrets (matched on the upper-cased name).
+_SECRET_ENV_NAME = re.compile(r"(SECRET|TOKEN|PASSWORD|PASSWD|API_KEY|APIKEY|CREDENTIAL|PRIVATE_KEY)")
+# ... but not the knobs that only name where or how a secret is found.
+_NOT_A_SECRET_NAME = re.compile(r"_(DIR|PREFIX|PARAM|HEADER|FILE|PATH)(_|$)")
+# Shorter values are not masked literally: "1" or "true" would blank out ordinary text.
+_MIN_LITERAL = 8
+
+
+def configured_secrets() -> list[str]:
+    """The secret values this process is configured with, longest first.
+
+    Read from the environment (the configuration; tests and ``var/dev.env`` change it at run
+    time) and recomputed only when it changed: os.environ's raw bytes mapping is an exact,
+    cheap fingerprint (~5 µs), decoding and scanning every variable is not (~120 µs per line).
+    """
+    global _cache
+    snapshot = tuple(os.environ._data.items())  # type: ignore[attr-defined]
+    if snapshot != _cache[0]:
+        _cache = (snapshot, _scan_environment())
+    return _cache[1]
+
+
+_cache: tuple[tuple[Any, ...], list[str]] = ((), [])
+
+
+def _scan_environment() -> list[str]:
+    values: set[str] = set()
+    for name, raw in os.environ.items():
+        upper = name.upper()
+        if not _SECRET_ENV_NAME.search(upper) or _NOT_A_SECRET_NAME.search(upper):
+            continue
+        for value in raw.split(","):  # rotation lists: "new,old"
+            value = value.strip()
+            values.add(value)
+            if value.startswith("whsec_"):
+                values.add(value.removeprefix("whsec_"))
+    password = urlsplit(os.environ.get("DATABASE_URL", "")).password
+    if password:
+        values.update({password, unquote(password)})
+    return sorted((v for v in values if len(v) >= _MIN_LITERAL), key=len, reverse=True)
+
+
 def is_secret_header(name: str) -> bool:
     lowered = name.lower()
     return lowered in SECRET_HEADERS or bool(_SECRET_HEADER_HINT.search(lowered))
@@ -50,6 +108,9 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
 
 
 def redact_text(text: str) -> str:
+    for secret in configured_secrets():
+        if secret in text:
+            text = text.replace(secret, REDACTED)
     for pattern in _TEXT_PATTERNS:
         if pattern.groups:
             text = pattern.sub(
@@ -61,7 +122,7 @@ def redact_text(text: str) -> str:
 
 
 class RedactSecretsFilter(logging.Filter):
-    """Logging filter that masks secrets in the rendered message (URLs with tokens, keys)."""
+    """Masks secrets in a record as it will be written: message, traceback and stack."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
@@ -71,4 +132,34 @@ class RedactSecretsFilter(logging.Filter):
         cleaned = redact_text(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        if record.exc_info and not record.exc_text:
+            # Rendered here so that the formatter prints the redacted text (it reuses exc_text).
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact_text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact_text(record.stack_info)
         return True
+
+
+def _all_handlers() -> Iterator[logging.Handler]:
+    loggers: list[Any] = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
+    for logger in loggers:
+        yield from getattr(logger, "handlers", [])  # PlaceHolder entries have none
+
+
+def redact_every_handler() -> int:
+    """Put the redaction filter on every handler that lacks one; returns how many were added."""
+    added = 0
+    for handler in _all_handlers():
+        if not any(isinstance(existing, RedactSecretsFilter) for existing in handler.filters):
+            handler.addFilter(RedactSecretsFilter())
+            added += 1
+    return added
+
+
+def configure_logging(config: dict[str, Any]) -> None:
+    """Django's LOGGING_CONFIG: the dictConfig of settings.LOGGING, then redaction everywhere
+    (Django's own default handlers included)."""
+    logging.config.dictConfig(config)
+    redact_every_handler()

@@ -9,6 +9,8 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
+from myloware.api.models import ApiKey
+
 ALL_MODELS = sorted(admin.site._registry, key=lambda model: model._meta.label)
 # User and group management is for superusers; operators see the control plane.
 OPERATOR_MODELS = [model for model in ALL_MODELS if model._meta.app_label != "auth"]
@@ -62,10 +64,13 @@ def test_admin_index_opens_for_the_operator(operator_client: Client) -> None:
 
 @pytest.mark.django_db
 def test_creating_an_api_key_in_the_admin_shows_it_once(superuser_client: Client) -> None:
-    response = superuser_client.post(_api_key_add_url(), {"name": "dashboard"}, follow=True)
+    response = superuser_client.post(
+        _api_key_add_url(), {"name": "dashboard", "scopes": ["runs", "kb:read"]}, follow=True
+    )
     assert response.status_code == 200
     text = response.content.decode()
     assert "Copy it now" in text and "mlw_" in text
+    assert ApiKey.objects.get(name="dashboard").scopes == ["runs", "kb:read"]
     listing = superuser_client.get(reverse("admin:api_apikey_changelist")).content.decode()
     assert "dashboard" in listing
 

@@ -140,3 +140,24 @@ def test_a_lock_held_by_a_zombie_postmaster_is_cleared(tmp_path: Path) -> None:
     finally:
         zombie.wait()
         _db_call("print(stop_embedded_server(d))", datadir)
+
+
+def test_secret_key_rotation_keeps_what_the_previous_key_signed() -> None:
+    from django.core import signing
+
+    token = signing.dumps("signed before the rotation", key="the-previous-secret-key-0123456789")
+    script = f"from django.core import signing; print(signing.loads({token!r}))"
+    rotated = _manage(
+        "shell", "-c", script,
+        SECRET_KEY="the-new-secret-key-9876543210", SECRET_KEY_FALLBACKS="the-previous-secret-key-0123456789",
+    )  # fmt: skip
+    assert rotated.returncode == 0, rotated.stderr
+    assert rotated.stdout.strip().splitlines()[-1] == "signed before the rotation"
+    without = _manage("shell", "-c", script, SECRET_KEY="the-new-secret-key-9876543210")
+    assert without.returncode != 0 and "BadSignature" in without.stderr
+
+
+def test_an_empty_credential_namespace_is_refused_at_start() -> None:
+    result = _manage("check", SOCIALS_CREDENTIAL_ENV_PREFIX=" ")
+    assert result.returncode != 0
+    assert "SOCIALS_CREDENTIAL_ENV_PREFIX must not be empty" in result.stderr

@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import datetime
+import io
+import json
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from django.conf import settings
+from gunicorn.config import Config
 
-from myloware.lib.redact import REDACTED, RedactSecretsFilter, redact_headers, redact_text
+from myloware.gunicorn_conf import RedactingLogger
+from myloware.lib.redact import (
+    REDACTED,
+    RedactSecretsFilter,
+    configured_secrets,
+    redact_headers,
+    redact_text,
+)
 
 
 @pytest.mark.parametrize(
@@ -55,3 +72,86 @@ def test_log_records_are_redacted_after_formatting() -> None:
     )
     assert RedactSecretsFilter().filter(record)
     assert "zzz999" not in record.getMessage()
+
+
+def test_configured_secret_values_are_masked_whatever_parameter_carries_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("WEBHOOK_SECRET_RELAY", "new-relay-token-123,old-relay-token-456")
+    monkeypatch.setenv("WEBHOOK_SECRET_ACME", "whsec_c3RhbmRhcmQta2V5LWJhc2U2NA==")
+    monkeypatch.setenv("PUBLISH_CREDENTIAL_TIKTOK", "tiktok-upload-key-789")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://app:p%40ss-word-1@db/x")
+    text = (
+        "POST /cb?sig=new-relay-token-123 then sig=old-relay-token-456, key c3RhbmRhcmQta2V5LWJhc2U2NA== "
+        "sent tiktok-upload-key-789 with p@ss-word-1"
+    )
+    cleaned = redact_text(text)
+    for secret in ("relay-token", "c3RhbmRh", "tiktok-upload", "ss-word"):
+        assert secret not in cleaned, cleaned
+    assert cleaned.startswith("POST /cb?sig=[redacted]")
+
+
+def test_knobs_that_only_name_where_a_secret_lives_are_not_masked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOCIALS_CREDENTIAL_FILE_DIR", "/run/secrets/socials")
+    monkeypatch.setenv("SOCIALS_CREDENTIAL_ENV_PREFIX", "PUBLISH_CREDENTIAL_")
+    monkeypatch.setenv("WEBHOOK_SECRET_SHORT", "abc")  # too short to mask without ruining text
+    assert not {"/run/secrets/socials", "PUBLISH_CREDENTIAL_", "abc"} & set(configured_secrets())
+
+
+def test_tracebacks_and_stacks_are_redacted_too() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(RedactSecretsFilter())
+    logger = logging.getLogger("tests.redaction.traceback")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        raise RuntimeError("callback https://h/cb?token=tb-secret-42 failed")
+    except RuntimeError:
+        logger.exception("delivery failed", stack_info=True)
+    finally:
+        logger.removeHandler(handler)
+    assert "RuntimeError" in stream.getvalue() and "tb-secret-42" not in stream.getvalue()
+
+
+def test_every_handler_of_a_configured_process_redacts() -> None:
+    """Django's own default handlers (console, mail_admins) and ours, after django.setup()."""
+    script = (
+        "import django, json, logging; django.setup();"
+        "from myloware.lib.redact import RedactSecretsFilter, _all_handlers;"
+        "print(json.dumps([[type(h).__name__, any(isinstance(f, RedactSecretsFilter) for f in h.filters)]"
+        " for h in _all_handlers()]))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "myloware.settings_test"}
+    out = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", script], cwd=settings.BASE_DIR, env=env, capture_output=True, text=True,
+        timeout=120, check=True,
+    ).stdout.strip().splitlines()[-1]  # fmt: skip
+    handlers = json.loads(out)
+    assert len(handlers) >= 3, handlers  # ours, Django's console and mail_admins
+    assert all(redacts for _, redacts in handlers), handlers
+
+
+def test_gunicorn_access_and_error_logs_are_redacted(tmp_path: Path) -> None:
+    config = Config()
+    config.set("accesslog", str(tmp_path / "access.log"))
+    config.set("errorlog", str(tmp_path / "error.log"))
+    glog = RedactingLogger(config)
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "RAW_URI": "/api/v1/webhooks/shotstack?run_id=r1&token=gunicorn-secret-1",
+        "QUERY_STRING": "run_id=r1&token=gunicorn-secret-1",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "HTTP_REFERER": "https://x.test/?api_key=gunicorn-secret-2",
+    }
+    response = SimpleNamespace(status="200 OK", headers=[], sent=2)
+    glog.access(response, SimpleNamespace(headers=[]), environ, datetime.timedelta(milliseconds=3))
+    glog.error("Error handling request /cb?token=gunicorn-secret-3")
+    for log in (glog.access_log, glog.error_log):
+        for handler in list(log.handlers):
+            handler.close()
+            log.removeHandler(handler)
+    access = (tmp_path / "access.log").read_text()
+    error = (tmp_path / "error.log").read_text()
+    assert "POST /api/v1/webhooks/shotstack?run_id=r1&token=[redacted] HTTP/1.1" in access
+    assert "gunicorn-secret" not in access + error and "Error handling request" in error

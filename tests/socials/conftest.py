@@ -21,7 +21,7 @@ from runs.services import run_create, run_transition
 from socials import services
 from socials.models import Social
 
-API_KEY_ENV = "MLW_TEST_UPLOAD_POST_KEY"
+API_KEY_ENV = "PUBLISH_CREDENTIAL_MLW_TEST_UPLOAD_POST"
 API_KEY = "up-live-SECRET-0123456789abcdef"
 STATUS_PATH = "/api/uploadposts/status"
 VIDEO_BYTES = b"\x00\x00\x00\x18ftypmp42" + b"v" * 2048

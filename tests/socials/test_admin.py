@@ -26,7 +26,9 @@ def test_account_pages_show_whether_the_credential_resolves_never_its_value(
     operator_client: Client, make_social: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ok = make_social(account_id="resolving")
-    broken = make_social(project=None, account_id="broken", credential_ref="env:MLW_TEST_UNSET_VARIABLE")
+    broken = make_social(
+        project=None, account_id="broken", credential_ref="env:PUBLISH_CREDENTIAL_MLW_TEST_UNSET"
+    )
     page = operator_client.get(reverse("admin:socials_social_changelist"))
     assert page.status_code == 200
     html = page.content.decode()
