@@ -8,12 +8,13 @@ from typing import Any
 import httpx
 import pytest
 
+from myloware.api.models import ALL_SCOPES
 from myloware.api.services import api_key_create
 
 
 @pytest.fixture
 def live_key(transactional_db: None) -> str:
-    return api_key_create(name="edge-tester")[1]
+    return api_key_create(name="edge-tester", scopes=ALL_SCOPES)[1]
 
 
 @pytest.fixture
