@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
+from django.contrib.admin.utils import quote
 from django.contrib.auth.models import Group, User
 
 from artifacts.services import artifact_create
@@ -183,7 +184,7 @@ def test_a_media_file_that_fails_to_load_is_flagged(console: Any, opal: User, li
 def test_the_run_page_tells_the_story(console: Any, opal: User, live_server: Any) -> None:
     gate_request = prepublish_gate(live_server.url)
     console.login("opal", PASSWORD)
-    console.visit(f"/admin/runs/run/{gate_request.run_id}/change/", "run-story")
+    console.visit(f"/admin/runs/run/{quote(gate_request.run_id)}/change/", "run-story")
     assert console.find("h1").text == f"Run {gate_request.run_id}"
     assert not console.driver.find_elements("css selector", "input[name=_save], input[name=_continue]")
     stages = [
