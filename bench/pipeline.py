@@ -11,7 +11,8 @@ What it does (loopback only, bounded, stops by itself):
 2. per configuration — ``orm`` or ``redis`` broker (``redis-server`` started here on a free port),
    1 or 2 clusters — it starts the processes with the commands ``make run`` uses
    (myloware/devserver.py ``_start_children``: gunicorn with ``WEB_CONCURRENCY`` = 2 workers and
-   ``manage.py qcluster`` with its default 2 workers; a second qcluster for 2 clusters), then:
+   ``manage.py run_workers``, the supervised django-q2 cluster with its default 2 workers; a
+   second one for 2 clusters), then:
    - burst: ``--burst`` signed callbacks (per run: kie.ai clips and one Shotstack render),
      ``--concurrency`` client threads, closed loop; waits until every event is processed;
    - steady: ``--rate`` deliveries/s for ``--steady-seconds`` (open loop), then waits again;
@@ -167,7 +168,7 @@ def wait_port(port: int, process: subprocess.Popen[bytes], what: str) -> None:
 
 @dataclass
 class Stack:
-    """gunicorn + qcluster(s) (+ redis-server) for one configuration, as ``make run`` starts them."""
+    """gunicorn + cluster(s) (+ redis-server) for one configuration, as ``make run`` starts them."""
 
     broker: str
     clusters: int
@@ -187,14 +188,15 @@ class Stack:
         # The commands of myloware/devserver.py _start_children (access log kept, sent nowhere).
         gunicorn = [
             PYTHON, "-m", "gunicorn", "myloware.wsgi:application",
+            "--config", "python:myloware.gunicorn_conf",
             "--bind", f"127.0.0.1:{port}",
             "--workers", env.get("WEB_CONCURRENCY", "2"),
             "--access-logfile", "-",
-            "--graceful-timeout", "10",
+            "--graceful-timeout", "5",
         ]  # fmt: skip
         web = self._spawn(gunicorn, env)
         for _ in range(self.clusters):
-            self._spawn([PYTHON, str(ROOT / "manage.py"), "qcluster"], env)
+            self._spawn([PYTHON, str(ROOT / "manage.py"), "run_workers"], env)
         wait_port(port, web, "gunicorn")
         self.base_url = f"http://127.0.0.1:{port}"
 
