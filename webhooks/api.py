@@ -22,14 +22,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from myloware.api.exceptions import error_body
 from myloware.api.input import parse_bool_param
 from myloware.api.models import Scope
 from myloware.api.pagination import PAGE_PARAMETERS, keyset_page, page_serializer
 from myloware.api.request import actor_for
 from myloware.api.schema import ErrorSerializer
 from myloware.api.scopes import requires_scope
-from myloware.lib.errors import Conflict, InvalidInput, PayloadTooLarge
+from myloware.lib.errors import Conflict, InvalidInput, PayloadTooLarge, error_body
 from webhooks.models import EventStatus, SignatureStatus, WebhookDLQ, WebhookEvent
 from webhooks.services import (
     Receipt,

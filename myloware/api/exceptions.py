@@ -14,17 +14,10 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from myloware.lib.errors import DomainError, RateLimited
+from myloware.lib.errors import DomainError, RateLimited, error_body
 
 logger = logging.getLogger(__name__)
 DB_RETRY_AFTER_SECONDS = 5
-
-
-def error_body(status_code: int, code: str, message: str, details: Any = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"status": status_code, "code": code, "message": message}
-    if details:
-        body["details"] = details
-    return {"error": body}
 
 
 def database_unavailable_response() -> JsonResponse:

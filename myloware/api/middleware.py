@@ -9,9 +9,9 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from myloware.api.exceptions import database_unavailable_response, error_body
+from myloware.api.exceptions import database_unavailable_response
 from myloware.api.input import check_text
-from myloware.lib.errors import InvalidInput
+from myloware.lib.errors import InvalidInput, error_body
 
 logger = logging.getLogger(__name__)
 

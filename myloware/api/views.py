@@ -6,8 +6,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 
-from myloware.api.exceptions import error_body
 from myloware.api.middleware import is_api_path
+from myloware.lib.errors import error_body
 
 
 @csrf_exempt  # an API client sends no CSRF token; without this a POST here would be an HTML 403
