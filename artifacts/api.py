@@ -11,13 +11,84 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from artifacts.models import Artifact
-from artifacts.services import artifact_create
+from artifacts.services import CITATIONS_TYPE, MAX_TRACE_DOCUMENTS, TRACE_TYPE, artifact_create
+from myloware.api.input import NO_NUL_PATTERN, NON_BLANK_PATTERN
 from myloware.api.models import Scope
+from myloware.api.pagination import PAGE_PARAMETERS, keyset_page, page_serializer
 from myloware.api.request import actor_for
-from myloware.api.schema import ErrorSerializer
+from myloware.api.schema import ErrorSerializer, error_responses, state_rules
 from myloware.api.scopes import requires_scope
-from runs.pagination import keyset_page
+from myloware.api.serializers import JsonObjectField, StrictInputSerializer
 from runs.services import run_get
+
+
+def _when_type(kind: str, then: dict[str, Any]) -> dict[str, Any]:
+    return {"if": {"required": ["type"], "properties": {"type": {"const": kind}}}, "then": then}
+
+
+_TEXT = {"type": "string", "pattern": NO_NUL_PATTERN}
+# The retrieval-audit conventions (artifacts.services, docs/runs.md) as JSON Schema; beyond what a schema can say, a
+# citations artifact's trace must exist and list every cited doc_id (409 otherwise).
+state_rules(
+    "ArtifactCreateRequest",
+    {
+        "allOf": [
+            _when_type(
+                TRACE_TYPE,
+                {
+                    "required": ["retrieval_trace"],
+                    "properties": {
+                        "retrieval_trace": {
+                            "type": "object",
+                            "required": ["query", "docIds", "similarities", "persona", "project"],
+                            "properties": {
+                                "query": _TEXT,
+                                "docIds": {"type": "array", "items": {**_TEXT, "minLength": 1}},
+                                "similarities": {
+                                    "type": "array",
+                                    "items": {"type": "number", "minimum": -1, "maximum": 1},
+                                },
+                            },
+                            # As many similarities as docIds, at most MAX_TRACE_DOCUMENTS.
+                            "anyOf": [
+                                {
+                                    "properties": {
+                                        "docIds": {"minItems": n, "maxItems": n},
+                                        "similarities": {"minItems": n, "maxItems": n},
+                                    }
+                                }
+                                for n in range(MAX_TRACE_DOCUMENTS + 1)
+                            ],
+                        }
+                    },
+                },
+            ),
+            _when_type(
+                CITATIONS_TYPE,
+                {
+                    "required": ["metadata"],
+                    "properties": {
+                        "metadata": {
+                            "type": "object",
+                            "required": ["items"],
+                            "properties": {
+                                "trace_id": {"type": ["string", "null"], "format": "uuid"},
+                                "items": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "required": ["doc_id", "path", "reason"],
+                                        "properties": {"doc_id": _TEXT, "path": _TEXT, "reason": _TEXT},
+                                    },
+                                },
+                            },
+                        }
+                    },
+                },
+            ),
+        ]
+    },
+)
 
 
 class ArtifactSerializer(serializers.ModelSerializer):
@@ -37,24 +108,18 @@ class ArtifactSerializer(serializers.ModelSerializer):
         ]
 
 
-class ArtifactCreateSerializer(serializers.Serializer):
-    type = serializers.CharField(max_length=100)
+class ArtifactCreateSerializer(StrictInputSerializer):
+    type = serializers.RegexField(NON_BLANK_PATTERN, max_length=100)
     provider = serializers.CharField(required=False, allow_null=True, max_length=200)
     url = serializers.CharField(required=False, allow_null=True, max_length=4000)
     checksum = serializers.CharField(required=False, allow_null=True, max_length=200)
     persona = serializers.CharField(required=False, allow_null=True, max_length=100)
-    retrieval_trace = serializers.JSONField(required=False, allow_null=True)
-    metadata = serializers.JSONField(required=False, allow_null=True)
+    retrieval_trace = JsonObjectField(required=False, allow_null=True)
+    metadata = JsonObjectField(required=False, allow_null=True)
 
 
-class ArtifactPageSerializer(serializers.Serializer):
-    results = ArtifactSerializer(many=True)
-    next_cursor = serializers.CharField(allow_null=True)
-    next = serializers.URLField(allow_null=True)
-
-
-def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: OpenApiResponse(ErrorSerializer) for code in codes}
+ArtifactPageSerializer = page_serializer(ArtifactSerializer, "ArtifactPage")
+_errors = error_responses
 
 
 def _page(request: Request, qs: Any, *, descending: bool) -> dict[str, Any]:
@@ -69,10 +134,7 @@ def _page(request: Request, qs: Any, *, descending: bool) -> dict[str, Any]:
     )
 
 
-_PAGING = [
-    OpenApiParameter("cursor", str, description="next_cursor of the previous page"),
-    OpenApiParameter("limit", int, description="Page size (default 50, at most 500)"),
-]
+_PAGING = PAGE_PARAMETERS
 
 
 class RunArtifactsView(APIView):
@@ -98,6 +160,9 @@ class RunArtifactsView(APIView):
             201: ArtifactSerializer,
             200: OpenApiResponse(ArtifactSerializer, description="Existing artifact (same checksum)"),
             422: OpenApiResponse(ErrorSerializer, description="A retrieval-audit rule is broken"),
+            409: OpenApiResponse(
+                ErrorSerializer, description="citations that their retrieval.trace does not back"
+            ),
             **_errors(400, 401, 404),
         },
     )

@@ -13,12 +13,14 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from artifacts.models import Artifact
-from myloware.lib.errors import InvalidInput
+from myloware.lib.errors import Conflict, InvalidInput
 from runs.services import run_get
 
 TRACE_TYPE = "retrieval.trace"
 CITATIONS_TYPE = "citations"
 _TRACE_KEYS = ("query", "docIds", "similarities", "persona", "project")
+# A trace records one search's hits: at most the largest k a search returns (knowledge.services.MAX_K).
+MAX_TRACE_DOCUMENTS = 50
 
 
 def artifact_create(
@@ -37,7 +39,8 @@ def artifact_create(
 
     The same run + type + checksum again returns the existing artifact (``created`` False).
     ``retrieval.trace`` and ``citations`` artifacts must follow the retrieval-audit conventions of docs/runs.md (InvalidInput,
-    422, names the rule otherwise).
+    422, names the rule otherwise); citations without their trace, or contradicting it or the
+    knowledge base, are a Conflict (409): the body is well-formed, the stored state disagrees.
     """
     run_get(run_id=run_id)
     if not isinstance(type, str) or not type.strip():
@@ -86,6 +89,8 @@ def validate_retrieval_trace(trace: dict[str, Any] | None) -> None:
         raise InvalidInput("retrieval.trace: docIds must be a list of document ids (strings)")
     if not isinstance(similarities, list):
         raise InvalidInput("retrieval.trace: similarities must be a list of numbers")
+    if len(doc_ids) > MAX_TRACE_DOCUMENTS:
+        raise InvalidInput(f"retrieval.trace: at most {MAX_TRACE_DOCUMENTS} docIds")
     if len(doc_ids) != len(similarities):
         raise InvalidInput(
             f"retrieval.trace: docIds ({len(doc_ids)}) and similarities ({len(similarities)}) must have equal length"
@@ -116,7 +121,7 @@ def validate_citations(
     known = set((trace.retrieval_trace or {}).get("docIds") or [])
     stray = [item["doc_id"] for item in items if item["doc_id"] not in known]
     if stray:
-        raise InvalidInput(
+        raise Conflict(
             f"citations: doc_id {stray[0]} is not among the docIds of retrieval.trace {trace.id}",
             details={"not_in_trace": stray, "trace_id": str(trace.id)},
         )
@@ -125,7 +130,7 @@ def validate_citations(
     for item in items:
         expected = paths.get(str(uuid.UUID(item["doc_id"]))) if _is_uuid(item["doc_id"]) else None
         if expected is not None and item["path"] != expected:
-            raise InvalidInput(
+            raise Conflict(
                 f"citations: path {item['path']!r} of doc_id {item['doc_id']} is not the knowledge base path {expected!r}",
                 details={"doc_id": item["doc_id"], "expected_path": expected},
             )
@@ -135,15 +140,17 @@ def validate_citations(
 def _citations_trace(*, run_id: str, persona: str | None, trace_id: Any) -> Artifact:
     traces = Artifact.objects.filter(run_id=run_id, type=TRACE_TYPE)
     if trace_id is not None:
-        trace = traces.filter(id=trace_id).first() if _is_uuid(str(trace_id)) else None
+        if not isinstance(trace_id, str) or not _is_uuid(trace_id):
+            raise InvalidInput("citations: metadata.trace_id must be the id (a UUID) of a retrieval.trace")
+        trace = traces.filter(id=trace_id).first()
         if trace is None:
-            raise InvalidInput(
+            raise Conflict(
                 f"citations: trace_id {trace_id} is not a retrieval.trace artifact of run {run_id}"
             )
         return trace
     trace = traces.filter(persona=persona).order_by("-created_at", "-id").first()
     if trace is None:
-        raise InvalidInput(
+        raise Conflict(
             f"citations: no trace_id given and run {run_id} has no retrieval.trace of persona {persona!r}"
         )
     return trace

@@ -188,6 +188,7 @@ class Stack:
         # The commands of myloware/devserver.py _start_children (access log kept, sent nowhere).
         gunicorn = [
             PYTHON, "-m", "gunicorn", "myloware.wsgi:application",
+            "--config", "python:myloware.gunicorn_conf",
             "--bind", f"127.0.0.1:{port}",
             "--workers", env.get("WEB_CONCURRENCY", "2"),
             "--access-logfile", "-",

@@ -182,8 +182,8 @@ def main() -> None:
     from django.test import Client
 
     from myloware.api.models import ALL_SCOPES
+    from myloware.api.pagination import encode_cursor
     from myloware.api.services import api_key_create
-    from runs.pagination import encode_cursor
 
     call_command("migrate", verbosity=0)
     with connection.cursor() as cursor:

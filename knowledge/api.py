@@ -13,14 +13,18 @@ from rest_framework.views import APIView
 from knowledge import services
 from knowledge.embedding import active_model
 from knowledge.models import EmbeddingStatus, KbDocument
+from myloware.api.input import NON_BLANK_PATTERN, WHITESPACE, parse_bool_param
 from myloware.api.models import Scope
-from myloware.api.pagination import NewestFirstCursorPagination
+from myloware.api.pagination import PAGE_PARAMETERS, keyset_page, page_serializer
 from myloware.api.request import actor_for
 from myloware.api.schema import ErrorSerializer
 from myloware.api.scopes import requires_scope
+from myloware.api.serializers import StrictInputSerializer
 from myloware.lib.errors import NotFound
 
 ERROR = ErrorSerializer
+# A relative path: something besides whitespace and slashes (knowledge.services cleans the rest).
+_PATH_PATTERN = rf"^[^\u0000]*[^{WHITESPACE}\u0000/\\][^\u0000]*$"
 
 
 class KbDocumentSerializer(serializers.ModelSerializer):
@@ -56,13 +60,13 @@ class KbDocumentDetailSerializer(KbDocumentSerializer):
         fields = [*KbDocumentSerializer.Meta.fields, "content"]
 
 
-class KbDocumentUpsertSerializer(serializers.Serializer):
-    path = serializers.CharField(
-        max_length=1000, help_text="Source path; scope derives from projects/<p>/, personas/<p>/"
+class KbDocumentUpsertSerializer(StrictInputSerializer):
+    path = serializers.RegexField(
+        _PATH_PATTERN,
+        max_length=1000,
+        help_text="Source path; scope derives from projects/<p>/, personas/<p>/",
     )
-    content = serializers.CharField(
-        trim_whitespace=False, help_text="Markdown/text, or JSON for a .json path"
-    )
+    content = serializers.RegexField(NON_BLANK_PATTERN, help_text="Markdown/text, or JSON for a .json path")
     project = serializers.CharField(
         required=False, allow_null=True, allow_blank=True, help_text="Overrides the path"
     )
@@ -78,8 +82,8 @@ class KbUpsertResponseSerializer(serializers.Serializer):
     documents = KbDocumentSerializer(many=True, help_text="The chunks of this path, in order")
 
 
-class KbSearchRequestSerializer(serializers.Serializer):
-    query = serializers.CharField(max_length=4000)
+class KbSearchRequestSerializer(StrictInputSerializer):
+    query = serializers.RegexField(NON_BLANK_PATTERN, max_length=4000)
     k = serializers.IntegerField(default=5, min_value=1, max_value=services.MAX_K)
     project = serializers.CharField(required=False, allow_null=True, allow_blank=True)
     persona = serializers.CharField(required=False, allow_null=True, allow_blank=True)
@@ -127,8 +131,6 @@ def _get_document(doc_id: Any) -> KbDocument:
 
 
 class KbDocumentsView(APIView):
-    pagination_class = NewestFirstCursorPagination
-
     @extend_schema(
         operation_id="kb_documents_list",
         summary="List knowledge documents (chunks) with their embedding status",
@@ -137,21 +139,26 @@ class KbDocumentsView(APIView):
             OpenApiParameter("project", str, description="Exact project"),
             OpenApiParameter("persona", str, description="Exact persona"),
             OpenApiParameter("path", str, description="Exact source path"),
+            *PAGE_PARAMETERS,
         ],
-        responses={200: KbDocumentSerializer(many=True)},
+        responses={200: page_serializer(KbDocumentSerializer, "KbDocumentPage")},
         tags=["knowledge"],
     )
     @requires_scope(Scope.KB_READ)
     def get(self, request: Request) -> Response:
         documents = KbDocument.objects.defer("content")
-        if request.query_params.get("pending", "").lower() in {"1", "true", "yes"}:
+        if parse_bool_param("pending", request.query_params.get("pending")):
             documents = documents.waiting_for_vector(active_model())
         for name in ("project", "persona", "path"):
             if request.query_params.get(name):
                 documents = documents.filter(**{name: request.query_params[name]})
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(documents, request, view=self)
-        return paginator.get_paginated_response(KbDocumentSerializer(page, many=True).data)
+        page = keyset_page(
+            request,
+            documents,
+            descending=True,
+            serialize=lambda rows: KbDocumentSerializer(rows, many=True).data,
+        )
+        return Response(page)
 
     @extend_schema(
         operation_id="kb_documents_upsert",

@@ -63,6 +63,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that a database outage in any later middleware still becomes a clean 503.
     "myloware.api.middleware.DatabaseUnavailableMiddleware",
+    # Next, so that every error answer under /api/ (even Django's own) leaves as JSON.
+    "myloware.api.middleware.ApiEdgeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -141,11 +143,19 @@ REST_FRAMEWORK = {
         "myloware.api.scopes.HasScope",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["myloware.api.parsers.StrictJSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "myloware.api.negotiation.AlwaysJSON",
     "DEFAULT_SCHEMA_CLASS": "myloware.api.scope_schema.ScopedAutoSchema",
     "EXCEPTION_HANDLER": "myloware.api.exceptions.api_exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
+# JSON bodies: at most this many bytes (413 beyond) and this deep (422 beyond); see myloware.api.input.
+# The default leaves room for the largest knowledge document (KB_INGEST_MAX_FILE_BYTES) plus escaping.
+API_JSON_MAX_BYTES = env_int("API_JSON_MAX_BYTES", 16 * 1024 * 1024, minimum=1024)
+API_JSON_MAX_DEPTH = env_int("API_JSON_MAX_DEPTH", 64, minimum=2)
+# Every list is one keyset page (myloware.api.pagination): ?limit= from 1 to API_MAX_PAGE_SIZE.
+API_PAGE_SIZE = env_int("API_PAGE_SIZE", 50, minimum=1)
+API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 500, minimum=1)
 SPECTACULAR_SETTINGS: dict[str, Any] = {
     "TITLE": "MyloWare control plane API",
     "DESCRIPTION": "Runs, artifacts, checkpoints, HITL gates, webhooks, knowledge base and publishing.",
@@ -155,6 +165,14 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # 3.1: full JSON Schema, so the document can say what the server refuses (propertyNames).
+    "OAS_VERSION": "3.1.0",
+    # The error answers of the API's edge, stated once for every operation (myloware.api.schema).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "myloware.api.schema.add_edge_responses",
+        "myloware.api.links.add_links",
+    ],
 }
 
 # --- django-q2 --------------------------------------------------------------------------------
@@ -241,8 +259,6 @@ if ORCHESTRATOR_CALLBACK_URL and not ORCHESTRATOR_CALLBACK_SECRET.startswith("wh
         "ORCHESTRATOR_CALLBACK_URL is set: ORCHESTRATOR_CALLBACK_SECRET must be a whsec_... secret"
     )
 CHECKPOINT_MAX_BYTES = env_int("CHECKPOINT_MAX_BYTES", 1024 * 1024, minimum=1)
-RUNS_PAGE_SIZE = env_int("RUNS_PAGE_SIZE", 50, minimum=1)
-RUNS_MAX_PAGE_SIZE = env_int("RUNS_MAX_PAGE_SIZE", 500, minimum=1)
 # One OpenAPI enum per choice set of the runs app (otherwise "status" fields collide by name).
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     {

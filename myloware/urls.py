@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import URLPattern, URLResolver, include, path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from myloware import console
 from myloware.api.me import MeView
+from myloware.api.views import api_not_found
 from myloware.health import healthz
 
 api_v1: list[URLPattern | URLResolver] = [
@@ -31,6 +32,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("admin/", admin.site.urls),
+    # Last: any other path under /api/ is a JSON 404 (a segment that is no UUID where one is
+    # expected, an unknown endpoint), whatever DEBUG says.
+    re_path(r"^api/(?P<rest>.*)$", api_not_found),
 ]
 
 handler404 = "myloware.api.views.not_found"

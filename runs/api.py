@@ -3,15 +3,16 @@ to the services in runs.services / runs.selectors and back."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, cast
 
 from django.conf import settings
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
+    PolymorphicProxySerializer,
     extend_schema,
     extend_schema_field,
 )
@@ -20,33 +21,35 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from myloware.api.input import NON_BLANK_PATTERN, parse_datetime_param
 from myloware.api.models import Scope
+from myloware.api.pagination import keyset_page, page_parameters, page_serializer
 from myloware.api.request import actor_for, client_ip
-from myloware.api.schema import ErrorSerializer
+from myloware.api.schema import ErrorSerializer, error_responses
 from myloware.api.scopes import requires_scope
+from myloware.api.serializers import JsonObjectField, StrictInputSerializer
 from myloware.lib.errors import InvalidInput, PayloadTooLarge
 from runs import selectors, services
-from runs.models import GateRequest, HitlApproval, Run, RunStatus, RunTransition
-from runs.pagination import keyset_page
+from runs.models import Gate, GateRequest, HitlApproval, HitlDecision, Run, RunStatus, RunTransition
 
 # --- serializers -----------------------------------------------------------------------------
 
 
-class RunCreateSerializer(serializers.Serializer):
-    run_id = serializers.CharField(required=False, max_length=200)
-    project = serializers.CharField(max_length=100)
-    payload = serializers.JSONField(required=False, default=dict)
+class RunCreateSerializer(StrictInputSerializer):
+    run_id = serializers.RegexField(services.RUN_ID_PATTERN, required=False, max_length=200)
+    project = serializers.RegexField(services.PROJECT_PATTERN, max_length=100)
+    payload = JsonObjectField(required=False, default=dict)
     status = serializers.ChoiceField(
         choices=[RunStatus.PENDING, RunStatus.PENDING_WORKFLOW], required=False, default=RunStatus.PENDING
     )
 
 
-class RunPatchSerializer(serializers.Serializer):
-    result = serializers.JSONField(required=False, help_text="JSON merge patch of result (null deletes)")
-    payload = serializers.JSONField(required=False, help_text="JSON merge patch of payload, before start")
+class RunPatchSerializer(StrictInputSerializer):
+    result = JsonObjectField(required=False, help_text="JSON merge patch of result (null deletes a key)")
+    payload = JsonObjectField(required=False, help_text="JSON merge patch of payload, before start")
 
 
-class TransitionInSerializer(serializers.Serializer):
+class TransitionInSerializer(StrictInputSerializer):
     to = serializers.ChoiceField(choices=RunStatus.choices)
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
@@ -134,10 +137,7 @@ class RunSerializer(serializers.ModelSerializer):
         return cast(list[dict[str, Any]], TransitionSerializer(rows, many=True).data)
 
 
-class RunPageSerializer(serializers.Serializer):
-    results = RunListItemSerializer(many=True)
-    next_cursor = serializers.CharField(allow_null=True)
-    next = serializers.URLField(allow_null=True)
+RunPageSerializer = page_serializer(RunListItemSerializer, "RunPage")
 
 
 class RunStatsSerializer(serializers.Serializer):
@@ -165,22 +165,27 @@ class TimelineSerializer(serializers.Serializer):
 class CheckpointSerializer(serializers.Serializer):
     run_id = serializers.CharField()
     state = serializers.JSONField()
-    version = serializers.IntegerField()
-    updated_at = serializers.DateTimeField()
+    version = serializers.IntegerField(help_text="0 until the first save")
+    updated_at = serializers.DateTimeField(allow_null=True, help_text="null until the first save")
 
 
-class CheckpointPutSerializer(serializers.Serializer):
-    state = serializers.JSONField()
+class CheckpointPutSerializer(StrictInputSerializer):
+    state = JsonObjectField()
 
 
-class GateOpenSerializer(serializers.Serializer):
-    gate = serializers.ChoiceField(choices=["workflow", "ideate", "prepublish"])
+class GateOpenSerializer(StrictInputSerializer):
+    gate = serializers.ChoiceField(choices=Gate.choices)
     summary = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000)
-    artifact_ids = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
+    artifact_ids = serializers.ListField(
+        child=serializers.UUIDField(),
+        required=False,
+        allow_null=True,
+        help_text="Artifacts of this run under review (default: all of them); unknown ids are a 404",
+    )
 
 
-class GateDecisionInSerializer(serializers.Serializer):
-    decision = serializers.ChoiceField(choices=["approve", "reject"])
+class GateDecisionInSerializer(StrictInputSerializer):
+    decision = serializers.ChoiceField(choices=HitlDecision.choices)
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000)
     idempotency_key = serializers.CharField(required=False, allow_blank=True, max_length=200)
     content_hash = serializers.CharField(
@@ -190,24 +195,45 @@ class GateDecisionInSerializer(serializers.Serializer):
     )
 
 
+class GateApproveInSerializer(GateDecisionInSerializer):
+    """Documentation only: the shape of an approval."""
+
+    decision = serializers.ChoiceField(choices=[HitlDecision.APPROVE])
+
+
+class GateRejectInSerializer(GateDecisionInSerializer):
+    """Documentation only: a reject needs a comment saying why (the rule is in gate_decide)."""
+
+    decision = serializers.ChoiceField(choices=[HitlDecision.REJECT])
+    comment = serializers.RegexField(
+        NON_BLANK_PATTERN, max_length=10_000, help_text="Why the gate is rejected"
+    )
+
+
+GATE_DECISION_REQUEST = PolymorphicProxySerializer(
+    component_name="GateDecisionIn",
+    serializers={"approve": GateApproveInSerializer, "reject": GateRejectInSerializer},
+    resource_type_field_name="decision",
+)
+
+
 class GateDecisionOutSerializer(serializers.Serializer):
     recorded = serializers.BooleanField(help_text="False when a stored outcome was replayed")
     decision = DecisionSerializer(allow_null=True)
     gate = GateSerializer()
 
 
-def _errors(*codes: int) -> dict[int, OpenApiResponse]:
-    return {code: OpenApiResponse(ErrorSerializer) for code in codes}
+_errors = error_responses
 
 
 def _parse_time(request: Request, name: str) -> datetime | None:
     raw = request.query_params.get(name)
-    if not raw:
-        return None
-    value = parse_datetime(raw.replace(" ", "+"))
-    if value is None or value.tzinfo is None:
-        raise InvalidInput(f"{name} must be an ISO 8601 time with a zone, e.g. 2026-01-31T12:00:00Z")
-    return value
+    return None if raw is None else parse_datetime_param(name, raw)
+
+
+# Keys of the runs list's cursor: run ids (services.RUN_ID_PATTERN without its anchors).
+_RUN_KEY = services.RUN_ID_PATTERN.pattern.removeprefix("^").removesuffix("$")
+_STATUS = "|".join(RunStatus.values)
 
 
 def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
@@ -224,11 +250,15 @@ def _run_body(run: Run) -> dict[str, Any]:
 
 _RUN_FILTERS = [
     OpenApiParameter("project", str, description="Only runs of this project"),
-    OpenApiParameter("status", str, description="Only runs with this status (comma-separated for several)"),
+    OpenApiParameter(
+        "status",
+        str,
+        pattern=rf"^({_STATUS})(,({_STATUS}))*$",
+        description="Only runs with this status (comma-separated for several)",
+    ),
     OpenApiParameter("created_after", OpenApiTypes.DATETIME, description="created_at >= this time"),
     OpenApiParameter("created_before", OpenApiTypes.DATETIME, description="created_at < this time"),
-    OpenApiParameter("cursor", str, description="next_cursor of the previous page"),
-    OpenApiParameter("limit", int, description="Page size (default 50, at most 500)"),
+    *page_parameters(_RUN_KEY),
 ]
 
 
@@ -244,8 +274,8 @@ class RunListCreateView(APIView):
         qs = Run.objects.only("run_id", "project", "status", "created_at", "updated_at")
         if project := request.query_params.get("project"):
             qs = qs.filter(project=project)
-        if raw_status := request.query_params.get("status"):
-            wanted = [s.strip() for s in raw_status.split(",") if s.strip()]
+        if (raw_status := request.query_params.get("status")) is not None:
+            wanted = raw_status.split(",")
             unknown = [s for s in wanted if s not in RunStatus.values]
             if unknown:
                 raise InvalidInput(
@@ -261,6 +291,7 @@ class RunListCreateView(APIView):
             qs,
             time_field="created_at",
             key_field="run_id",
+            key_pattern=_RUN_KEY,
             descending=True,
             # many=True builds a ListSerializer; the stubs type .data as Serializer's ReturnDict.
             serialize=lambda rows: cast(list[dict[str, Any]], RunListItemSerializer(rows, many=True).data),
@@ -311,8 +342,6 @@ class RunDetailView(APIView):
     @requires_scope(Scope.RUNS)
     def patch(self, request: Request, run_id: str) -> Response:
         data = _valid(RunPatchSerializer, request.data)
-        if "result" not in data and "payload" not in data:
-            raise InvalidInput("Send result and/or payload to merge")
         run = services.run_patch(
             run_id=run_id, actor=actor_for(request), result=data.get("result"), payload=data.get("payload")
         )
@@ -373,24 +402,29 @@ def _etag(version: int) -> str:
     return f'"{version}"'
 
 
+# An ETag as sent back: "3" (quotes optional, W/ tolerated), or * for "any existing checkpoint".
+IF_MATCH_PATTERN = r'^(\*|(W/)?"?([0-9]{1,18})"?)$'
+
+
 def _if_match_version(request: Request, current: int | None) -> int | None:
     raw = request.headers.get("If-Match")
     if raw is None:
         return None
-    raw = raw.strip()
-    if raw == "*":
+    match = re.fullmatch(IF_MATCH_PATTERN, raw.strip())
+    if match is None:
+        raise InvalidInput(
+            'If-Match must be the ETag of the checkpoint, e.g. "3"', details={"field": "If-Match"}
+        )
+    if match[1] == "*":
         # "*": any existing checkpoint; none yet makes the save a stale (412) write.
         return current if current is not None else -1
-    try:
-        return int(raw.removeprefix("W/").strip('"'))
-    except ValueError:
-        raise InvalidInput('If-Match must be the ETag of the checkpoint, e.g. "3"') from None
+    return int(match[3])
 
 
 class CheckpointView(APIView):
     @extend_schema(
         operation_id="runs_checkpoint_get",
-        summary="The run's latest orchestrator state (ETag = version)",
+        summary="The run's latest orchestrator state (ETag = version; version 0 before the first save)",
         responses={200: CheckpointSerializer, 304: None, **_errors(401, 404)},
     )
     @requires_scope(Scope.CHECKPOINTS)
@@ -408,6 +442,7 @@ class CheckpointView(APIView):
                 "If-Match",
                 str,
                 OpenApiParameter.HEADER,
+                pattern=IF_MATCH_PATTERN,
                 description="ETag of the checkpoint you read; omit only to create the first one",
             )
         ],
@@ -432,7 +467,8 @@ class CheckpointView(APIView):
         checkpoint = services.checkpoint_save(
             run_id=run_id, state=data["state"], actor=actor_for(request), expected_version=expected
         )
-        return self._respond(checkpoint, status.HTTP_201_CREATED if expected is None else status.HTTP_200_OK)
+        created = checkpoint.version == 1
+        return self._respond(checkpoint, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     def _respond(self, checkpoint: Any, code: int) -> Response:
         body = {
@@ -473,12 +509,13 @@ class GateListOpenView(APIView):
     @requires_scope(Scope.RUNS)
     def post(self, request: Request, run_id: str) -> Response:
         data = _valid(GateOpenSerializer, request.data)
+        ids = data.get("artifact_ids")
         gate_request, created = services.gate_open(
             run_id=run_id,
             gate=data["gate"],
             actor=actor_for(request),
             summary=data.get("summary", ""),
-            artifact_ids=data.get("artifact_ids"),
+            artifact_ids=None if ids is None else [str(i) for i in ids],
         )
         return Response(
             GateSerializer(gate_request).data,
@@ -489,8 +526,9 @@ class GateListOpenView(APIView):
 class GateDecisionView(APIView):
     @extend_schema(
         operation_id="runs_gates_decide",
+        parameters=[OpenApiParameter("gate", str, OpenApiParameter.PATH, enum=Gate.values)],
         summary="Approve or reject a gate (idempotent with idempotency_key or Idempotency-Key)",
-        request=GateDecisionInSerializer,
+        request=GATE_DECISION_REQUEST,
         responses={
             201: GateDecisionOutSerializer,
             200: OpenApiResponse(GateDecisionOutSerializer, description="A stored outcome replayed"),

@@ -57,8 +57,8 @@ logger = logging.getLogger(__name__)
 CREATABLE_STATUSES = (RunStatus.PENDING, RunStatus.PENDING_WORKFLOW)
 # Payload may still change while the orchestrator has not started the run.
 PAYLOAD_EDITABLE_STATUSES = (RunStatus.PENDING_WORKFLOW, RunStatus.PENDING)
-_PROJECT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
-_RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$")
+PROJECT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$")
 EXPIRY_ACTOR = "system:gate_expiry"
 EXPIRY_REASON = "approval_expired"
 
@@ -131,11 +131,11 @@ def run_create_or_get(
 
 
 def _validate_new_run(*, project: str, payload: Any, run_id: str | None, status: str) -> None:
-    if not isinstance(project, str) or not _PROJECT_PATTERN.match(project):
+    if not isinstance(project, str) or not PROJECT_PATTERN.fullmatch(project):
         raise InvalidInput("project must be a slug (letters, digits, '_', '-', '.'; at most 100)")
     if not isinstance(payload, dict):
         raise InvalidInput("payload must be a JSON object")
-    if run_id is not None and (not isinstance(run_id, str) or not _RUN_ID_PATTERN.match(run_id)):
+    if run_id is not None and (not isinstance(run_id, str) or not RUN_ID_PATTERN.fullmatch(run_id)):
         raise InvalidInput("run_id must be 1-200 characters: letters, digits, '_', '-', '.', ':'")
     if status not in CREATABLE_STATUSES:
         raise InvalidInput(
@@ -250,10 +250,16 @@ def deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
 
 
 def checkpoint_get(*, run_id: str) -> OrchestrationCheckpoint:
+    """The run's checkpoint; before the first save, version 0 with an empty state (not stored).
+
+    Every run has a checkpoint resource, so a client reads it, and writes with its ETag, the same
+    way from the first save on (``If-Match: "0"`` creates it, as does omitting If-Match).
+    """
     checkpoint = OrchestrationCheckpoint.objects.filter(run_id=run_id).first()
     if checkpoint is None:
-        run_get(run_id=run_id)
-        raise NotFound(f"Run {run_id} has no checkpoint yet", code="no_checkpoint")
+        unsaved = OrchestrationCheckpoint(run=run_get(run_id=run_id), state={}, version=0)
+        unsaved.updated_at = None  # type: ignore[assignment]  # never written: no write time
+        return unsaved
     return checkpoint
 
 
@@ -263,7 +269,7 @@ def checkpoint_save(
     """Write the run's latest orchestrator state with optimistic concurrency.
 
     ``expected_version`` is the version the writer last read (the API's ``If-Match``), or None
-    to create the first checkpoint. A stale version, or None when one exists, is a 412: two
+    (or 0, the version a run reads before its first save) to create the first checkpoint. A stale version, or None when one exists, is a 412: two
     writers can never silently overwrite each other.
     """
     if not isinstance(state, dict):
@@ -275,7 +281,7 @@ def checkpoint_save(
             details={"limit_bytes": settings.CHECKPOINT_MAX_BYTES, "size_bytes": size},
         )
     run_get(run_id=run_id)
-    if expected_version is None:
+    if expected_version is None or expected_version == 0:
         try:
             with transaction.atomic():
                 return OrchestrationCheckpoint.objects.create(run_id=run_id, state=state, version=1)
@@ -419,8 +425,10 @@ def _artifacts_under_review(run: Run, artifact_ids: list[str] | None) -> list[st
     found = {str(i) for i in Artifact.objects.filter(run=run, id__in=valid).values_list("id", flat=True)}
     missing = [i for i in wanted if i not in found]
     if missing:
-        raise InvalidInput(
-            f"artifact_ids are not artifacts of run {run.run_id}", details={"unknown": missing}
+        raise NotFound(
+            f"artifact_ids are not artifacts of run {run.run_id}",
+            code="unknown_artifacts",
+            details={"unknown": missing},
         )
     return wanted
 

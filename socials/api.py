@@ -2,25 +2,64 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from myloware.api.input import NO_NUL_PATTERN, NON_BLANK_PATTERN, WHITESPACE
 from myloware.api.models import Scope
-from myloware.api.pagination import NewestFirstCursorPagination
+from myloware.api.pagination import PAGE_PARAMETERS, keyset_page, page_serializer
 from myloware.api.request import actor_for
 from myloware.api.schema import ErrorSerializer
 from myloware.api.scopes import requires_scope
+from myloware.api.serializers import StrictInputSerializer, text_with_pattern
 from myloware.lib.errors import InvalidInput, NotFound
 from socials import selectors, services
 from socials.credentials import credential_resolves
 from socials.models import Publication, Social
 
 ERROR = ErrorSerializer
+# The patterns state the rules of socials.services (which trims and lower-cases the provider).
+_WS = f"[{WHITESPACE}]*"
+_PROVIDER_PATTERN = rf"^{_WS}[A-Za-z0-9][A-Za-z0-9_-]{{0,31}}{_WS}$"
+# file: references exist only where SOCIALS_CREDENTIAL_FILE_DIR allows them (the document says so).
+_FILE_REF = (
+    rf"|file:{re.escape(settings.SOCIALS_CREDENTIAL_FILE_DIR.rstrip('/'))}/[^\u0000]*"
+    if settings.SOCIALS_CREDENTIAL_FILE_DIR
+    else ""
+)
+# env: references name a variable inside the configured namespace (socials.credentials), at most
+# 128 characters in all.
+_ENV_PREFIX = settings.SOCIALS_CREDENTIAL_ENV_PREFIX
+_ENV_REF = rf"env:{re.escape(_ENV_PREFIX)}[A-Za-z0-9_]{{1,{128 - len(_ENV_PREFIX)}}}"
+_CREDENTIAL_REF_PATTERN = rf"^{_WS}({_ENV_REF}{_FILE_REF})?{_WS}$"
+# What socials.fetch.video_url_check accepts before a job fetches anything: http(s), a host, no
+# userinfo (the allowed hosts are checked by the job).
+_VIDEO_URL_PATTERN = (
+    rf"^{_WS}[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?(:[0-9]{{1,4}})?"
+    rf"([/?#][^\u0000{WHITESPACE}]*)?{_WS}$"
+)
+# A tag: one word (a leading "#" is dropped), at most MAX_TAG_LENGTH characters.
+_WORD = f"[^{WHITESPACE}\\u0000]"
+_TAG_PATTERN = rf"^{_WS}#*[^{WHITESPACE}\u0000#]{_WORD}{{0,{services.MAX_TAG_LENGTH - 1}}}{_WS}$"
+
+
+def _tags_field(**kwargs: Any) -> serializers.ListField:
+    return serializers.ListField(
+        child=text_with_pattern(_TAG_PATTERN), max_length=services.MAX_TAGS, **kwargs
+    )
+
+
+PROJECT_PARAM = OpenApiParameter(
+    "project", str, OpenApiParameter.PATH, pattern=services.PROJECT_SLUG.pattern, description="Project slug"
+)
 
 
 class SocialSerializer(serializers.ModelSerializer):
@@ -55,23 +94,34 @@ class SocialSerializer(serializers.ModelSerializer):
         return at.isoformat() if at else None
 
 
-class SocialWriteSerializer(serializers.Serializer):
-    """Shape check only; the rules (slugs, credential schemes, ranges) live in the service."""
+class SocialWriteSerializer(StrictInputSerializer):
+    """Shape check; the rules live in socials.services (422) and the patterns here state them."""
 
-    provider = serializers.CharField(allow_blank=True, help_text="Platform slug, e.g. tiktok")
-    account_id = serializers.CharField(
-        allow_blank=True, help_text="The upload-post profile (user) of the account"
+    provider = text_with_pattern(
+        _PROVIDER_PATTERN, help_text="Platform slug, e.g. tiktok (stored lower-case, trimmed)"
     )
-    credential_ref = serializers.CharField(
+    account_id = text_with_pattern(
+        NON_BLANK_PATTERN, max_chars=200, help_text="The upload-post profile (user) of the account"
+    )
+    credential_ref = text_with_pattern(
+        _CREDENTIAL_REF_PATTERN,
         required=False,
-        allow_blank=True,
-        help_text="env:PUBLISH_CREDENTIAL_<NAME> (SOCIALS_CREDENTIAL_ENV_PREFIX) or file:/path inside SOCIALS_CREDENTIAL_FILE_DIR",
+        help_text=(
+            "env:<SOCIALS_CREDENTIAL_ENV_PREFIX><NAME> (PUBLISH_CREDENTIAL_<NAME> by default), or "
+            "file:/path inside SOCIALS_CREDENTIAL_FILE_DIR when that is set"
+        ),
     )
-    default_caption = serializers.CharField(required=False, allow_null=True, allow_blank=True)
-    default_tags = serializers.ListField(child=serializers.CharField(), required=False, allow_null=True)
-    privacy = serializers.CharField(required=False, allow_null=True, allow_blank=True)
+    default_caption = serializers.CharField(
+        required=False, allow_null=True, allow_blank=True, max_length=services.MAX_CAPTION
+    )
+    default_tags = _tags_field(required=False, allow_null=True)
+    privacy = serializers.CharField(required=False, allow_null=True, allow_blank=True, max_length=50)
     rate_limit_window = serializers.IntegerField(
-        required=False, allow_null=True, help_text="Seconds between two publishes to this account"
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=services.MAX_WINDOW_SECONDS,
+        help_text="Seconds between two publishes to this account",
     )
 
 
@@ -83,19 +133,21 @@ class LinkSerializer(serializers.Serializer):
     social = SocialSerializer()
 
 
-class LinkCreateSerializer(serializers.Serializer):
+class LinkCreateSerializer(StrictInputSerializer):
     social_id = serializers.UUIDField()
     is_primary = serializers.BooleanField(default=False)
 
 
-class PublishRequestSerializer(serializers.Serializer):
-    caption = serializers.CharField(required=False, allow_blank=True, help_text="Default: the account's")
-    tags = serializers.ListField(
-        child=serializers.CharField(), required=False, help_text="Default: the account's"
+class PublishRequestSerializer(StrictInputSerializer):
+    caption = text_with_pattern(
+        NO_NUL_PATTERN, max_chars=services.MAX_CAPTION, required=False, help_text="Default: the account's"
     )
+    tags = _tags_field(required=False, help_text="Default: the account's")
     privacy = serializers.CharField(required=False, help_text="Default: the account's")
-    video_url = serializers.CharField(
-        required=False, help_text="Default: the run's final render (render.url artifact / result.renderUrl)"
+    video_url = text_with_pattern(
+        _VIDEO_URL_PATTERN,
+        required=False,
+        help_text="Default: the run's final render (render.url artifact / result.renderUrl)",
     )
 
 
@@ -144,15 +196,24 @@ def _social_payload(data: dict[str, Any]) -> dict[str, Any]:
 
 class SocialListView(APIView):
     @extend_schema(
-        summary="List social accounts", responses={200: SocialSerializer(many=True)}, tags=["socials"]
+        operation_id="socials_list",
+        summary="List social accounts, newest first",
+        parameters=PAGE_PARAMETERS,
+        responses={200: page_serializer(SocialSerializer, "SocialPage")},
+        tags=["socials"],
     )
     @requires_scope(Scope.SOCIALS_READ)
     def get(self, request: Request) -> Response:
-        paginator = NewestFirstCursorPagination()
-        page = paginator.paginate_queryset(Social.objects.all(), request, view=self)
-        return paginator.get_paginated_response(SocialSerializer(page, many=True).data)
+        page = keyset_page(
+            request,
+            Social.objects.all(),
+            descending=True,
+            serialize=lambda rows: SocialSerializer(rows, many=True).data,
+        )
+        return Response(page)
 
     @extend_schema(
+        operation_id="socials_create",
         summary="Create a social account",
         request=SocialWriteSerializer,
         responses={201: SocialSerializer, 409: ERROR, 422: ERROR},
@@ -168,13 +229,17 @@ class SocialListView(APIView):
 
 class SocialDetailView(APIView):
     @extend_schema(
-        summary="Get a social account", responses={200: SocialSerializer, 404: ERROR}, tags=["socials"]
+        operation_id="socials_retrieve",
+        summary="Get a social account",
+        responses={200: SocialSerializer, 404: ERROR},
+        tags=["socials"],
     )
     @requires_scope(Scope.SOCIALS_READ)
     def get(self, request: Request, social_id: str) -> Response:
         return Response(SocialSerializer(services.social_get(social_id=social_id)).data)
 
     @extend_schema(
+        operation_id="socials_update",
         summary="Change a social account",
         request=SocialWriteSerializer(partial=True),
         responses={200: SocialSerializer, 404: ERROR, 409: ERROR, 422: ERROR},
@@ -189,6 +254,7 @@ class SocialDetailView(APIView):
         return Response(SocialSerializer(social).data)
 
     @extend_schema(
+        operation_id="socials_delete",
         summary="Delete a social account (refused once it has publications)",
         responses={204: None, 404: ERROR, 409: ERROR},
         tags=["socials"],
@@ -201,6 +267,8 @@ class SocialDetailView(APIView):
 
 class ProjectSocialsView(APIView):
     @extend_schema(
+        operation_id="projects_socials_list",
+        parameters=[PROJECT_PARAM],
         summary="List a project's linked accounts (primary first)",
         responses={200: LinkSerializer(many=True), 422: ERROR},
         tags=["socials"],
@@ -211,6 +279,8 @@ class ProjectSocialsView(APIView):
         return Response(LinkSerializer(selectors.project_links(project=project), many=True).data)
 
     @extend_schema(
+        operation_id="projects_socials_link",
+        parameters=[PROJECT_PARAM],
         summary="Link an account to a project (is_primary swaps the primary atomically)",
         request=LinkCreateSerializer,
         responses={201: LinkSerializer, 404: ERROR, 409: ERROR, 422: ERROR},
@@ -226,7 +296,7 @@ class ProjectSocialsView(APIView):
     @extend_schema(
         summary="Unlink an account from a project (?social_id=...)",
         operation_id="projects_socials_unlink_by_query",
-        parameters=[OpenApiParameter("social_id", str, required=True)],
+        parameters=[PROJECT_PARAM, OpenApiParameter("social_id", OpenApiTypes.UUID, required=True)],
         responses={204: None, 404: ERROR, 422: ERROR},
         tags=["socials"],
     )
@@ -247,7 +317,11 @@ def _unlink(request: Request, project: str, social_id: str) -> Response:
 
 class ProjectSocialDetailView(APIView):
     @extend_schema(
-        summary="Unlink an account from a project", responses={204: None, 404: ERROR}, tags=["socials"]
+        operation_id="projects_socials_unlink",
+        parameters=[PROJECT_PARAM],
+        summary="Unlink an account from a project",
+        responses={204: None, 404: ERROR},
+        tags=["socials"],
     )
     @requires_scope(Scope.SOCIALS_WRITE)
     def delete(self, request: Request, project: str, social_id: str) -> Response:
@@ -256,6 +330,8 @@ class ProjectSocialDetailView(APIView):
 
 class ProjectSocialPrimaryView(APIView):
     @extend_schema(
+        operation_id="projects_socials_make_primary",
+        parameters=[PROJECT_PARAM],
         summary="Make a linked account the project's primary (atomic swap)",
         request=None,
         responses={200: LinkSerializer, 404: ERROR},
@@ -271,6 +347,8 @@ class ProjectSocialPrimaryView(APIView):
 
 class PublishTargetView(APIView):
     @extend_schema(
+        operation_id="projects_publish_target",
+        parameters=[PROJECT_PARAM],
         summary="The project's primary account (404 naming the project when it has none)",
         responses={200: SocialSerializer, 404: ERROR},
         tags=["socials"],
@@ -282,6 +360,7 @@ class PublishTargetView(APIView):
 
 class RunPublishView(APIView):
     @extend_schema(
+        operation_id="runs_publish",
         summary="Publish a run's final video to its project's primary account",
         description=(
             "202 with the new publication (the upload runs as a background job); 200 with the first "
@@ -314,19 +393,29 @@ class RunPublishView(APIView):
 
 class RunPublicationsView(APIView):
     @extend_schema(
+        operation_id="runs_publications_list",
         summary="A run's publications, newest first",
-        responses={200: PublicationSerializer(many=True)},
+        parameters=PAGE_PARAMETERS,
+        responses={200: page_serializer(PublicationSerializer, "PublicationPage")},
         tags=["socials"],
     )
     @requires_scope(Scope.SOCIALS_READ)
     def get(self, request: Request, run_id: str) -> Response:
-        rows = Publication.objects.filter(run_id=run_id).order_by("-created_at")[:100]
-        return Response(PublicationSerializer(rows, many=True).data)
+        page = keyset_page(
+            request,
+            Publication.objects.filter(run_id=run_id),
+            descending=True,
+            serialize=lambda rows: PublicationSerializer(rows, many=True).data,
+        )
+        return Response(page)
 
 
 class PublicationDetailView(APIView):
     @extend_schema(
-        summary="One publication", responses={200: PublicationSerializer, 404: ERROR}, tags=["socials"]
+        operation_id="publications_retrieve",
+        summary="One publication",
+        responses={200: PublicationSerializer, 404: ERROR},
+        tags=["socials"],
     )
     @requires_scope(Scope.SOCIALS_READ)
     def get(self, request: Request, publication_id: str) -> Response:

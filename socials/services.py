@@ -153,7 +153,7 @@ def social_fields_clean(fields: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     out = dict(fields)
     provider = str(fields.get("provider") or "").strip().lower()
-    if not PROVIDER_SLUG.match(provider):
+    if not PROVIDER_SLUG.fullmatch(provider):
         errors["provider"] = ["a lower-case platform slug such as tiktok"]
     out["provider"] = provider
     account_id = str(fields.get("account_id") or "").strip()
@@ -206,7 +206,7 @@ def tags_clean(tags: Any) -> list[str]:
 
 
 def project_slug_check(project: str) -> str:
-    if not isinstance(project, str) or not PROJECT_SLUG.match(project):
+    if not isinstance(project, str) or not PROJECT_SLUG.fullmatch(project):
         raise InvalidInput(
             f"Invalid project slug {project!r}", details={"project": ["letters, digits, _ . -"]}
         )
@@ -302,7 +302,11 @@ def publication_request(
     from runs.services import run_get
 
     run = run_get(run_id=run_id)
-    social = selectors.project_publish_target(project=run.project)
+    try:
+        social = selectors.project_publish_target(project=run.project)
+    except NotFound as exc:
+        # The run exists; its project is not set up for publishing yet (a state, like the gate).
+        raise Conflict(exc.message, code="no_publish_target", details={"project": run.project}) from None
     caption = social.default_caption or "" if caption is None else caption
     if not isinstance(caption, str) or len(caption) > MAX_CAPTION:
         raise InvalidInput(f"caption must be text of at most {MAX_CAPTION} characters")

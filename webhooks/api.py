@@ -8,13 +8,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.generics import ListAPIView, RetrieveAPIView
+from rest_framework.generics import RetrieveAPIView
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import AllowAny
@@ -23,13 +22,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from myloware.api.exceptions import error_body
+from myloware.api.input import parse_bool_param
 from myloware.api.models import Scope
-from myloware.api.pagination import NewestFirstCursorPagination
+from myloware.api.pagination import PAGE_PARAMETERS, keyset_page, page_serializer
 from myloware.api.request import actor_for
 from myloware.api.schema import ErrorSerializer
 from myloware.api.scopes import requires_scope
-from myloware.lib.errors import Conflict, InvalidInput, PayloadTooLarge
+from myloware.lib.errors import Conflict, InvalidInput, PayloadTooLarge, error_body
 from webhooks.models import EventStatus, SignatureStatus, WebhookDLQ, WebhookEvent
 from webhooks.services import (
     Receipt,
@@ -137,6 +136,9 @@ class WebhookIntakeView(APIView):
     renderer_classes = [JSONRenderer]
     content_negotiation_class = IgnoreAcceptHeader
     throttle_classes: list[Any] = []
+    # Providers send what they send: NUL in a query value is stored cleaned, never refused (a 422
+    # would only make them retry). See myloware.api.middleware.ApiEdgeMiddleware.
+    edge_checks_text = False
 
     @extend_schema(
         operation_id="webhooks_receive",
@@ -282,45 +284,14 @@ class ReplayResultSerializer(serializers.Serializer):
     error = serializers.CharField(allow_blank=True)
 
 
-def _bool_param(request: Request, name: str) -> bool | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return None
-    value = raw.strip().lower()
-    if value in ("1", "true", "yes"):
-        return True
-    if value in ("0", "false", "no"):
-        return False
-    raise InvalidInput(f"{name} must be true or false, got {raw!r}")
-
-
 def _choice_param(request: Request, name: str, choices: list[str]) -> str | None:
     value = request.query_params.get(name)
-    if value and value not in choices:
-        raise InvalidInput(f"{name} must be one of {', '.join(choices)}", details={name: value})
-    return value or None
+    if value is not None and value not in choices:
+        raise InvalidInput(f"{name} must be one of {', '.join(choices)}", details={"field": name})
+    return value
 
 
-class EventsPagination(NewestFirstCursorPagination):
-    ordering = ("-received_at", "-pk")
-
-
-class WebhookEventListView(ListAPIView):
-    serializer_class = WebhookEventSerializer
-    pagination_class = EventsPagination
-
-    def get_queryset(self) -> QuerySet[WebhookEvent]:
-        request = self.request
-        filters = {
-            "provider": request.query_params.get("provider") or None,
-            "signature_status": _choice_param(request, "signature_status", SignatureStatus.values),
-            "status": _choice_param(request, "status", EventStatus.values),
-            "run_id": request.query_params.get("run_id") or None,
-        }
-        return WebhookEvent.objects.defer("payload").filter(
-            **{name: value for name, value in filters.items() if value is not None}
-        )
-
+class WebhookEventListView(APIView):
     @extend_schema(
         operation_id="webhooks_events_list",
         summary="List stored webhook events, newest first",
@@ -329,35 +300,33 @@ class WebhookEventListView(ListAPIView):
             OpenApiParameter("signature_status", str, enum=SignatureStatus.values),
             OpenApiParameter("status", str, enum=EventStatus.values),
             OpenApiParameter("run_id", str),
+            *PAGE_PARAMETERS,
         ],
+        responses={200: page_serializer(WebhookEventSerializer, "WebhookEventPage")},
         tags=["webhooks"],
     )
     @requires_scope(Scope.WEBHOOKS_READ)
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
+    def get(self, request: Request) -> Response:
+        filters = {
+            "provider": request.query_params.get("provider") or None,
+            "signature_status": _choice_param(request, "signature_status", SignatureStatus.values),
+            "status": _choice_param(request, "status", EventStatus.values),
+            "run_id": request.query_params.get("run_id") or None,
+        }
+        events = WebhookEvent.objects.defer("payload").filter(
+            **{name: value for name, value in filters.items() if value is not None}
+        )
+        page = keyset_page(
+            request,
+            events,
+            time_field="received_at",
+            descending=True,
+            serialize=lambda rows: WebhookEventSerializer(rows, many=True).data,
+        )
+        return Response(page)
 
 
-class WebhookDLQListView(ListAPIView):
-    serializer_class = WebhookDLQSerializer
-    pagination_class = NewestFirstCursorPagination
-
-    def get_serializer_context(self) -> dict[str, Any]:
-        return {**super().get_serializer_context(), "now": self.now}
-
-    def get_queryset(self) -> QuerySet[WebhookDLQ]:
-        self.now = timezone.now()
-        entries = WebhookDLQ.objects.defer("payload", "traceback")
-        if provider := self.request.query_params.get("provider"):
-            entries = entries.filter(provider=provider)
-        due = _bool_param(self.request, "due")
-        if due is not None:
-            due_ids = due_entries(self.now).values("pk")
-            entries = entries.filter(pk__in=due_ids) if due else entries.exclude(pk__in=due_ids)
-        dead = _bool_param(self.request, "dead")
-        if dead is not None:
-            entries = entries.filter(dead_at__isnull=not dead)
-        return entries
-
+class WebhookDLQListView(APIView):
     @extend_schema(
         operation_id="webhooks_dlq_list",
         summary="List dead-letter entries, newest first",
@@ -367,12 +336,31 @@ class WebhookDLQListView(ListAPIView):
                 "due", bool, description="Only entries due (true) or not due (false) for replay"
             ),
             OpenApiParameter("dead", bool, description="Only parked (true) or live (false) entries"),
+            *PAGE_PARAMETERS,
         ],
+        responses={200: page_serializer(WebhookDLQSerializer, "WebhookDLQPage")},
         tags=["webhooks"],
     )
     @requires_scope(Scope.WEBHOOKS_READ)
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
+    def get(self, request: Request) -> Response:
+        now = timezone.now()
+        entries = WebhookDLQ.objects.defer("payload", "traceback")
+        if provider := request.query_params.get("provider"):
+            entries = entries.filter(provider=provider)
+        due = parse_bool_param("due", request.query_params.get("due"))
+        if due is not None:
+            due_ids = due_entries(now).values("pk")
+            entries = entries.filter(pk__in=due_ids) if due else entries.exclude(pk__in=due_ids)
+        dead = parse_bool_param("dead", request.query_params.get("dead"))
+        if dead is not None:
+            entries = entries.filter(dead_at__isnull=not dead)
+        page = keyset_page(
+            request,
+            entries,
+            descending=True,
+            serialize=lambda rows: WebhookDLQSerializer(rows, many=True, context={"now": now}).data,
+        )
+        return Response(page)
 
 
 class WebhookEventDetailView(RetrieveAPIView):

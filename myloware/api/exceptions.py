@@ -14,17 +14,10 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from myloware.lib.errors import DomainError, RateLimited
+from myloware.lib.errors import DomainError, RateLimited, error_body
 
 logger = logging.getLogger(__name__)
 DB_RETRY_AFTER_SECONDS = 5
-
-
-def error_body(status_code: int, code: str, message: str, details: Any = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"status": status_code, "code": code, "message": message}
-    if details:
-        body["details"] = details
-    return {"error": body}
 
 
 def database_unavailable_response() -> JsonResponse:
@@ -65,12 +58,34 @@ def django_response_json(response: JsonResponse) -> Any:
     return json.loads(response.content)
 
 
+def field_errors(detail: Any, path: str = "") -> dict[str, str]:
+    """DRF's nested error detail as ``{"tags[2]": "message", "social.id": "message"}``.
+
+    One flat map from a field's path to its messages: what a client shows next to the field, and
+    no nested lists that tools would read as a schema of the request (Schemathesis does).
+    """
+    if isinstance(detail, dict):
+        flat: dict[str, str] = {}
+        for key, value in detail.items():
+            name = f"{path}[{key}]" if str(key).isdigit() else (f"{path}.{key}" if path else str(key))
+            flat.update(field_errors(value, name))
+        return flat
+    if isinstance(detail, list) and all(not isinstance(item, dict | list) for item in detail):
+        return {path or "body": " ".join(str(item) for item in detail)}
+    if isinstance(detail, list):
+        flat = {}
+        for index, item in enumerate(detail):
+            flat.update(field_errors(item, f"{path}[{index}]"))
+        return flat
+    return {path or "body": str(detail)}
+
+
 def _reshape(exc: Exception, response: Response) -> Response:
     if isinstance(exc, exceptions.ValidationError):
         message = "Invalid input"
-        details: object = exc.detail  # the field errors, or None once folded into the message
-        if isinstance(details, list) and len(details) == 1:
-            message, details = str(details[0]), None
+        details: object = field_errors(exc.detail)  # or None once folded into the message
+        if isinstance(exc.detail, list) and len(exc.detail) == 1:
+            message, details = str(exc.detail[0]), None
         response.data = error_body(response.status_code, "invalid", message, details)
         return response
     detail = getattr(exc, "detail", None)

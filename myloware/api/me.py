@@ -17,6 +17,7 @@ from myloware.api.scopes import any_key
 
 class MeView(APIView):
     @extend_schema(
+        operation_id="me",
         summary="The API key in use",
         responses=inline_serializer(
             "Me",

@@ -10,6 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 
+def error_body(status_code: int, code: str, message: str, details: Any = None) -> dict[str, Any]:
+    """The one JSON error shape of every answer under /api/ (DRF, Django, gunicorn's own)."""
+    body: dict[str, Any] = {"status": status_code, "code": code, "message": message}
+    if details:
+        body["details"] = details
+    return {"error": body}
+
+
 class DomainError(Exception):
     http_status = 400
     code = "bad_request"

@@ -7,7 +7,7 @@ import pytest
 from artifacts.models import Artifact
 from artifacts.services import artifact_create
 from knowledge.models import KbDocument
-from myloware.lib.errors import InvalidInput
+from myloware.lib.errors import Conflict
 from runs.services import run_create
 
 pytestmark = pytest.mark.django_db
@@ -73,7 +73,7 @@ def test_citations_must_cite_documents_of_their_trace(run_id):
     # trace_id left out: the latest trace of the same run and persona, recorded explicitly.
     assert citations.metadata["trace_id"] == str(trace.id)
     stray = [{"doc_id": "d9", "path": "docs/z.md", "reason": "?"}]
-    with pytest.raises(InvalidInput, match="not among the docIds"):
+    with pytest.raises(Conflict, match="not among the docIds"):
         artifact_create(
             run_id=run_id,
             type="citations",
@@ -83,7 +83,7 @@ def test_citations_must_cite_documents_of_their_trace(run_id):
 
 
 def test_citations_without_any_trace_are_refused(run_id):
-    with pytest.raises(InvalidInput, match="no retrieval.trace"):
+    with pytest.raises(Conflict, match="no retrieval.trace"):
         artifact_create(run_id=run_id, type="citations", persona="iggy", metadata={"items": []})
 
 
@@ -92,7 +92,7 @@ def test_citations_of_another_runs_trace_are_refused(run_id):
     trace, _ = artifact_create(
         run_id=other.run_id, type="retrieval.trace", persona="p", retrieval_trace=_trace(["d1"])
     )
-    with pytest.raises(InvalidInput, match="not a retrieval.trace artifact of run"):
+    with pytest.raises(Conflict, match="not a retrieval.trace artifact of run"):
         artifact_create(run_id=run_id, type="citations", metadata={"trace_id": str(trace.id), "items": []})
 
 
@@ -107,7 +107,7 @@ def test_citation_path_must_match_the_knowledge_base(api_client, run_id):
         f"/api/v1/runs/{run_id}/artifacts",
         {"type": "citations", "persona": "brendan", "metadata": wrong},
     )
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert "projects/aismr/brief.md" in response.json()["error"]["message"]
     right = {"items": [{"doc_id": str(doc.id), "path": "projects/aismr/brief.md", "reason": "r"}]}
     ok = _post(

@@ -171,8 +171,9 @@ def test_timeline_merges_transitions_artifacts_gates_decisions_webhooks_and_chec
 def test_checkpoint_put_get_and_if_match_conflict_is_412(api_client, make_run):
     run = make_run()
     url = f"/api/v1/runs/{run.run_id}/checkpoint"
-    assert api_client.get(url).json()["error"]["code"] == "no_checkpoint"
-    created = api_client.put(url, {"state": {"step": 1}}, format="json")
+    before = api_client.get(url)
+    assert before.json()["version"] == 0 and before.json()["state"] == {} and before["ETag"] == '"0"'
+    created = api_client.put(url, {"state": {"step": 1}}, format="json", HTTP_IF_MATCH=before["ETag"])
     assert created.status_code == 201 and created["ETag"] == '"1"'
     fetched = api_client.get(url)
     assert fetched.json()["state"] == {"step": 1} and fetched["ETag"] == '"1"'
@@ -182,8 +183,8 @@ def test_checkpoint_put_get_and_if_match_conflict_is_412(api_client, make_run):
     stale = api_client.put(url, {"state": {"step": 3}}, format="json", HTTP_IF_MATCH='"1"')
     assert stale.status_code == 412
     assert stale.json()["error"]["details"]["current_version"] == 2
-    blind = api_client.put(url, {"state": {"step": 3}}, format="json")
-    assert blind.status_code == 412
+    for blind in ({}, {"HTTP_IF_MATCH": '"0"'}):
+        assert api_client.put(url, {"state": {"step": 3}}, format="json", **blind).status_code == 412
     assert api_client.get(url).json()["state"] == {"step": 2}
 
 
@@ -214,7 +215,7 @@ def test_gate_endpoints_open_list_and_decide(api_client, make_run):
     assert Run.objects.get(pk=run.pk).status == RunStatus.RUNNING
 
 
-def test_reject_without_comment_is_422_and_unknown_artifacts_are_422(api_client, gate_with_idea, make_run):
+def test_reject_without_comment_is_422_and_unknown_artifacts_are_404(api_client, gate_with_idea, make_run):
     gate_request = gate_with_idea()
     url = f"/api/v1/runs/{gate_request.run_id}/gates/ideate/decision"
     response = _post(api_client, url, {"decision": "reject"})
@@ -224,7 +225,13 @@ def test_reject_without_comment_is_422_and_unknown_artifacts_are_422(api_client,
     bad = _post(
         api_client, f"/api/v1/runs/{other.run_id}/gates", {"gate": "ideate", "artifact_ids": ["nope"]}
     )
-    assert bad.status_code == 422
+    assert bad.status_code == 400  # not a UUID: the shape is wrong
+    unknown = _post(
+        api_client,
+        f"/api/v1/runs/{other.run_id}/gates",
+        {"gate": "ideate", "artifact_ids": ["00000000-0000-4000-8000-000000000000"]},
+    )
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "unknown_artifacts"
 
 
 def test_decision_records_remote_addr_and_ignores_a_spoofed_forwarded_for(api_client, gate_with_idea):

@@ -117,9 +117,8 @@ def test_publish_endpoint_202_then_200_for_the_same_content(
     assert publication["actor"] == "api:orchestrator"
     assert len(upload_post.uploads()) == 1
     assert api_client.get(f"/api/v1/publications/{publication['id']}").json()["publish_url"]
-    assert [row["id"] for row in api_client.get(f"/api/v1/runs/{run.run_id}/publications").json()] == [
-        publication["id"]
-    ]
+    page = api_client.get(f"/api/v1/runs/{run.run_id}/publications").json()
+    assert [row["id"] for row in page["results"]] == [publication["id"]]
 
 
 def test_publish_endpoint_409_names_the_current_status(api_client: APIClient, make_social: Any) -> None:

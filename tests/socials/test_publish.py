@@ -9,7 +9,7 @@ import pytest
 
 from artifacts.models import Artifact
 from artifacts.services import artifact_create
-from myloware.lib.errors import Conflict, InvalidInput, NotFound
+from myloware.lib.errors import Conflict, InvalidInput
 from runs.models import Run
 from runs.services import gate_decide, gate_open, run_create, run_merge_result
 from socials import services
@@ -119,10 +119,11 @@ def test_only_a_running_run_can_be_published(
     assert not upload_post.uploads()
 
 
-def test_no_primary_account_is_404_naming_the_project(make_running_run: Any, publish: Any) -> None:
+def test_no_primary_account_is_409_naming_the_project(make_running_run: Any, publish: Any) -> None:
     run = make_running_run(project="lonely", render_url="http://127.0.0.1/v.mp4")
-    with pytest.raises(NotFound, match="'lonely'"):
+    with pytest.raises(Conflict, match="'lonely'") as exc:
         publish(run.run_id)
+    assert exc.value.code == "no_publish_target"
 
 
 def test_prepublish_gate_must_be_approved_when_the_project_uses_it(
