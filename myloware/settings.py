@@ -290,19 +290,22 @@ WEBHOOK_STALE_AFTER = env_int("WEBHOOK_STALE_AFTER", 300, minimum=1)
 # How often run_workers' main process replays due DLQ entries and sweeps those events.
 WEBHOOK_SWEEP_SECONDS = env_int("WEBHOOK_SWEEP_SECONDS", 60, minimum=1)
 # Processing (docs/webhooks.md, "Processing"): the event row is the queue. At most
-# WEBHOOK_PROCESSORS django-q2 tasks drain "received" events at once, each holding its slot's
-# lease (renewed while it works; an expired one is taken over). A task hands over to a fresh one
-# after WEBHOOK_PROCESSOR_BUDGET seconds and, once nothing is left, keeps polling every
-# WEBHOOK_PROCESSOR_POLL seconds for WEBHOOK_PROCESSOR_LINGER seconds before it frees its slot, so
-# a steady stream does not pay a broker round trip per event. Budget (default: a quarter of
-# Q_TIMEOUT, at most 20 s) + linger < Q_TIMEOUT.
+# WEBHOOK_PROCESSORS django-q2 tasks drain "received" events at once, WEBHOOK_PROCESSOR_BATCH per
+# transaction, each holding its slot's lease (renewed with the worker's heartbeat every third
+# of WEBHOOK_PROCESSOR_LEASE; an expired one is taken over). A processor gives its worker back
+# after WEBHOOK_PROCESSOR_BUDGET seconds (a fresh task takes over if work is left) and, once
+# nothing is left, polls every WEBHOOK_PROCESSOR_POLL seconds for WEBHOOK_PROCESSOR_LINGER
+# seconds before it frees its slot, so a steady stream pays no broker round trip per event.
+# run_workers wakes a processor every WEBHOOK_WAKE_SECONDS when events wait and a slot is free.
 WEBHOOK_PROCESSORS = env_int("WEBHOOK_PROCESSORS", 2, minimum=1)
-WEBHOOK_PROCESSOR_LEASE = env_int("WEBHOOK_PROCESSOR_LEASE", 30, minimum=5)
+WEBHOOK_PROCESSOR_BATCH = env_int("WEBHOOK_PROCESSOR_BATCH", 20, minimum=1)
+WEBHOOK_PROCESSOR_LEASE = env_int("WEBHOOK_PROCESSOR_LEASE", 10, minimum=3)
 WEBHOOK_PROCESSOR_BUDGET = env_int(
-    "WEBHOOK_PROCESSOR_BUDGET", max(1, min(20, Q_CLUSTER["timeout"] // 4)), minimum=1
+    "WEBHOOK_PROCESSOR_BUDGET", max(1, min(10, Q_CLUSTER["timeout"] // 4)), minimum=1
 )
 WEBHOOK_PROCESSOR_LINGER = env_float("WEBHOOK_PROCESSOR_LINGER", 2.0)
 WEBHOOK_PROCESSOR_POLL = env_float("WEBHOOK_PROCESSOR_POLL", 0.01)
+WEBHOOK_WAKE_SECONDS = env_int("WEBHOOK_WAKE_SECONDS", 2, minimum=1)
 if Q_CLUSTER["timeout"] <= WEBHOOK_PROCESSOR_BUDGET + WEBHOOK_PROCESSOR_LINGER:
     raise ImproperlyConfigured("WEBHOOK_PROCESSOR_BUDGET + WEBHOOK_PROCESSOR_LINGER must be below Q_TIMEOUT")
 # Seconds a sender is told to wait (Retry-After) when the database cannot take the write.

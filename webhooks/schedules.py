@@ -1,7 +1,7 @@
 """Periodic jobs of the webhooks app.
 
-The replay of due dead-letter entries and the sweep of valid events whose task was lost repair
-the task queue, so they are not django-q2 schedules (a wedged or backlogged cluster would starve
+The replay of due dead-letter entries, the sweep of valid events whose task was lost and the
+wake of a processor for events nobody drains repair the task queue, so they are not django-q2 schedules (a wedged or backlogged cluster would starve
 them): ``manage.py run_workers`` runs them in its main process (``myloware.workers.jobs``).
 """
 
@@ -14,5 +14,12 @@ REPAIR_JOBS = [
         "name": "webhooks.replay_due_webhooks",
         "func": "webhooks.tasks.replay_due_webhooks",
         "seconds": settings.WEBHOOK_SWEEP_SECONDS,
+    },
+    {
+        # A slot whose processor died (killed or frozen worker, lost task) is free again when its
+        # lease expires; this starts a processor for events that wait with no delivery to come.
+        "name": "webhooks.wake_processors",
+        "func": "webhooks.tasks.wake_processors",
+        "seconds": settings.WEBHOOK_WAKE_SECONDS,
     },
 ]

@@ -28,6 +28,7 @@ from django_q.tasks import async_task
 
 from myloware.lib.errors import DomainError, NotFound
 from myloware.lib.redact import REDACTED, is_secret_header, redact_headers, redact_text
+from myloware.workers import heartbeat
 from webhooks.conf import ProviderConfig
 from webhooks.handlers import HANDLERS, Outcome, ignored
 from webhooks.idempotency import find_run_id, idempotency_key, unverified_key
@@ -259,38 +260,77 @@ def webhook_processing_wake(*, now: datetime | None = None) -> int | None:
         return None
     # A lost task (broker failure, killed worker) leaves the lease to expire; the next wake
     # takes the slot over, and the every-minute sweep wakes a processor for waiting events.
-    async_task("webhooks.tasks.process_received_webhooks", taken[0], owner, now)
+    # No result row for a processor (q_options save=False): the events are the record of work,
+    # and django-q2's monitor would otherwise trim its stored results on every save.
+    async_task("webhooks.tasks.process_received_webhooks", taken[0], owner, now, q_options={"save": False})
     return int(taken[0])
 
 
-def _renew_lease(slot: int, owner: str) -> None:
-    WebhookProcessorLease.objects.filter(slot=slot, owner=owner).update(
+def _renew_lease(slot: int, owner: str) -> bool:
+    """Extend this processor's lease; False when the slot is no longer its own (it expired and
+    another processor took it over, or it was freed): the caller stops."""
+    renewed = WebhookProcessorLease.objects.filter(slot=slot, owner=owner).update(
         expires_at=Now() + timedelta(seconds=settings.WEBHOOK_PROCESSOR_LEASE)
     )
+    return renewed > 0
 
 
 def _waiting_events() -> Any:
     return WebhookEvent.objects.filter(status=EventStatus.RECEIVED, signature_status=SignatureStatus.VALID)
 
 
-def _process_next(*, now: datetime | None) -> ProcessResult | None:
-    """Claim the oldest waiting event nobody holds (``FOR UPDATE SKIP LOCKED``) and process it.
+# Claim the oldest waiting events nobody holds and count the attempt, in one statement; the row
+# locks are held until the batch's outcome commits.
+_CLAIM_BATCH = """
+WITH claimed AS (
+    UPDATE webhook_events SET attempts = attempts + 1
+    WHERE id IN (
+        SELECT id FROM webhook_events
+        WHERE status = %s AND signature_status = %s
+        ORDER BY received_at, id
+        LIMIT %s
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING *
+)
+SELECT * FROM claimed ORDER BY received_at, id
+"""
 
-    One event per transaction: a handler locks its run, and one lock per transaction cannot
-    deadlock with another processor. The row lock is held until the outcome is committed.
-    The commit does not wait for its WAL flush (``synchronous_commit = off``): a crash can lose
-    the last fraction of a second of processing, and with it the event's status, which is then
-    still ``received`` and processed again (handlers are idempotent). Intake commits stay
-    synchronous: an accepted delivery is durable.
+# The batch's runs, locked up front in one order: two processors whose batches share runs then
+# queue behind each other instead of each holding one run the other's handler waits for.
+_LOCK_RUNS = "SELECT run_id FROM runs WHERE run_id = ANY(%s) ORDER BY run_id FOR UPDATE"
+
+
+def _process_batch(*, limit: int, now: datetime | None) -> int:
+    """Claim up to ``limit`` waiting events (``FOR UPDATE SKIP LOCKED``) and process them in one
+    transaction, each handler in its own savepoint; the number claimed.
+
+    Events of one run are handled in the order received, and the run's row lock (taken first,
+    for every run of the batch) orders them against any other processor. The commit does not
+    wait for its WAL flush (``synchronous_commit = off``): a crash can lose the last fraction of
+    a second of processing, and with it the events' status, which is then still ``received`` and
+    processed again (handlers are idempotent). Intake commits stay synchronous: an accepted
+    delivery is durable.
     """
     with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit = off")
-        event = _waiting_events().select_for_update(skip_locked=True).order_by("received_at").first()
-        if event is None:
-            return None
-        WebhookEvent.objects.filter(pk=event.pk).update(attempts=F("attempts") + 1)
-        return _process_claimed(event, now=now or timezone.now())
+            events = list(
+                WebhookEvent.objects.raw(_CLAIM_BATCH, [EventStatus.RECEIVED, SignatureStatus.VALID, limit])
+            )
+            if not events:
+                return 0
+            cursor.execute(_LOCK_RUNS, [sorted({event.run_id for event in events if event.run_id})])
+        done: list[tuple[WebhookEvent, Outcome]] = []
+        for event in events:
+            try:
+                done.append((event, _run_handler(event)))
+            except (OperationalError, InterfaceError):
+                raise  # the database is gone: the batch rolls back and is claimed again
+            except Exception as exc:
+                _record_failure(event, exc, now=now or timezone.now())
+        _record_outcomes(done, now=now or timezone.now())
+    return len(events)
 
 
 def webhook_events_waiting() -> bool:
@@ -299,27 +339,46 @@ def webhook_events_waiting() -> bool:
         return _waiting_events().select_for_update(skip_locked=True).values_list("pk")[:1].exists()
 
 
-def webhook_events_drain(*, slot: int, owner: str, now: datetime | None = None) -> int:
-    """A processor: process waiting events one by one until none is left; the number processed.
+def webhook_processing_wake_if_waiting() -> int | None:
+    """The every-few-seconds job of run_workers: start a processor if events wait and a slot is
+    free (a processor's task was lost, or its worker was replaced, and no delivery came since)."""
+    return webhook_processing_wake() if webhook_events_waiting() else None
 
-    Runs under the slot's lease (renewed every third of its length) for at most
-    WEBHOOK_PROCESSOR_BUDGET seconds, and waits WEBHOOK_PROCESSOR_LINGER seconds for more work
+
+def webhook_events_drain(*, slot: int, owner: str, now: datetime | None = None) -> int:
+    """A processor: process waiting events in batches until none is left; the number processed.
+
+    Runs under the slot's lease, renewed every third of WEBHOOK_PROCESSOR_LEASE together with the
+    worker's heartbeat (so the watchdog sees work going through, and a frozen processor stops
+    counting as busy within one lease), for at most WEBHOOK_PROCESSOR_BUDGET seconds, so the
+    worker goes back to the task queue (canaries, other tasks) regularly. When the queue is
+    empty it polls every WEBHOOK_PROCESSOR_POLL seconds for WEBHOOK_PROCESSOR_LINGER seconds
     before it frees the slot. After freeing it, it looks once more and wakes a processor if
     anything arrived meanwhile (or is left after the budget), so no event is stranded.
     """
-    started = renewed = last_work = time.monotonic()
+    lease = settings.WEBHOOK_PROCESSOR_LEASE
+    started = last_work = time.monotonic()
+    renewed = started - lease
     count = 0
     while time.monotonic() - started < settings.WEBHOOK_PROCESSOR_BUDGET:
-        if time.monotonic() - renewed >= settings.WEBHOOK_PROCESSOR_LEASE / 3:
-            _renew_lease(slot, owner)
+        if time.monotonic() - renewed >= lease / 3:
+            if not _renew_lease(slot, owner):
+                break  # taken over after our lease expired: that processor drains now
+            heartbeat.working(bound=lease)
             renewed = time.monotonic()
-        if _process_next(now=now) is not None:
-            count += 1
+        handled = _process_batch(limit=settings.WEBHOOK_PROCESSOR_BATCH, now=now)
+        if handled:
+            count += handled
             last_work = time.monotonic()
         elif time.monotonic() - last_work >= settings.WEBHOOK_PROCESSOR_LINGER:
             break
         else:
-            time.sleep(settings.WEBHOOK_PROCESSOR_POLL)
+            # The idle poll is one plain read; the claim runs only when something waits.
+            while (
+                time.monotonic() - last_work < settings.WEBHOOK_PROCESSOR_LINGER
+                and not _waiting_events().exists()
+            ):
+                time.sleep(settings.WEBHOOK_PROCESSOR_POLL)
     WebhookProcessorLease.objects.filter(slot=slot, owner=owner).delete()
     if webhook_events_waiting():
         webhook_processing_wake(now=now)
@@ -411,20 +470,40 @@ def _record_failure(event: WebhookEvent, exc: BaseException, *, now: datetime) -
     return ProcessResult(str(event.pk), "dead" if dead_at else "failed", error)
 
 
-def _process_claimed(event: WebhookEvent, *, now: datetime) -> ProcessResult:
-    """Run the handler on a claimed (row-locked) event inside a savepoint; record the outcome."""
+def _run_handler(event: WebhookEvent) -> Outcome:
+    """The provider's handler on a claimed (row-locked) event, inside a savepoint: its effects
+    are all or nothing."""
     handler = _handler_for(event)
+    with transaction.atomic():
+        outcome: Outcome = handler(event)
+    return outcome
+
+
+def _record_outcomes(done: Sequence[tuple[WebhookEvent, Outcome]], *, now: datetime) -> None:
+    """Mark handled events with their outcome and drop their DLQ entries: one UPDATE per
+    distinct outcome (a batch's are nearly all alike) and one DELETE."""
+    if not done:
+        return
+    by_outcome: dict[tuple[str, str | None], list[Any]] = {}
+    for event, outcome in done:
+        by_outcome.setdefault((outcome.status, scrub(outcome.note) or None), []).append(event.pk)
+    for (status, error), ids in by_outcome.items():
+        WebhookEvent.objects.filter(pk__in=ids).update(status=status, processed_at=now, error=error)
+    entries = Q()
+    for event, _ in done:
+        entries |= Q(provider=event.provider, idempotency_key=event.idempotency_key)
+    WebhookDLQ.objects.filter(entries).delete()
+
+
+def _process_claimed(event: WebhookEvent, *, now: datetime) -> ProcessResult:
+    """Run the handler on a claimed (row-locked) event; record the outcome."""
     try:
-        with transaction.atomic():
-            outcome: Outcome = handler(event)
+        outcome = _run_handler(event)
     except (OperationalError, InterfaceError):
         raise  # the database is gone: nothing can be recorded; the task/replay is retried later
     except Exception as exc:
         return _record_failure(event, exc, now=now)
-    WebhookEvent.objects.filter(pk=event.pk).update(
-        status=outcome.status, processed_at=now, error=scrub(outcome.note) or None
-    )
-    WebhookDLQ.objects.filter(provider=event.provider, idempotency_key=event.idempotency_key).delete()
+    _record_outcomes([(event, outcome)], now=now)
     return ProcessResult(str(event.pk), str(outcome.status), outcome.note)
 
 

@@ -13,8 +13,7 @@ from webhooks.services import (
     webhook_event_process,
     webhook_events_drain,
     webhook_events_process_stale,
-    webhook_events_waiting,
-    webhook_processing_wake,
+    webhook_processing_wake_if_waiting,
 )
 
 
@@ -41,14 +40,18 @@ def process_webhook_event(event_id: str, now: datetime | None = None) -> str:
 
 
 def replay_due_webhooks() -> dict[str, Any]:
-    """Every minute (a repair job of run_workers): replay due DLQ entries, process stale
-    events, and wake a processor if valid events wait (e.g. a processor's task was lost)."""
+    """Every minute (a repair job of run_workers): replay due DLQ entries, then process valid
+    events still waiting after WEBHOOK_STALE_AFTER (no processor got to them)."""
     replays = dlq_replay_due(actor="schedule")
     stale = webhook_events_process_stale()
-    if webhook_events_waiting():  # don't wait for the stale cutoff
-        webhook_processing_wake()
     return {
         "replayed": len(replays),
         "replay_failed": sum(1 for r in replays if not r.ok and r.outcome != "busy"),
         "stale_processed": len(stale),
     }
+
+
+def wake_processors() -> int | None:
+    """Every WEBHOOK_WAKE_SECONDS (a repair job of run_workers): the slot of the processor it
+    started for waiting events, or None (nothing waits, or every slot is held)."""
+    return webhook_processing_wake_if_waiting()

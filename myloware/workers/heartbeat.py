@@ -78,6 +78,19 @@ def _on_task_end(sender: Any, **kwargs: Any) -> None:
     _stamp(beat_at=timezone.now(), busy_until=None, broker_ack_id=None)
 
 
+def working(*, bound: float) -> None:
+    """Called by a long task between pieces of work (a webhook processor, per lease renewal):
+    work went through this worker now, and it will say so again within ``bound`` seconds.
+
+    ``busy_until`` shrinks from the task's timeout to ``bound``: a worker frozen inside such a
+    task stops counting as busy within ``bound`` and is then judged by its last beat, like an
+    idle one, instead of looking busy for the whole Q_TIMEOUT. A no-op outside a watched
+    cluster (sync mode, the web tier).
+    """
+    now = timezone.now()
+    _stamp(beat_at=now, busy_until=now + timedelta(seconds=bound))
+
+
 def _on_acknowledged(sender: Any, **kwargs: Any) -> None:
     _stamp(WorkerRole.MONITOR, beat_at=timezone.now())
 

@@ -165,7 +165,10 @@ class WorkerRunner:
             db.close_old_connections()
             try:
                 result = func()
-                logger.info("repair job %s: %s", job["name"], result)
+                # Frequent jobs (the processor wake, every 2 s) log only when they did something.
+                logger.log(
+                    logging.INFO if result else logging.DEBUG, "repair job %s: %s", job["name"], result
+                )
             except Exception:
                 logger.exception("repair job %s failed; next run in %s s", job["name"], job["seconds"])
                 db.connections.close_all()

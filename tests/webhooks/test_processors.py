@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import threading
 import uuid
 from collections import Counter
@@ -13,11 +14,15 @@ from django.db import connection
 from django.test import TestCase
 from django.utils import timezone
 
-from tests.webhooks.conftest import fixture_bytes, sign_standard
+from artifacts.models import Artifact
+from myloware.workers import heartbeat
+from myloware.workers.models import WorkerHeartbeat
+from runs.models import Run
+from tests.webhooks.conftest import fixture_bytes, kieai_delivery, sign_standard
 from webhooks.handlers import Outcome, processed
 from webhooks.models import EventStatus, WebhookEvent, WebhookProcessorLease
 from webhooks.services import webhook_events_drain, webhook_processing_wake, webhook_receive
-from webhooks.tasks import replay_due_webhooks
+from webhooks.tasks import wake_processors
 
 pytestmark = pytest.mark.django_db
 
@@ -73,15 +78,17 @@ def test_wake_takes_a_free_slot_and_nothing_while_all_are_busy(settings: Any) ->
     assert list(WebhookProcessorLease.objects.values_list("slot", flat=True)) == [1]
 
 
-def test_an_event_stored_while_every_slot_is_busy_waits_then_the_sweep_wakes_a_processor(
+def test_an_event_stored_while_every_slot_is_busy_waits_then_the_wake_job_starts_a_processor(
     counting: Counting, settings: Any
 ) -> None:
     occupy_all_slots(settings)
     event_id = receive("waiting")
     assert WebhookEvent.objects.get(pk=event_id).status == EventStatus.RECEIVED
-    # The processors' tasks were lost: their leases expire and no delivery comes to wake one.
+    assert wake_processors() is None  # every slot is held: the event waits
+    # The processors died (their worker was frozen and replaced): their leases expire and no
+    # delivery comes to wake one.
     WebhookProcessorLease.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
-    replay_due_webhooks()  # the every-minute job: events wait and a slot is free -> a processor
+    assert wake_processors() == 1  # run_workers' job, every WEBHOOK_WAKE_SECONDS
     assert WebhookEvent.objects.get(pk=event_id).status == EventStatus.PROCESSED
     assert counting.calls == {"waiting": 1}
 
@@ -152,3 +159,98 @@ def test_deliveries_racing_from_many_threads_are_all_processed_once(
     assert counting.calls == Counter({f"t{n}_{i}": 1 for n in range(8) for i in range(10)})
     assert set(WebhookEvent.objects.values_list("status", "attempts")) == {(EventStatus.PROCESSED, 1)}
     assert not WebhookProcessorLease.objects.exists()
+
+
+def test_a_processor_whose_slot_was_taken_over_stops_and_leaves_the_new_lease(
+    counting: Counting, settings: Any
+) -> None:
+    """Its lease expired (a long pause) and another processor took the slot: the old one must
+    not keep draining as a third processor, nor free the new owner's slot."""
+    settings.WEBHOOK_PROCESSORS = 1
+    occupy_all_slots(settings)
+    event_id = receive("taken-over")
+    successor = WebhookProcessorLease.objects.get(slot=1).owner
+    assert webhook_events_drain(slot=1, owner=str(uuid.uuid4())) == 0
+    assert WebhookProcessorLease.objects.get(slot=1).owner == successor
+    assert WebhookEvent.objects.get(pk=event_id).status == EventStatus.RECEIVED  # the successor's
+
+
+def test_a_processor_beats_for_its_worker_and_bounds_its_busy_time_by_the_lease(
+    counting: Counting, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Inside a watched worker a processor stamps the worker's heartbeat when it renews its
+    lease, with ``busy_until`` one lease ahead instead of the task's whole timeout: frozen, it
+    stops looking busy within one lease (the watchdog then judges it by its last beat)."""
+    settings.WEBHOOK_PROCESSOR_LEASE = 10
+    occupy_all_slots(settings)
+    receive("beating")
+    WebhookProcessorLease.objects.all().delete()
+    monkeypatch.setattr(heartbeat, "_cluster", "processor-test")
+    owner = str(uuid.uuid4())
+    WebhookProcessorLease.objects.create(
+        slot=1, owner=owner, expires_at=timezone.now() + timedelta(seconds=10)
+    )
+    assert webhook_events_drain(slot=1, owner=owner) == 1
+    row = WorkerHeartbeat.objects.get(cluster="processor-test")
+    assert row.beat_at is not None and row.busy_until is not None
+    assert row.busy_until - row.beat_at == timedelta(seconds=10)
+    assert row.busy_until < row.beat_at + timedelta(seconds=settings.Q_CLUSTER["timeout"])
+
+
+RUNS = 5
+CLIPS = 8
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("round_number", range(ROUNDS))
+def test_processors_racing_over_batches_that_share_runs_lose_no_update_and_never_deadlock(
+    make_run: Any, settings: Any, round_number: int
+) -> None:
+    """Real kie.ai handlers (each locks its run to patch ``result.videos``), events of 5 runs in
+    a random order, small batches spanning several runs, 4 processors at once: every clip lands
+    once in its run's result (no lost update), each event is processed once, and no processor
+    fails on a deadlock (the batch's runs are locked up front, in one order)."""
+    settings.WEBHOOK_PROCESSORS = 4
+    settings.WEBHOOK_PROCESSOR_BATCH = 3
+    occupy_all_slots(settings)
+    runs = [make_run().run_id for _ in range(RUNS)]
+    clips = [(run_id, index) for run_id in runs for index in range(CLIPS)]
+    random.Random(round_number).shuffle(clips)
+    for run_id, index in clips:
+        delivery = kieai_delivery(
+            run_id, data__taskId=f"{run_id}_{index}", data__metadata={"videoIndex": index}
+        )
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            webhook_receive(
+                provider="kieai", body=delivery.body, headers=delivery.headers, query={"run_id": run_id}
+            )
+    WebhookProcessorLease.objects.all().delete()
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def processor(slot: int) -> None:
+        try:
+            owner = str(uuid.uuid4())
+            WebhookProcessorLease.objects.create(
+                slot=slot, owner=owner, expires_at=timezone.now() + timedelta(minutes=1)
+            )
+            barrier.wait()
+            webhook_events_drain(slot=slot, owner=owner)
+        except BaseException as exc:  # a deadlock would surface here
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=processor, args=(slot,)) for slot in range(1, 5)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert set(WebhookEvent.objects.values_list("status", "attempts")) == {(EventStatus.PROCESSED, 1)}
+    for run_id in runs:
+        videos = Run.objects.get(pk=run_id).result["videos"]
+        assert [(v["status"], v["taskId"]) for v in videos] == [
+            ("generated", f"{run_id}_{index}") for index in range(CLIPS)
+        ]
+        assert Artifact.objects.filter(run_id=run_id, type="clip").count() == CLIPS
