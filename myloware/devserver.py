@@ -310,12 +310,15 @@ def _workers_flowing() -> bool:
 
 def _release_claimed_tasks() -> None:
     """The killed cluster's claimed tasks go back to the queue now instead of after Q_RETRY:
-    ``make run`` runs the only cluster on its database."""
+    ``make run`` runs the only cluster on its database. Its heartbeat rows go too: until the
+    new cluster starts, they would tell /healthz that the killed workers still flow."""
+    from django.conf import settings
     from django.db import DatabaseError, connection
 
-    from myloware.workers.services import broker_locks_release
+    from myloware.workers.services import broker_locks_release, heartbeats_reset
 
     try:
+        heartbeats_reset(cluster=settings.WORKER_NAME)
         released = broker_locks_release()
     except DatabaseError:
         connection.close()

@@ -66,6 +66,15 @@ def become_subreaper() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
+def _running(process: psutil.Process) -> bool:
+    """Alive, not a zombie: a killed worker the sentinel has not reaped yet is dead, and its
+    heartbeat row must go (psutil's is_running() is true for zombies)."""
+    try:
+        return process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
 class QuietCanaries(logging.Filter):
     """Keep django-q2's three INFO lines per canary (every few seconds) out of the log."""
 
@@ -125,7 +134,7 @@ class WorkerRunner:
         # (to us where we are a subreaper, else to PID 1), and we still know and can kill them.
         for process in psutil.Process().children(recursive=True):
             self.family.setdefault(process.pid, process)
-        self.family = {pid: p for pid, p in self.family.items() if p.is_running()}
+        self.family = {pid: p for pid, p in self.family.items() if _running(p)}
 
     def _kill_family(self) -> None:
         self._remember_family()  # orphans of a dead sentinel are our children (subreaper)

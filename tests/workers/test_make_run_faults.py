@@ -35,7 +35,13 @@ def make_run() -> Iterator[Devserver]:
 
 @pytest.fixture
 def server(make_run: Devserver) -> Devserver:
-    wait_for(make_run.flowing, seconds=60, what="work flowing through both workers")
+    # Both conditions: /healthz counts a killed worker's row until run_workers prunes it, so
+    # "flowing with 2 workers" alone can be true while a replacement is still starting.
+    wait_for(
+        lambda: make_run.flowing() and len(make_run.worker_pids()) == 2,
+        seconds=60,
+        what="work flowing through both workers, both alive",
+    )
     return make_run
 
 
