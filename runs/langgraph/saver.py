@@ -85,14 +85,23 @@ ckpt AS (
     DO UPDATE SET checkpoint = EXCLUDED.checkpoint, metadata = EXCLUDED.metadata
 )"""
 
-# Only when the thread is a run (the SELECT finds it); `version` is the API's optimistic
-# concurrency counter, bumped so an API reader sees the state moved.
+# The run's readable state, for a run's root graph only. The row exists after the run's first
+# checkpoint, so the common case is a plain UPDATE (cheaper than INSERT ... ON CONFLICT, which
+# probes the index, fails the insertion and then updates); the INSERT runs only when the UPDATE
+# found no row and the thread is a run. `version` is the API's optimistic concurrency counter,
+# bumped so an API reader sees the state moved.
 STATE_CTE = """
 state AS (
-    INSERT INTO orchestration_checkpoints (run_id, state, updated_at{version_cols})
-    SELECT r.run_id, %(state)s::jsonb, clock_timestamp(){version_vals} FROM runs r WHERE r.run_id = %(thread_id)s
+    UPDATE orchestration_checkpoints
+    SET state = %(state)s::jsonb, updated_at = clock_timestamp(), version = version + 1
+    WHERE run_id = %(thread_id)s
+    RETURNING 1
+), first_state AS (
+    INSERT INTO orchestration_checkpoints (run_id, state, updated_at, version)
+    SELECT r.run_id, %(state)s::jsonb, clock_timestamp(), 1 FROM runs r
+    WHERE r.run_id = %(thread_id)s AND NOT EXISTS (SELECT 1 FROM state)
     ON CONFLICT (run_id) DO UPDATE
-    SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at{version_update}
+    SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at, version = orchestration_checkpoints.version + 1
 )"""
 
 SELECT_TUPLES = """
@@ -246,17 +255,6 @@ SELECT count(*) FROM old_checkpoints
 """
 
 
-def _state_cte() -> str:
-    from runs.models import OrchestrationCheckpoint
-
-    versioned = any(field.name == "version" for field in OrchestrationCheckpoint._meta.get_fields())
-    return STATE_CTE.format(
-        version_cols=", version" if versioned else "",
-        version_vals=", 1" if versioned else "",
-        version_update=", version = orchestration_checkpoints.version + 1" if versioned else "",
-    )
-
-
 def _inline(value: Any) -> bool:
     """Primitive values PostgreSQL's JSONB stores exactly stay in the checkpoint row."""
     if value is None or isinstance(value, bool):
@@ -337,7 +335,6 @@ class DjangoCheckpointSaver(BaseCheckpointSaver[str]):
         self._local = threading.local()
         self._worker_connections: list[_Connection] = []
         self._state_encoder = readable.StateEncoder()
-        self._state_cte = _state_cte()
 
     # --- plumbing -------------------------------------------------------------------------------
 
@@ -493,7 +490,7 @@ class DjangoCheckpointSaver(BaseCheckpointSaver[str]):
             ctes.append(blobs_cte(len(blob_versions)))
             self._blob_params(params, blobs, blob_versions)
         if ns == "":
-            ctes.append(self._state_cte)
+            ctes.append(STATE_CTE)
             params["state"] = self._readable_state(thread_id, checkpoint)
         self._execute("WITH " + ",".join(ctes) + " SELECT 1", params)
         return {
