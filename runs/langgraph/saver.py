@@ -85,21 +85,12 @@ ckpt AS (
     DO UPDATE SET checkpoint = EXCLUDED.checkpoint, metadata = EXCLUDED.metadata
 )"""
 
-# The run's readable state, for a run's root graph only. The row exists after the run's first
-# checkpoint, so the common case is a plain UPDATE (cheaper than INSERT ... ON CONFLICT, which
-# probes the index, fails the insertion and then updates); the INSERT runs only when the UPDATE
-# found no row and the thread is a run. `version` is the API's optimistic concurrency counter,
-# bumped so an API reader sees the state moved.
+# Only when the thread is a run (the SELECT finds it); `version` is the API's optimistic
+# concurrency counter, bumped so an API reader sees the state moved.
 STATE_CTE = """
 state AS (
-    UPDATE orchestration_checkpoints
-    SET state = %(state)s::jsonb, updated_at = clock_timestamp(), version = version + 1
-    WHERE run_id = %(thread_id)s
-    RETURNING 1
-), first_state AS (
     INSERT INTO orchestration_checkpoints (run_id, state, updated_at, version)
-    SELECT r.run_id, %(state)s::jsonb, clock_timestamp(), 1 FROM runs r
-    WHERE r.run_id = %(thread_id)s AND NOT EXISTS (SELECT 1 FROM state)
+    SELECT r.run_id, %(state)s::jsonb, clock_timestamp(), 1 FROM runs r WHERE r.run_id = %(thread_id)s
     ON CONFLICT (run_id) DO UPDATE
     SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at, version = orchestration_checkpoints.version + 1
 )"""
