@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 
+from artifacts.models import Artifact
 from myloware.lib.errors import NotFound
 from socials.models import ProjectSocial, Publication, Social
 
@@ -63,8 +64,6 @@ def social_publications(*, social_id: Any, limit: int = 20) -> list[Publication]
 
 def run_final_video_url(*, run_id: str, result: dict[str, Any] | None) -> str | None:
     """The run's final render: its latest ``render.url`` artifact, else ``result.renderUrl``."""
-    from artifacts.models import Artifact  # artifacts depends on runs; read-only look
-
     url = (
         Artifact.objects.filter(run_id=run_id, type="render.url", url__isnull=False)
         .exclude(url="")
@@ -80,8 +79,6 @@ def run_final_video_url(*, run_id: str, result: dict[str, Any] | None) -> str | 
 
 def run_clip_urls(*, run_id: str, result: dict[str, Any] | None) -> set[str]:
     """URLs of the run's raw provider clips (``clip`` artifacts and ``result.videos[*]``)."""
-    from artifacts.models import Artifact
-
     clips = Artifact.objects.filter(run_id=run_id, type="clip", url__isnull=False)
     urls = {url for url in clips.values_list("url", flat=True) if url is not None}  # narrows the type
     for video in (result or {}).get("videos") or []:
