@@ -10,7 +10,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Max
+from django.db.models import Count, Max, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncDay
 from django.utils import timezone
@@ -66,6 +66,36 @@ def gate_policy_for(*, project: str, gate: str) -> GatePolicyValues:
         approve_to=settings.GATE_APPROVE_TO,
         source="settings",
     )
+
+
+def runs_list(
+    *,
+    project: str | None = None,
+    statuses: list[str] | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+) -> QuerySet[Run]:
+    """The runs list's rows (the columns the list shows), filtered on every criterion given;
+    ``created_after`` is inclusive, ``created_before`` exclusive."""
+    runs = Run.objects.only("run_id", "project", "status", "created_at", "updated_at")
+    if project:
+        runs = runs.filter(project=project)
+    if statuses is not None:
+        runs = runs.filter(status__in=statuses)
+    if created_after is not None:
+        runs = runs.filter(created_at__gte=created_after)
+    if created_before is not None:
+        runs = runs.filter(created_at__lt=created_before)
+    return runs
+
+
+def run_transitions(*, run_id: str) -> QuerySet[RunTransition]:
+    return RunTransition.objects.filter(run_id=run_id).order_by("created_at", "id")
+
+
+def run_gates(*, run_id: str) -> QuerySet[GateRequest]:
+    """Gates opened on the run with their decisions (the page orders them, oldest first)."""
+    return GateRequest.objects.filter(run_id=run_id).prefetch_related("approvals")
 
 
 def gate_latest(*, run_id: str, gate: str) -> GateRequest | None:

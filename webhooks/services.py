@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django_q.tasks import async_task
 
@@ -443,13 +443,6 @@ def dlq_replay(*, entry_id: str, actor: str, now: datetime | None = None) -> Rep
         return _replay_locked(entry, now=now or timezone.now())
 
 
-def due_entries(now: datetime) -> Any:
-    """Entries the schedule should replay: not dead, ``next_retry_at`` NULL or past."""
-    return WebhookDLQ.objects.filter(dead_at__isnull=True).filter(
-        Q(next_retry_at__isnull=True) | Q(next_retry_at__lte=now)
-    )
-
-
 def dlq_replay_due(
     *, actor: str, limit: int | None = None, provider: str | None = None, now: datetime | None = None
 ) -> list[ReplayResult]:
@@ -464,7 +457,7 @@ def dlq_replay_due(
     for _ in range(limit):
         moment = now or timezone.now()
         with transaction.atomic():
-            candidates = due_entries(moment).exclude(pk__in=seen)
+            candidates = WebhookDLQ.objects.due(moment).exclude(pk__in=seen)
             if provider:
                 candidates = candidates.filter(provider=provider)
             entry = (
