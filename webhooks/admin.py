@@ -388,7 +388,7 @@ class WebhookDLQAdmin(BigTableAdminMixin, admin.ModelAdmin):
             )
         retry_at = entry.next_retry_at
         # Not dead and not due implies a retry time; the None test only narrows the type.
-        if entry.due or retry_at is None:
+        if entry.replay_due or retry_at is None:
             return format_html('<span style="color:#9a6700">due now</span>')
         seconds = (retry_at - now).total_seconds()
         wait = timeuntil(retry_at, now) if seconds >= 60 else "< 1 minute"

@@ -245,7 +245,7 @@ class WebhookDLQSerializer(serializers.ModelSerializer):
     event_id = serializers.UUIDField(read_only=True, allow_null=True)
     dead = serializers.SerializerMethodField()
     due = serializers.BooleanField(
-        read_only=True, help_text="Due for replay now (not dead, retry time reached)"
+        source="replay_due", read_only=True, help_text="Due for replay now (not dead, retry time reached)"
     )
 
     class Meta:

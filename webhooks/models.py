@@ -96,9 +96,9 @@ class WebhookDLQQuerySet(models.QuerySet["WebhookDLQ"]):
         return self.filter(self.DEAD_CONDITION)
 
     def with_due(self, now: datetime) -> WebhookDLQQuerySet:
-        """Each entry with ``due`` (bool) as of ``now``, computed by the same condition in SQL."""
+        """Each entry with ``replay_due`` (bool) as of ``now``, computed by the same condition in SQL."""
         return self.annotate(
-            due=ExpressionWrapper(self.due_condition(now), output_field=models.BooleanField())
+            replay_due=ExpressionWrapper(self.due_condition(now), output_field=models.BooleanField())
         )
 
 
@@ -133,7 +133,7 @@ class WebhookDLQ(models.Model):
 
     objects = WebhookDLQQuerySet.as_manager()
     # Set on rows read through ``WebhookDLQ.objects.with_due(now)``.
-    due: bool
+    replay_due: bool
 
     class Meta:
         db_table = "webhook_dlq"

@@ -30,13 +30,14 @@ def webhook_events(
 def dlq_entries(
     *, now: datetime, provider: str | None = None, due: bool | None = None, dead: bool | None = None
 ) -> QuerySet[WebhookDLQ]:
-    """Dead-letter entries (without body and traceback) with ``due`` as of ``now``, filtered on
+    """Dead-letter entries (without body and traceback) with ``replay_due`` as of ``now``, filtered on
     provider, due (true: due, false: not due) and dead (true: parked, false: live)."""
     entries = WebhookDLQ.objects.defer("payload", "traceback").with_due(now)
     if provider:
         entries = entries.filter(provider=provider)
     if due is not None:
-        entries = entries.filter(due=due)  # the annotation: never NULL, so false means "not due"
+        due_now = WebhookDLQQuerySet.due_condition(now)
+        entries = entries.filter(due_now) if due else entries.exclude(due_now)
     if dead is not None:
         entries = entries.dead() if dead else entries.exclude(WebhookDLQQuerySet.DEAD_CONDITION)
     return entries
