@@ -26,11 +26,8 @@ def project_publish_target(*, project: str) -> Social:
 
 
 def project_links(*, project: str) -> QuerySet[ProjectSocial]:
-    return (
-        ProjectSocial.objects.select_related("social")
-        .filter(project=project)
-        .order_by("-is_primary", "created_at")
-    )
+    """The project's links with their accounts (the API's page orders them, oldest first)."""
+    return ProjectSocial.objects.select_related("social").filter(project=project)
 
 
 def social_window_seconds(social: Social) -> int:
