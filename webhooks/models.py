@@ -95,6 +95,10 @@ class WebhookDLQQuerySet(models.QuerySet["WebhookDLQ"]):
     def dead(self) -> WebhookDLQQuerySet:
         return self.filter(self.DEAD_CONDITION)
 
+    def live(self) -> WebhookDLQQuerySet:
+        """Not dead: due or waiting."""
+        return self.exclude(self.DEAD_CONDITION)
+
     def with_due(self, now: datetime) -> WebhookDLQQuerySet:
         """Each entry with ``replay_due`` (bool) as of ``now``, computed by the same condition in SQL."""
         return self.annotate(

@@ -39,7 +39,7 @@ def dlq_entries(
         due_now = WebhookDLQQuerySet.due_condition(now)
         entries = entries.filter(due_now) if due else entries.exclude(due_now)
     if dead is not None:
-        entries = entries.dead() if dead else entries.exclude(WebhookDLQQuerySet.DEAD_CONDITION)
+        entries = entries.dead() if dead else entries.live()
     return entries
 
 

@@ -484,7 +484,7 @@ def dlq_select(
     if provider:
         entries = entries.filter(provider=provider)
     if not include_dead:
-        entries = entries.filter(dead_at__isnull=True)
+        entries = entries.live()
     return list(entries.order_by("created_at")[:limit])
 
 
@@ -502,8 +502,8 @@ def dlq_replay_many(*, entry_ids: list[str], actor: str, now: datetime | None = 
 def dlq_park(*, entry_id: str, actor: str, now: datetime | None = None) -> bool:
     """Park an entry as dead (never retried automatically); False if it already was."""
     now = now or timezone.now()
-    parked = WebhookDLQ.objects.filter(pk=entry_id, dead_at__isnull=True).update(
-        dead_at=now, next_retry_at=None, updated_at=now
+    parked = (
+        WebhookDLQ.objects.live().filter(pk=entry_id).update(dead_at=now, next_retry_at=None, updated_at=now)
     )
     if parked:
         logger.info("DLQ entry %s parked by %s", entry_id, actor)
