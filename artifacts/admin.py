@@ -9,8 +9,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from artifacts.models import Artifact
-from myloware.admin_utils import BigTableAdminMixin, pretty_json
-from runs.admin import safe_link
+from myloware.admin_utils import BigTableAdminMixin, pretty_json, safe_link
 
 
 class FixedValuesFilter(admin.SimpleListFilter):

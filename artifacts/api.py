@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from artifacts import selectors
 from artifacts.models import Artifact
 from artifacts.services import CITATIONS_TYPE, MAX_TRACE_DOCUMENTS, TRACE_TYPE, artifact_create
 from myloware.api.input import NO_NUL_PATTERN, NON_BLANK_PATTERN
@@ -147,10 +148,8 @@ class RunArtifactsView(APIView):
     @requires_scope(Scope.ARTIFACTS)
     def get(self, request: Request, run_id: str) -> Response:
         run_get(run_id=run_id)
-        qs = Artifact.objects.filter(run_id=run_id)
-        if kind := request.query_params.get("type"):
-            qs = qs.filter(type=kind)
-        return Response(_page(request, qs, descending=False))
+        rows = selectors.run_artifacts(run_id=run_id, type=request.query_params.get("type"))
+        return Response(_page(request, rows, descending=False))
 
     @extend_schema(
         operation_id="runs_artifacts_create",
@@ -193,8 +192,8 @@ class ArtifactListView(APIView):
     )
     @requires_scope(Scope.ARTIFACTS)
     def get(self, request: Request) -> Response:
-        qs = Artifact.objects.all()
-        for name in ("persona", "type", "provider"):
-            if value := request.query_params.get(name):
-                qs = qs.filter(**{name: value})
-        return Response(_page(request, qs, descending=True))
+        params = request.query_params
+        rows = selectors.artifacts(
+            persona=params.get("persona"), type=params.get("type"), provider=params.get("provider")
+        )
+        return Response(_page(request, rows, descending=True))

@@ -13,7 +13,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from artifacts.models import Artifact
+from knowledge.models import KbDocument
 from myloware.lib.errors import Conflict, InvalidInput
+from myloware.lib.ids import is_uuid
 from runs.services import run_get
 
 TRACE_TYPE = "retrieval.trace"
@@ -107,8 +109,6 @@ def validate_citations(
 ) -> dict[str, Any]:
     """``{trace_id?, items: [{doc_id, path, reason}]}`` consistent with its trace; returns metadata
     with ``trace_id`` filled in when it was left out (latest trace of the same run and persona)."""
-    from knowledge.models import KbDocument
-
     if not isinstance(metadata, dict) or not isinstance(metadata.get("items"), list):
         raise InvalidInput("citations: metadata.items must be a list of {doc_id, path, reason}")
     items = metadata["items"]
@@ -125,10 +125,10 @@ def validate_citations(
             f"citations: doc_id {stray[0]} is not among the docIds of retrieval.trace {trace.id}",
             details={"not_in_trace": stray, "trace_id": str(trace.id)},
         )
-    uuids = [item["doc_id"] for item in items if _is_uuid(item["doc_id"])]
+    uuids = [item["doc_id"] for item in items if is_uuid(item["doc_id"])]
     paths = {str(pk): path for pk, path in KbDocument.objects.filter(id__in=uuids).values_list("id", "path")}
     for item in items:
-        expected = paths.get(str(uuid.UUID(item["doc_id"]))) if _is_uuid(item["doc_id"]) else None
+        expected = paths.get(str(uuid.UUID(item["doc_id"]))) if is_uuid(item["doc_id"]) else None
         if expected is not None and item["path"] != expected:
             raise Conflict(
                 f"citations: path {item['path']!r} of doc_id {item['doc_id']} is not the knowledge base path {expected!r}",
@@ -140,7 +140,7 @@ def validate_citations(
 def _citations_trace(*, run_id: str, persona: str | None, trace_id: Any) -> Artifact:
     traces = Artifact.objects.filter(run_id=run_id, type=TRACE_TYPE)
     if trace_id is not None:
-        if not isinstance(trace_id, str) or not _is_uuid(trace_id):
+        if not isinstance(trace_id, str) or not is_uuid(trace_id):
             raise InvalidInput("citations: metadata.trace_id must be the id (a UUID) of a retrieval.trace")
         trace = traces.filter(id=trace_id).first()
         if trace is None:
@@ -154,11 +154,3 @@ def _citations_trace(*, run_id: str, persona: str | None, trace_id: Any) -> Arti
             f"citations: no trace_id given and run {run_id} has no retrieval.trace of persona {persona!r}"
         )
     return trace
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except (ValueError, TypeError, AttributeError):
-        return False
-    return True

@@ -58,11 +58,12 @@ class WaitingFilter(admin.SimpleListFilter):
         return [("waiting", "waiting for its vector"), ("current", "embedded")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        # The changelist of KbDocumentAdmin starts from KbDocument.objects, a KbDocumentQuerySet.
+        documents = cast(KbDocumentQuerySet, queryset)
         if self.value() == "waiting":
-            # The changelist of KbDocumentAdmin starts from KbDocument.objects, a KbDocumentQuerySet.
-            return cast(KbDocumentQuerySet, queryset).waiting_for_vector(active_model())
+            return documents.waiting_for_vector(active_model())
         if self.value() == "current":
-            return queryset.filter(embedding_status=EmbeddingStatus.READY, embedding_model=active_model())
+            return documents.embedded_with(active_model())
         return queryset
 
 
@@ -93,7 +94,7 @@ class KbDocumentAdmin(BigTableAdminMixin, admin.ModelAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
-        queryset = super().get_queryset(request)
+        queryset = cast(KbDocumentQuerySet, super().get_queryset(request)).with_vector_state(active_model())
         # The changelist needs no content (TOAST reads); the change page shows it.
         return (
             queryset
@@ -106,14 +107,9 @@ class KbDocumentAdmin(BigTableAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="embedding", ordering="embedding_status")
     def embedding(self, doc: KbDocument) -> str:
-        waiting = not (
-            doc.embedding_status == EmbeddingStatus.READY and doc.embedding_model == active_model()
-        )
-        label = (
-            "stale model"
-            if doc.embedding_status == EmbeddingStatus.READY and waiting
-            else doc.embedding_status
-        )
+        # Ready yet waiting: its vector is of another model than the active one.
+        stale = doc.embedding_status == EmbeddingStatus.READY and doc.waiting_for_vector
+        label = "stale model" if stale else doc.embedding_status
         colour = _STATUS_COLOURS.get(doc.embedding_status, "#555") if label != "stale model" else "#b26a00"
         return format_html('<span style="color: {}; font-weight: bold">{}</span>', colour, label)
 

@@ -10,9 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from knowledge import services
-from knowledge.embedding import active_model
-from knowledge.models import EmbeddingStatus, KbDocument
+from knowledge import selectors, services
+from knowledge.models import KbDocument
 from myloware.api.input import NON_BLANK_PATTERN, WHITESPACE, parse_bool_param
 from myloware.api.models import Scope
 from myloware.api.pagination import PAGE_PARAMETERS, keyset_page, page_serializer
@@ -20,7 +19,6 @@ from myloware.api.request import actor_for
 from myloware.api.schema import ErrorSerializer
 from myloware.api.scopes import requires_scope
 from myloware.api.serializers import StrictInputSerializer
-from myloware.lib.errors import NotFound
 
 ERROR = ErrorSerializer
 # A relative path: something besides whitespace and slashes (knowledge.services cleans the rest).
@@ -28,8 +26,8 @@ _PATH_PATTERN = rf"^[^\u0000]*[^{WHITESPACE}\u0000/\\][^\u0000]*$"
 
 
 class KbDocumentSerializer(serializers.ModelSerializer):
-    waiting_for_vector = serializers.SerializerMethodField(
-        help_text="True until the document has a vector of the active embedding model"
+    waiting_for_vector = serializers.BooleanField(
+        read_only=True, help_text="True until the document has a vector of the active embedding model"
     )
 
     class Meta:
@@ -50,9 +48,6 @@ class KbDocumentSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-
-    def get_waiting_for_vector(self, doc: KbDocument) -> bool:
-        return not (doc.embedding_status == EmbeddingStatus.READY and doc.embedding_model == active_model())
 
 
 class KbDocumentDetailSerializer(KbDocumentSerializer):
@@ -123,13 +118,6 @@ class KbDeleteResponseSerializer(serializers.Serializer):
     deleted = serializers.IntegerField(help_text="Rows removed: every chunk of the document's source path")
 
 
-def _get_document(doc_id: Any) -> KbDocument:
-    doc = KbDocument.objects.filter(pk=doc_id).first()
-    if doc is None:
-        raise NotFound(f"Knowledge document {doc_id} does not exist")
-    return doc
-
-
 class KbDocumentsView(APIView):
     @extend_schema(
         operation_id="kb_documents_list",
@@ -146,12 +134,13 @@ class KbDocumentsView(APIView):
     )
     @requires_scope(Scope.KB_READ)
     def get(self, request: Request) -> Response:
-        documents = KbDocument.objects.defer("content")
-        if parse_bool_param("pending", request.query_params.get("pending")):
-            documents = documents.waiting_for_vector(active_model())
-        for name in ("project", "persona", "path"):
-            if request.query_params.get(name):
-                documents = documents.filter(**{name: request.query_params[name]})
+        params = request.query_params
+        documents = selectors.documents(
+            pending=bool(parse_bool_param("pending", params.get("pending"))),
+            project=params.get("project"),
+            persona=params.get("persona"),
+            path=params.get("path"),
+        )
         page = keyset_page(
             request,
             documents,
@@ -181,17 +170,15 @@ class KbDocumentsView(APIView):
             "status": result.status,
             "path": result.path,
             "embeddings_queued": result.embeddings_queued,
-            "documents": KbDocumentSerializer(_refreshed(result.documents), many=True).data,
+            "documents": KbDocumentSerializer(
+                # Embedding may already have run (synchronous workers): show the current status.
+                selectors.documents_by_ids([doc.pk for doc in result.documents]),
+                many=True,
+            ).data,
         }
         return Response(
             data, status=status.HTTP_201_CREATED if result.status == "added" else status.HTTP_200_OK
         )
-
-
-def _refreshed(documents: list[KbDocument]) -> list[KbDocument]:
-    # Embedding may already have run (synchronous workers): show the current status.
-    fresh = KbDocument.objects.defer("content").in_bulk([doc.pk for doc in documents])
-    return [fresh[doc.pk] for doc in documents if doc.pk in fresh]
 
 
 class KbDocumentView(APIView):
@@ -203,7 +190,7 @@ class KbDocumentView(APIView):
     )
     @requires_scope(Scope.KB_READ)
     def get(self, request: Request, doc_id: Any) -> Response:
-        return Response(KbDocumentDetailSerializer(_get_document(doc_id)).data)
+        return Response(KbDocumentDetailSerializer(selectors.document_get(doc_id=doc_id)).data)
 
     @extend_schema(
         operation_id="kb_documents_delete",
@@ -213,7 +200,7 @@ class KbDocumentView(APIView):
     )
     @requires_scope(Scope.KB_WRITE)
     def delete(self, request: Request, doc_id: Any) -> Response:
-        path = _get_document(doc_id).path
+        path = selectors.document_get(doc_id=doc_id).path
         deleted = services.kb_document_delete(doc_id=str(doc_id), actor=actor_for(request))
         return Response({"path": path, "deleted": deleted})
 

@@ -27,9 +27,26 @@ class KbDocumentQuerySet(models.QuerySet["KbDocument"]):
         """All chunks of one source document."""
         return self.filter(path=path)
 
+    @staticmethod
+    def vector_current_condition(model: str) -> models.Q:
+        # "ready" refers to embedding_model: a vector of another model is stale (written once here).
+        return models.Q(embedding_status=EmbeddingStatus.READY, embedding_model=model)
+
     def waiting_for_vector(self, model: str) -> KbDocumentQuerySet:
         """Documents without a current vector of ``model`` (pending, claimed, failed or stale)."""
-        return self.exclude(embedding_status=EmbeddingStatus.READY, embedding_model=model)
+        return self.exclude(self.vector_current_condition(model))
+
+    def embedded_with(self, model: str) -> KbDocumentQuerySet:
+        """Documents whose vector is of ``model``."""
+        return self.filter(self.vector_current_condition(model))
+
+    def with_vector_state(self, model: str) -> KbDocumentQuerySet:
+        """Each document with ``waiting_for_vector`` (bool) for ``model``, by the same condition."""
+        return self.annotate(
+            waiting_for_vector=models.ExpressionWrapper(
+                ~self.vector_current_condition(model), output_field=models.BooleanField()
+            )
+        )
 
 
 class KbDocument(models.Model):
@@ -67,6 +84,8 @@ class KbDocument(models.Model):
     )
 
     objects = KbDocumentQuerySet.as_manager()
+    # Set on rows read through ``KbDocument.objects.with_vector_state(model)``.
+    waiting_for_vector: bool
 
     class Meta:
         db_table = "kb_documents"

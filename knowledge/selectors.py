@@ -1,4 +1,4 @@
-"""Knowledge-base reads: vector, full-text and hybrid search.
+"""Knowledge-base reads: document lists, vector, full-text and hybrid search.
 
 Vector search is written so that PostgreSQL uses the HNSW index: ``ORDER BY embedding <=> q
 LIMIT k`` with the cosine operator that matches the index's ``vector_cosine_ops`` (the original
@@ -17,12 +17,45 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import QuerySet
 
-from knowledge.embedding import STOPWORDS
-from knowledge.models import FULL_TEXT_CONFIG
+from knowledge.embedding import STOPWORDS, active_model
+from knowledge.models import FULL_TEXT_CONFIG, KbDocument
+from myloware.lib.errors import NotFound
 
 SNIPPET_CHARS = 240
 _WORD = re.compile(r"[^\W_]{3,}", re.UNICODE)
+
+
+def documents(
+    *,
+    pending: bool = False,
+    project: str | None = None,
+    persona: str | None = None,
+    path: str | None = None,
+) -> QuerySet[KbDocument]:
+    """Documents (without their content) with ``waiting_for_vector`` for the active model;
+    ``pending`` keeps only those still waiting, the others are exact matches."""
+    model = active_model()
+    rows = KbDocument.objects.defer("content").with_vector_state(model)
+    if pending:
+        rows = rows.waiting_for_vector(model)
+    filters = {"project": project, "persona": persona, "path": path}
+    return rows.filter(**{name: value for name, value in filters.items() if value})
+
+
+def documents_by_ids(ids: Sequence[Any]) -> list[KbDocument]:
+    """The documents of ``ids`` as they are now, in that order (ids gone meanwhile are left out)."""
+    fresh = documents().in_bulk(list(ids))
+    return [fresh[pk] for pk in ids if pk in fresh]
+
+
+def document_get(*, doc_id: Any) -> KbDocument:
+    """One document with its content and ``waiting_for_vector``; NotFound when it does not exist."""
+    doc = KbDocument.objects.with_vector_state(active_model()).filter(pk=doc_id).first()
+    if doc is None:
+        raise NotFound(f"Knowledge document {doc_id} does not exist")
+    return doc
 
 
 @dataclass
@@ -287,8 +320,6 @@ def _hits(
     known: dict[str, dict[str, Any]] | None = None,
     text_matches: set[str] | None = None,
 ) -> list[SearchHit]:
-    from knowledge.models import KbDocument
-
     documents = dict(known or {})
     missing = [doc_id for doc_id, _ in ranked if doc_id not in documents]
     if missing:
@@ -346,8 +377,6 @@ def snippet(content: str, query: str, length: int = SNIPPET_CHARS) -> str:
 
 def scope_values() -> tuple[list[str], list[str]]:
     """The projects and personas that documents are scoped to (the search page's choices)."""
-    from knowledge.models import KbDocument
-
     rows = KbDocument.objects.order_by().values_list("project", "persona").distinct()
     projects = sorted({project for project, _ in rows if project})
     personas = sorted({persona for _, persona in rows if persona})

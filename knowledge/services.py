@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +19,14 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from artifacts.services import artifact_create
 from knowledge.embedding import EmbeddingError, get_backend
 from knowledge.models import EmbeddingStatus, KbDocument, KbEmbedding
 from knowledge.selectors import SearchHit, passes_floor, search_documents
 from knowledge.text import SUPPORTED_SUFFIXES, ChunkParams, chunk_text, render_source, scope_from_path, sha256
 from myloware.lib.errors import DomainError, InvalidInput, NotFound, PayloadTooLarge
+from myloware.lib.tasks import enqueue_on_commit
+from runs.services import run_get
 
 logger = logging.getLogger(__name__)
 
@@ -334,13 +336,11 @@ def _prune(report: IngestReport, prefix: str, seen: set[str], dry_run: bool) -> 
 
 def kb_embed_enqueue(*, doc_ids: Sequence[str | uuid.UUID]) -> int:
     """Queue embedding jobs of ``KB_EMBED_BATCH_SIZE`` documents once the transaction commits."""
-    from django_q.tasks import async_task
-
     size = settings.KB_EMBED_BATCH_SIZE
     ids = [str(doc_id) for doc_id in doc_ids]
     for start in range(0, len(ids), size):
         batch = ids[start : start + size]
-        transaction.on_commit(partial(async_task, EMBED_TASK, batch))
+        enqueue_on_commit(EMBED_TASK, batch)
     return len(ids)
 
 
@@ -523,8 +523,6 @@ def kb_search(
     if mode not in SEARCH_MODES:
         raise InvalidInput(f"mode must be one of {', '.join(SEARCH_MODES)}", details={"mode": mode})
     if run_id is not None:
-        from runs.services import run_get
-
         run_get(run_id=run_id)
     backend = get_backend()
     started = time.perf_counter()
@@ -578,8 +576,6 @@ def _record_audit(
     k: int,
     actor: str,
 ) -> None:
-    from artifacts.services import artifact_create
-
     trace = {
         "query": query,
         "docIds": [hit.doc_id for hit in response.hits],

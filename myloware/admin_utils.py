@@ -1,4 +1,5 @@
-"""Admin plumbing shared by the apps: fast changelists on big tables, safe display of raw bodies."""
+"""Admin plumbing shared by the apps: fast changelists on big tables, safe display of raw bodies,
+links between the apps' pages."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import json
 from datetime import datetime
 from typing import Any, ClassVar
 
+from django.contrib.admin.utils import quote
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.functional import cached_property
 from django.utils.html import format_html
@@ -126,3 +129,17 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request: Any, obj: Any = None) -> bool:
         return False
+
+
+def safe_link(url: str | None) -> str:
+    """An outbound link (http/https only: a ``javascript:`` URL stays text), cut to 80 characters."""
+    if url and url.startswith(("https://", "http://")):
+        return format_html('<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>', url, url[:80])
+    return url or "—"
+
+
+def run_link(run_id: str | None) -> str:
+    """A link to the run's page (run ids may hold characters the admin quotes)."""
+    if not run_id:
+        return "—"
+    return format_html('<a href="{}">{}</a>', reverse("admin:runs_run_change", args=[quote(run_id)]), run_id)

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.admin.utils import quote, unquote
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
@@ -22,9 +22,9 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince, timeuntil
 
 from artifacts.models import Artifact
-from myloware.admin_utils import BigTableAdminMixin, ReadOnlyAdminMixin, pretty_json
+from myloware.admin_utils import BigTableAdminMixin, ReadOnlyAdminMixin, pretty_json, run_link
 from myloware.admin_utils import when as _when
-from myloware.api.request import client_ip
+from myloware.api.request import actor_for, client_ip
 from myloware.lib.errors import DomainError
 from runs import selectors, services
 from runs.models import (
@@ -46,17 +46,7 @@ from socials.selectors import publish_preview
 DECIDE_PERMISSION = "runs.decide_gate"
 
 
-def admin_actor(request: HttpRequest) -> str:
-    return f"admin:{request.user.get_username()}"
-
-
 ARTIFACTS_SHOWN = 50  # the run page lists the newest; the artifact list has them all
-
-
-def safe_link(url: str | None) -> str:
-    if url and url.startswith(("https://", "http://")):
-        return format_html('<a href="{}" rel="noopener noreferrer" target="_blank">{}</a>', url, url[:80])
-    return url or "—"
 
 
 @admin.register(Run)
@@ -131,7 +121,7 @@ class RunAdmin(BigTableAdminMixin, admin.ModelAdmin):
         for run in queryset:
             try:
                 services.run_transition(
-                    run_id=run.run_id, to=to, actor=admin_actor(request), reason="admin action"
+                    run_id=run.run_id, to=to, actor=actor_for(request), reason="admin action"
                 )
                 moved += 1
             except DomainError as exc:
@@ -230,7 +220,7 @@ class CallbackEndpointAdmin(admin.ModelAdmin):
     @admin.action(description="Re-enable the selected endpoints", permissions=["change"])
     def enable(self, request: HttpRequest, queryset: QuerySet[CallbackEndpoint]) -> None:
         for endpoint in queryset:
-            services.callback_endpoint_enable(url=endpoint.url, actor=admin_actor(request))
+            services.callback_endpoint_enable(url=endpoint.url, actor=actor_for(request))
         self.message_user(request, "Re-enabled.", messages.SUCCESS)
 
 
@@ -304,9 +294,7 @@ class PendingApprovalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="run")
     def run_link(self, obj: PendingApproval) -> str:
-        return format_html(
-            '<a href="{}">{}</a>', reverse("admin:runs_run_change", args=[quote(obj.run_id)]), obj.run_id
-        )
+        return run_link(obj.run_id)
 
     @admin.display(description="under review")
     def under_review(self, obj: PendingApproval) -> str:
@@ -366,7 +354,7 @@ class PendingApprovalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     run_id=gate_request.run_id,
                     gate=gate_request.gate,
                     decision=decision,
-                    actor=admin_actor(request),
+                    actor=actor_for(request),
                     comment=comment,
                     approver_ip=client_ip(request),
                     user_agent=request.headers.get("User-Agent", ""),
@@ -404,7 +392,7 @@ class PendingApprovalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 run_id=gate_request.run_id,
                 gate=gate_request.gate,
                 decision=request.POST.get("decision", ""),
-                actor=admin_actor(request),
+                actor=actor_for(request),
                 comment=request.POST.get("comment", ""),
                 approver_ip=client_ip(request),
                 user_agent=request.headers.get("User-Agent", ""),

@@ -132,7 +132,7 @@ class RunSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(TransitionSerializer(many=True))
     def get_transitions(self, run: Run) -> list[dict[str, Any]]:
-        rows = RunTransition.objects.filter(run_id=run.run_id).order_by("created_at", "id")
+        rows = selectors.run_transitions(run_id=run.run_id)
         # many=True builds a ListSerializer (a list); the stubs type .data as Serializer's ReturnDict.
         return cast(list[dict[str, Any]], TransitionSerializer(rows, many=True).data)
 
@@ -234,6 +234,19 @@ def _parse_time(request: Request, name: str) -> datetime | None:
 # Keys of the runs list's cursor: run ids (services.RUN_ID_PATTERN without its anchors).
 _RUN_KEY = services.RUN_ID_PATTERN.pattern.removeprefix("^").removesuffix("$")
 _STATUS = "|".join(RunStatus.values)
+# Keys of the gates list's cursor: gate request ids (a bigint sequence).
+_GATE_KEY = r"[0-9]{1,19}"
+
+
+def _statuses(request: Request) -> list[str] | None:
+    raw = request.query_params.get("status")
+    if raw is None:
+        return None
+    wanted = raw.split(",")
+    unknown = [s for s in wanted if s not in RunStatus.values]
+    if unknown:
+        raise InvalidInput(f"Unknown status {unknown[0]!r}", details={"allowed": list(RunStatus.values)})
+    return wanted
 
 
 def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
@@ -271,24 +284,15 @@ class RunListCreateView(APIView):
     )
     @requires_scope(Scope.RUNS)
     def get(self, request: Request) -> Response:
-        qs = Run.objects.only("run_id", "project", "status", "created_at", "updated_at")
-        if project := request.query_params.get("project"):
-            qs = qs.filter(project=project)
-        if (raw_status := request.query_params.get("status")) is not None:
-            wanted = raw_status.split(",")
-            unknown = [s for s in wanted if s not in RunStatus.values]
-            if unknown:
-                raise InvalidInput(
-                    f"Unknown status {unknown[0]!r}", details={"allowed": list(RunStatus.values)}
-                )
-            qs = qs.filter(status__in=wanted)
-        if after := _parse_time(request, "created_after"):
-            qs = qs.filter(created_at__gte=after)
-        if before := _parse_time(request, "created_before"):
-            qs = qs.filter(created_at__lt=before)
+        runs = selectors.runs_list(
+            project=request.query_params.get("project"),
+            statuses=_statuses(request),
+            created_after=_parse_time(request, "created_after"),
+            created_before=_parse_time(request, "created_before"),
+        )
         page = keyset_page(
             request,
-            qs,
+            runs,
             time_field="created_at",
             key_field="run_id",
             key_pattern=_RUN_KEY,
@@ -483,18 +487,22 @@ class CheckpointView(APIView):
 class GateListOpenView(APIView):
     @extend_schema(
         operation_id="runs_gates_list",
-        summary="Gates opened on a run, with their decisions",
-        responses={200: GateSerializer(many=True), **_errors(401, 404)},
+        summary="Gates opened on a run with their decisions, oldest first",
+        parameters=page_parameters(_GATE_KEY),
+        responses={200: page_serializer(GateSerializer, "GatePage"), **_errors(401, 404, 422)},
     )
     @requires_scope(Scope.RUNS)
     def get(self, request: Request, run_id: str) -> Response:
         services.run_get(run_id=run_id)
-        gates = (
-            GateRequest.objects.filter(run_id=run_id)
-            .prefetch_related("approvals")
-            .order_by("opened_at", "id")
+        page = keyset_page(
+            request,
+            selectors.run_gates(run_id=run_id),
+            time_field="opened_at",
+            key_pattern=_GATE_KEY,
+            descending=False,
+            serialize=lambda rows: cast(list[dict[str, Any]], GateSerializer(rows, many=True).data),
         )
-        return Response(GateSerializer(gates, many=True).data)
+        return Response(page)
 
     @extend_schema(
         operation_id="runs_gates_open",

@@ -10,12 +10,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import Count, Max
+from django.db.models import Count, Max, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncDay
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from artifacts.models import Artifact
+from runs.langgraph.models import LangGraphCheckpoint
 from runs.models import (
     Gate,
     GatePolicy,
@@ -27,6 +29,7 @@ from runs.models import (
     RunStatus,
     RunTransition,
 )
+from webhooks.models import WebhookEvent
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,36 @@ def gate_policy_for(*, project: str, gate: str) -> GatePolicyValues:
     )
 
 
+def runs_list(
+    *,
+    project: str | None = None,
+    statuses: list[str] | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+) -> QuerySet[Run]:
+    """The runs list's rows (the columns the list shows), filtered on every criterion given;
+    ``created_after`` is inclusive, ``created_before`` exclusive."""
+    runs = Run.objects.only("run_id", "project", "status", "created_at", "updated_at")
+    if project:
+        runs = runs.filter(project=project)
+    if statuses is not None:
+        runs = runs.filter(status__in=statuses)
+    if created_after is not None:
+        runs = runs.filter(created_at__gte=created_after)
+    if created_before is not None:
+        runs = runs.filter(created_at__lt=created_before)
+    return runs
+
+
+def run_transitions(*, run_id: str) -> QuerySet[RunTransition]:
+    return RunTransition.objects.filter(run_id=run_id).order_by("created_at", "id")
+
+
+def run_gates(*, run_id: str) -> QuerySet[GateRequest]:
+    """Gates opened on the run with their decisions (the page orders them, oldest first)."""
+    return GateRequest.objects.filter(run_id=run_id).prefetch_related("approvals")
+
+
 def gate_latest(*, run_id: str, gate: str) -> GateRequest | None:
     return GateRequest.objects.filter(run_id=run_id, gate=gate).order_by("-opened_at", "-id").first()
 
@@ -91,8 +124,6 @@ def artifacts_content_hash(artifact_ids: list[str]) -> str:
     A deleted artifact counts as a change (it is hashed as missing), so approval is bound to
     exactly the content that was shown.
     """
-    from artifacts.models import Artifact  # artifacts depends on runs; import lazily
-
     fields = ("id", "type", "provider", "url", "checksum", "persona", "retrieval_trace", "metadata")
     rows = {str(row["id"]): row for row in Artifact.objects.filter(id__in=artifact_ids).values(*fields)}
     doc = [rows.get(str(i)) or {"id": str(i), "missing": True} for i in sorted(map(str, artifact_ids))]
@@ -132,8 +163,6 @@ def approval_queue_summary(*, now: datetime) -> QueueSummary:
 
 def approved_idea(*, run_id: str) -> list[str]:
     """The idea texts approved at the run's latest approved ideate gate (what prepublish builds on)."""
-    from artifacts.models import Artifact
-
     gate = (
         GateRequest.objects.filter(run_id=run_id, gate=Gate.IDEATE, status=GateStatus.APPROVED)
         .order_by("-decided_at")
@@ -183,8 +212,6 @@ def dashboard_summary(*, now: datetime | None = None, failed_limit: int = 10) ->
 def run_timeline(*, run_id: str, limit_per_source: int = 5000) -> list[dict[str, Any]]:
     """Everything that happened to a run, oldest first: transitions, artifacts, gates and their
     decisions, webhook events naming the run, and the latest checkpoint write."""
-    from artifacts.models import Artifact
-
     events: list[dict[str, Any]] = []
     for t in RunTransition.objects.filter(run_id=run_id).order_by("created_at", "id")[:limit_per_source]:
         label = f"created as {t.to_status}" if not t.from_status else f"{t.from_status} → {t.to_status}"
@@ -235,8 +262,6 @@ def run_stages(*, run_id: str, now: datetime) -> list[dict[str, Any]]:
     the run's publication); a gate's from its opening to its decision. The first unfinished stage
     of a live run is ``current`` (its time still counting); of an ended run, where it stopped.
     """
-    from artifacts.models import Artifact
-
     run = Run.objects.get(run_id=run_id)
     last_by_persona: dict[str, datetime] = {
         persona: last
@@ -316,10 +341,6 @@ def duration_display(seconds: float) -> str:
 
 def _webhook_events(run_id: str, limit: int) -> list[dict[str, Any]]:
     # Read-only look at the webhooks app's table (it records the run it concerns).
-    try:
-        from webhooks.models import WebhookEvent
-    except ImportError:  # pragma: no cover - the app is part of the project
-        return []
     rows = WebhookEvent.objects.filter(run_id=run_id).order_by("received_at")[:limit]
     return [
         _event(
@@ -336,10 +357,6 @@ def _webhook_events(run_id: str, limit: int) -> list[dict[str, Any]]:
 def _graph_checkpoints(run_id: str, limit: int) -> list[dict[str, Any]]:
     """LangGraph checkpoint writes of the run's thread (runs.langgraph), read-only: only their
     timestamp, step and source, never the state itself."""
-    try:
-        from runs.langgraph.models import LangGraphCheckpoint
-    except ImportError:  # pragma: no cover - the checkpointer ships with the runs app
-        return []
     rows = (
         LangGraphCheckpoint.objects.filter(thread_id=run_id)
         .annotate(ts=KeyTextTransform("ts", "checkpoint"))

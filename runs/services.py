@@ -10,7 +10,6 @@ they cannot deadlock each other.
 from __future__ import annotations
 
 import copy
-import functools
 import json
 import logging
 import re
@@ -26,6 +25,7 @@ from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from artifacts.models import Artifact
 from myloware.lib.errors import (
     Conflict,
     InvalidInput,
@@ -34,6 +34,9 @@ from myloware.lib.errors import (
     PermissionDenied,
     PreconditionFailed,
 )
+from myloware.lib.ids import is_uuid
+from myloware.lib.signing import standard_webhook_signature
+from myloware.lib.tasks import enqueue_on_commit
 from runs.models import (
     ALLOWED_TRANSITIONS,
     TERMINAL_STATUSES,
@@ -411,8 +414,6 @@ def _check_can_open(run: Run, gate: str) -> None:
 
 
 def _artifacts_under_review(run: Run, artifact_ids: list[str] | None) -> list[str]:
-    from artifacts.models import Artifact
-
     if artifact_ids is None:
         return [
             str(i)
@@ -420,8 +421,8 @@ def _artifacts_under_review(run: Run, artifact_ids: list[str] | None) -> list[st
             .order_by("created_at", "id")
             .values_list("id", flat=True)
         ]
-    wanted = list(dict.fromkeys(str(uuid.UUID(i)) if _is_uuid(i) else i for i in artifact_ids))
-    valid = [i for i in wanted if _is_uuid(i)]
+    wanted = list(dict.fromkeys(str(uuid.UUID(i)) if is_uuid(i) else i for i in artifact_ids))
+    valid = [i for i in wanted if is_uuid(i)]
     found = {str(i) for i in Artifact.objects.filter(run=run, id__in=valid).values_list("id", flat=True)}
     missing = [i for i in wanted if i not in found]
     if missing:
@@ -431,14 +432,6 @@ def _artifacts_under_review(run: Run, artifact_ids: list[str] | None) -> list[st
             details={"unknown": missing},
         )
     return wanted
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 def gate_decide(
@@ -600,9 +593,9 @@ def _gate_close(
     )
     pk = gate_request.pk
     if gate_request.callback_status == CallbackStatus.PENDING:
-        transaction.on_commit(lambda: _enqueue("runs.tasks.gate_callback_deliver", pk))
+        enqueue_on_commit("runs.tasks.gate_callback_deliver", pk)
     for handler in gate_decided_handlers():
-        transaction.on_commit(functools.partial(_enqueue, handler, pk))
+        enqueue_on_commit(handler, pk)
 
 
 def _initial_callback_status() -> str:
@@ -612,12 +605,6 @@ def _initial_callback_status() -> str:
     if CallbackEndpoint.objects.filter(url=url, disabled_at__isnull=False).exists():
         return CallbackStatus.DISABLED
     return CallbackStatus.PENDING
-
-
-def _enqueue(func: str, *args: Any) -> None:
-    from django_q.tasks import async_task
-
-    async_task(func, *args)
 
 
 def gate_expire_due(*, now: datetime | None = None, actor: str = EXPIRY_ACTOR, batch: int = 100) -> int:
@@ -668,17 +655,12 @@ _CALLBACK_LEASE_MARGIN_SECONDS = 30
 
 def standard_webhook_headers(*, secret: str, msg_id: str, timestamp: int, body: bytes) -> dict[str, str]:
     """Headers of a Standard-Webhooks sender: HMAC-SHA256 over ``id.timestamp.body``, base64."""
-    import base64
-    import hashlib
-    import hmac
-
-    key = base64.b64decode(secret.removeprefix("whsec_"))
-    signed = f"{msg_id}.{timestamp}.".encode() + body
-    signature = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
     return {
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": f"v1,{signature}",
+        "webhook-signature": standard_webhook_signature(
+            secret, msg_id=msg_id, timestamp=timestamp, body=body
+        ),
         "content-type": "application/json",
     }
 

@@ -19,6 +19,7 @@ from django.utils.safestring import mark_safe
 from myloware.admin_utils import BigTableAdminMixin, pretty_json
 from myloware.api.request import actor_for
 from myloware.lib.errors import DomainError
+from runs.services import run_get
 from socials import selectors, services
 from socials.credentials import credential_resolves
 from socials.models import ProjectSocial, Publication, Social
@@ -337,8 +338,6 @@ class PublicationAdmin(BigTableAdminMixin, admin.ModelAdmin):
         """Publish a run from the back office (the run page links here after prepublish approval)."""
         if not request.user.has_perm("socials.publish_run"):
             raise PermissionDenied
-        from runs.services import run_get
-
         try:
             run = run_get(run_id=run_id)
         except DomainError as exc:

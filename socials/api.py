@@ -268,15 +268,21 @@ class SocialDetailView(APIView):
 class ProjectSocialsView(APIView):
     @extend_schema(
         operation_id="projects_socials_list",
-        parameters=[PROJECT_PARAM],
-        summary="List a project's linked accounts (primary first)",
-        responses={200: LinkSerializer(many=True), 422: ERROR},
+        parameters=[PROJECT_PARAM, *PAGE_PARAMETERS],
+        summary="List a project's linked accounts, oldest link first (is_primary marks the primary)",
+        responses={200: page_serializer(LinkSerializer, "ProjectSocialPage"), 422: ERROR},
         tags=["socials"],
     )
     @requires_scope(Scope.SOCIALS_READ)
     def get(self, request: Request, project: str) -> Response:
         services.project_slug_check(project)
-        return Response(LinkSerializer(selectors.project_links(project=project), many=True).data)
+        page = keyset_page(
+            request,
+            selectors.project_links(project=project),
+            descending=False,
+            serialize=lambda rows: LinkSerializer(rows, many=True).data,
+        )
+        return Response(page)
 
     @extend_schema(
         operation_id="projects_socials_link",

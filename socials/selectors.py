@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 
+from artifacts.models import Artifact
 from myloware.lib.errors import NotFound
 from socials.models import ProjectSocial, Publication, Social
 
@@ -25,11 +26,8 @@ def project_publish_target(*, project: str) -> Social:
 
 
 def project_links(*, project: str) -> QuerySet[ProjectSocial]:
-    return (
-        ProjectSocial.objects.select_related("social")
-        .filter(project=project)
-        .order_by("-is_primary", "created_at")
-    )
+    """The project's links with their accounts (the API's page orders them, oldest first)."""
+    return ProjectSocial.objects.select_related("social").filter(project=project)
 
 
 def social_window_seconds(social: Social) -> int:
@@ -63,8 +61,6 @@ def social_publications(*, social_id: Any, limit: int = 20) -> list[Publication]
 
 def run_final_video_url(*, run_id: str, result: dict[str, Any] | None) -> str | None:
     """The run's final render: its latest ``render.url`` artifact, else ``result.renderUrl``."""
-    from artifacts.models import Artifact  # artifacts depends on runs; read-only look
-
     url = (
         Artifact.objects.filter(run_id=run_id, type="render.url", url__isnull=False)
         .exclude(url="")
@@ -80,8 +76,6 @@ def run_final_video_url(*, run_id: str, result: dict[str, Any] | None) -> str | 
 
 def run_clip_urls(*, run_id: str, result: dict[str, Any] | None) -> set[str]:
     """URLs of the run's raw provider clips (``clip`` artifacts and ``result.videos[*]``)."""
-    from artifacts.models import Artifact
-
     clips = Artifact.objects.filter(run_id=run_id, type="clip", url__isnull=False)
     urls = {url for url in clips.values_list("url", flat=True) if url is not None}  # narrows the type
     for video in (result or {}).get("videos") or []:

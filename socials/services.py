@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from functools import partial
 from typing import Any, TypeVar
 
 from django.conf import settings
@@ -24,6 +23,9 @@ from django.db.models import F, ProtectedError, Q
 from django.utils import timezone
 
 from myloware.lib.errors import Conflict, InvalidInput, NotFound, RateLimited
+from myloware.lib.tasks import enqueue, enqueue_on_commit
+from runs.models import Run
+from runs.services import run_get, run_transition, run_update_result
 from socials import selectors
 from socials.credentials import credential_ref_validate, credential_resolve
 from socials.fetch import VideoFetchFailed, video_fetch, video_url_check
@@ -56,6 +58,7 @@ MAX_TAG_LENGTH = 100
 MAX_WINDOW_SECONDS = 30 * 24 * 3600
 PUBLISH_PROVIDER = "upload-post"
 PUBLISH_PERSONA = "quinn"
+PUBLISH_TASK = "socials.tasks.publication_run"
 SOCIAL_FIELDS = (
     "provider",
     "account_id",
@@ -299,8 +302,6 @@ def publication_request(
     the account row is locked so two concurrent requests can't both pass). The upload itself
     runs as a django-q2 task after commit.
     """
-    from runs.services import run_get
-
     run = run_get(run_id=run_id)
     try:
         social = selectors.project_publish_target(project=run.project)
@@ -330,8 +331,6 @@ def publication_request(
 def _publication_create(
     run_id: str, social: Social, video_url: str, caption: str, key: str, fields: dict[str, Any]
 ) -> tuple[Publication, bool]:
-    from runs.models import Run
-
     with transaction.atomic():
         # Lock order everywhere: run, then account, then publication (see _lock_run_of).
         run = Run.objects.select_for_update().get(run_id=run_id)
@@ -359,7 +358,7 @@ def _publication_create(
                 )
         except IntegrityError:  # social_pub_one_live_per_run: the run has its post already
             raise _live_publication_conflict(run_id) from None
-        transaction.on_commit(lambda: _enqueue(publication.pk))
+        enqueue_on_commit(PUBLISH_TASK, str(publication.pk))
     logger.info(
         "publication %s of run %s to %s requested by %s", publication.pk, run_id, locked, fields["actor"]
     )
@@ -391,15 +390,7 @@ def _live_publication_conflict(run_id: str) -> Conflict:
 def _lock_run_of(publication: Publication) -> None:
     """Take the run's row lock before touching a publication row (the request's lock order):
     finishing one publication while another request for the run inserts can't deadlock."""
-    from runs.models import Run
-
     Run.objects.select_for_update().filter(run_id=publication.run_id).first()
-
-
-def _enqueue(publication_id: Any) -> None:
-    from django_q.tasks import async_task
-
-    async_task("socials.tasks.publication_run", str(publication_id))
 
 
 def _check_window(social: Social, now: Any) -> None:
@@ -657,8 +648,6 @@ def _publication_fail(
     publication: Publication, *, reason: str, actor: str, response: Any = None
 ) -> Publication:
     """Fail the publication once and the run with the provider's reason."""
-    from runs.services import run_transition, run_update_result
-
     reason = reason[:2000]
     with transaction.atomic():
         _lock_run_of(publication)
@@ -761,13 +750,13 @@ def publications_recover_stale(*, actor: str, now: Any = None, batch: int = 100)
             if Publication.objects.filter(
                 pk=publication.pk, status=PublicationStatus.UPLOADING, started_at__lt=cutoff
             ).update(status=PublicationStatus.QUEUED, updated_at=now):
-                transaction.on_commit(partial(_enqueue, publication.pk))
+                enqueue_on_commit(PUBLISH_TASK, str(publication.pk))
                 requeued += 1
     lost = Publication.objects.filter(status=PublicationStatus.QUEUED, updated_at__lt=cutoff)
     for pk in lost.order_by("updated_at").values_list("pk", flat=True)[:batch]:
         # Touch it so the next sweep leaves it alone while this job waits in the queue.
         if Publication.objects.filter(pk=pk, status=PublicationStatus.QUEUED).update(updated_at=now):
-            _enqueue(pk)
+            enqueue(PUBLISH_TASK, str(pk))
             requeued += 1
     if requeued:
         logger.warning("requeued %s stale publication(s)", requeued)

@@ -15,6 +15,8 @@ from rest_framework.test import APIClient
 from myloware.api.models import ALL_SCOPES, ApiKey
 from myloware.api.services import api_key_create
 from myloware.db import started_by_this_process, stop_embedded_server
+from runs.models import Run
+from tests import factories
 from tests.browser import Console, chromium_driver, console_fixture
 
 # --- the embedded server's lifetime ----------------------------------------------------------
@@ -57,6 +59,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         connections.close_all()
         stop_embedded_server(datadir)
         marker.unlink()
+
+
+@pytest.fixture
+def make_run(db: None) -> Callable[..., Run]:
+    """``tests.factories.make_run``: a run moved through the real transitions to a status."""
+    return factories.make_run
 
 
 @pytest.fixture

@@ -6,26 +6,25 @@ received (raw_body: text or hex, size, SHA-256), header snapshots are already re
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.contrib.admin.utils import quote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, URLPattern, path, reverse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.timesince import timesince, timeuntil
 from django.views.decorators.http import require_POST
 
-from myloware.admin_utils import BigTableAdminMixin, pretty_json, raw_body, when
+from myloware.admin_utils import BigTableAdminMixin, pretty_json, raw_body, run_link, when
 from myloware.api.request import actor_for
-from webhooks.models import SignatureStatus, WebhookDLQ, WebhookEvent
+from webhooks.models import SignatureStatus, WebhookDLQ, WebhookDLQQuerySet, WebhookEvent
 from webhooks.services import (
     ReplayResult,
     dlq_discard,
@@ -59,17 +58,6 @@ def _shortened(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     return format_html('<span title="{}">{}…</span>', text, text[:limit])
-
-
-def _run_link(run_id: str | None) -> str:
-    if not run_id:
-        return "—"
-    try:
-        return format_html(
-            '<a href="{}">{}</a>', reverse("admin:runs_run_change", args=[quote(run_id)]), run_id
-        )
-    except NoReverseMatch:
-        return run_id
 
 
 class ProviderFilter(admin.SimpleListFilter):
@@ -165,7 +153,7 @@ class WebhookEventAdmin(BigTableAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="run", ordering="run_id")
     def run(self, event: WebhookEvent) -> str:
-        return _run_link(event.run_id)
+        return run_link(event.run_id)
 
     @admin.display(description="dead-letter entry")
     def dlq(self, event: WebhookEvent) -> str:
@@ -309,14 +297,14 @@ class DLQStateFilter(admin.SimpleListFilter):
         return [("due", "Due for replay"), ("waiting", "Waiting (backoff)"), ("dead", "Dead (parked)")]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[WebhookDLQ]) -> QuerySet[WebhookDLQ]:
-        now = timezone.now()
-        due = Q(dead_at__isnull=True) & (Q(next_retry_at__isnull=True) | Q(next_retry_at__lte=now))
+        # The changelist starts from WebhookDLQ.objects, a WebhookDLQQuerySet.
+        entries, now = cast(WebhookDLQQuerySet, queryset), timezone.now()
         if self.value() == "due":
-            return queryset.filter(due)
+            return entries.due(now)
         if self.value() == "waiting":
-            return queryset.filter(dead_at__isnull=True, next_retry_at__gt=now)
+            return entries.waiting(now)
         if self.value() == "dead":
-            return queryset.filter(dead_at__isnull=False)
+            return entries.dead()
         return queryset
 
 
@@ -356,7 +344,8 @@ class WebhookDLQAdmin(BigTableAdminMixin, admin.ModelAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[WebhookDLQ]:
-        return super().get_queryset(request).defer("payload", "traceback")
+        entries = cast(WebhookDLQQuerySet, super().get_queryset(request))
+        return entries.defer("payload", "traceback").with_due(timezone.now())
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -399,7 +388,7 @@ class WebhookDLQAdmin(BigTableAdminMixin, admin.ModelAdmin):
             )
         retry_at = entry.next_retry_at
         # Not dead and not due implies a retry time; the None test only narrows the type.
-        if entry.is_due(now) or retry_at is None:
+        if entry.replay_due or retry_at is None:
             return format_html('<span style="color:#9a6700">due now</span>')
         seconds = (retry_at - now).total_seconds()
         wait = timeuntil(retry_at, now) if seconds >= 60 else "< 1 minute"

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -29,12 +30,12 @@ from myloware.api.request import actor_for
 from myloware.api.schema import ErrorSerializer
 from myloware.api.scopes import requires_scope
 from myloware.lib.errors import Conflict, InvalidInput, PayloadTooLarge, error_body
+from webhooks import selectors
 from webhooks.models import EventStatus, SignatureStatus, WebhookDLQ, WebhookEvent
 from webhooks.services import (
     Receipt,
     check_content_type,
     dlq_replay,
-    due_entries,
     provider_config,
     webhook_receive,
 )
@@ -243,7 +244,9 @@ class WebhookEventDetailSerializer(WebhookEventSerializer):
 class WebhookDLQSerializer(serializers.ModelSerializer):
     event_id = serializers.UUIDField(read_only=True, allow_null=True)
     dead = serializers.SerializerMethodField()
-    due = serializers.SerializerMethodField()
+    due = serializers.BooleanField(
+        source="replay_due", read_only=True, help_text="Due for replay now (not dead, retry time reached)"
+    )
 
     class Meta:
         model = WebhookDLQ
@@ -266,9 +269,6 @@ class WebhookDLQSerializer(serializers.ModelSerializer):
 
     def get_dead(self, entry: WebhookDLQ) -> bool:
         return entry.is_dead
-
-    def get_due(self, entry: WebhookDLQ) -> bool:
-        return entry.is_due(self.context.get("now") or timezone.now())
 
 
 class WebhookDLQDetailSerializer(WebhookDLQSerializer):
@@ -307,14 +307,11 @@ class WebhookEventListView(APIView):
     )
     @requires_scope(Scope.WEBHOOKS_READ)
     def get(self, request: Request) -> Response:
-        filters = {
-            "provider": request.query_params.get("provider") or None,
-            "signature_status": _choice_param(request, "signature_status", SignatureStatus.values),
-            "status": _choice_param(request, "status", EventStatus.values),
-            "run_id": request.query_params.get("run_id") or None,
-        }
-        events = WebhookEvent.objects.defer("payload").filter(
-            **{name: value for name, value in filters.items() if value is not None}
+        events = selectors.webhook_events(
+            provider=request.query_params.get("provider") or None,
+            signature_status=_choice_param(request, "signature_status", SignatureStatus.values),
+            status=_choice_param(request, "status", EventStatus.values),
+            run_id=request.query_params.get("run_id") or None,
         )
         page = keyset_page(
             request,
@@ -343,22 +340,17 @@ class WebhookDLQListView(APIView):
     )
     @requires_scope(Scope.WEBHOOKS_READ)
     def get(self, request: Request) -> Response:
-        now = timezone.now()
-        entries = WebhookDLQ.objects.defer("payload", "traceback")
-        if provider := request.query_params.get("provider"):
-            entries = entries.filter(provider=provider)
-        due = parse_bool_param("due", request.query_params.get("due"))
-        if due is not None:
-            due_ids = due_entries(now).values("pk")
-            entries = entries.filter(pk__in=due_ids) if due else entries.exclude(pk__in=due_ids)
-        dead = parse_bool_param("dead", request.query_params.get("dead"))
-        if dead is not None:
-            entries = entries.filter(dead_at__isnull=not dead)
+        entries = selectors.dlq_entries(
+            now=timezone.now(),
+            provider=request.query_params.get("provider") or None,
+            due=parse_bool_param("due", request.query_params.get("due")),
+            dead=parse_bool_param("dead", request.query_params.get("dead")),
+        )
         page = keyset_page(
             request,
             entries,
             descending=True,
-            serialize=lambda rows: WebhookDLQSerializer(rows, many=True, context={"now": now}).data,
+            serialize=lambda rows: WebhookDLQSerializer(rows, many=True).data,
         )
         return Response(page)
 
@@ -380,11 +372,10 @@ class WebhookEventDetailView(RetrieveAPIView):
 
 class WebhookDLQDetailView(RetrieveAPIView):
     serializer_class = WebhookDLQDetailSerializer
-    queryset = WebhookDLQ.objects.defer("payload")
     lookup_url_kwarg = "entry_id"
 
-    def get_serializer_context(self) -> dict[str, Any]:
-        return {**super().get_serializer_context(), "now": timezone.now()}
+    def get_queryset(self) -> QuerySet[WebhookDLQ]:
+        return selectors.dlq_entry_detail(now=timezone.now())
 
     @extend_schema(
         operation_id="webhooks_dlq_retrieve",

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from django.contrib.postgres.functions import RandomUUID
 from django.db import models
+from django.db.models import ExpressionWrapper, Q
 from django.db.models.functions import Now
 
 
@@ -70,6 +71,41 @@ class WebhookEvent(models.Model):
         return f"{self.provider}:{self.idempotency_key}"
 
 
+class WebhookDLQQuerySet(models.QuerySet["WebhookDLQ"]):
+    """The dead-letter entry's three states, written once (the schedule, the API, the admin and the
+    dashboard all ask here): due (replay now), waiting (for its backoff) and dead (parked)."""
+
+    @staticmethod
+    def due_condition(now: datetime) -> Q:
+        # next_retry_at NULL means "due now" (the seed's semantics); dead entries never are.
+        return Q(dead_at__isnull=True) & (Q(next_retry_at__isnull=True) | Q(next_retry_at__lte=now))
+
+    @staticmethod
+    def waiting_condition(now: datetime) -> Q:
+        return Q(dead_at__isnull=True, next_retry_at__gt=now)
+
+    DEAD_CONDITION = Q(dead_at__isnull=False)
+
+    def due(self, now: datetime) -> WebhookDLQQuerySet:
+        return self.filter(self.due_condition(now))
+
+    def waiting(self, now: datetime) -> WebhookDLQQuerySet:
+        return self.filter(self.waiting_condition(now))
+
+    def dead(self) -> WebhookDLQQuerySet:
+        return self.filter(self.DEAD_CONDITION)
+
+    def live(self) -> WebhookDLQQuerySet:
+        """Not dead: due or waiting."""
+        return self.exclude(self.DEAD_CONDITION)
+
+    def with_due(self, now: datetime) -> WebhookDLQQuerySet:
+        """Each entry with ``replay_due`` (bool) as of ``now``, computed by the same condition in SQL."""
+        return self.annotate(
+            replay_due=ExpressionWrapper(self.due_condition(now), output_field=models.BooleanField())
+        )
+
+
 class WebhookDLQ(models.Model):
     """A webhook event whose processing failed, waiting for a replay with backoff."""
 
@@ -99,6 +135,10 @@ class WebhookDLQ(models.Model):
     traceback = models.TextField(default="", db_default="", blank=True)
     dead_at = models.DateTimeField(null=True, blank=True)
 
+    objects = WebhookDLQQuerySet.as_manager()
+    # Set on rows read through ``WebhookDLQ.objects.with_due(now)``.
+    replay_due: bool
+
     class Meta:
         db_table = "webhook_dlq"
         verbose_name = "dead-letter entry"
@@ -118,9 +158,6 @@ class WebhookDLQ(models.Model):
     @property
     def is_dead(self) -> bool:
         return self.dead_at is not None
-
-    def is_due(self, now: datetime) -> bool:
-        return not self.is_dead and (self.next_retry_at is None or self.next_retry_at <= now)
 
 
 class WebhookProcessorLease(models.Model):

@@ -1,5 +1,5 @@
-"""Reads of the webhooks app: the console's dashboard (counts over indexed time ranges) and how
-far behind processing is (/healthz)."""
+"""Reads of the webhooks app: the API's lists, the console's dashboard (counts over indexed time
+ranges) and how far behind processing is (/healthz)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,46 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Min, QuerySet
 from django.db.models.functions import TruncHour
 
-from webhooks.models import EventStatus, SignatureStatus, WebhookDLQ, WebhookEvent
-from webhooks.services import due_entries
+from webhooks.models import EventStatus, SignatureStatus, WebhookDLQ, WebhookDLQQuerySet, WebhookEvent
+
+
+def webhook_events(
+    *,
+    provider: str | None = None,
+    signature_status: str | None = None,
+    status: str | None = None,
+    run_id: str | None = None,
+) -> QuerySet[WebhookEvent]:
+    """Stored events (without their bodies) matching every filter given."""
+    filters = {"provider": provider, "signature_status": signature_status, "status": status, "run_id": run_id}
+    return WebhookEvent.objects.defer("payload").filter(
+        **{name: value for name, value in filters.items() if value is not None}
+    )
+
+
+def dlq_entries(
+    *, now: datetime, provider: str | None = None, due: bool | None = None, dead: bool | None = None
+) -> QuerySet[WebhookDLQ]:
+    """Dead-letter entries (without body and traceback) with ``replay_due`` as of ``now``, filtered on
+    provider, due (true: due, false: not due) and dead (true: parked, false: live)."""
+    entries = WebhookDLQ.objects.defer("payload", "traceback").with_due(now)
+    if provider:
+        entries = entries.filter(provider=provider)
+    if due is not None:
+        due_now = WebhookDLQQuerySet.due_condition(now)
+        entries = entries.filter(due_now) if due else entries.exclude(due_now)
+    if dead is not None:
+        entries = entries.dead() if dead else entries.live()
+    return entries
+
+
+def dlq_entry_detail(*, now: datetime) -> QuerySet[WebhookDLQ]:
+    """The entries the detail page reads: with the traceback, without the body."""
+    return WebhookDLQ.objects.defer("payload").with_due(now)
+
 
 # How a delivery ended, as the dashboard colours it.
 OUTCOMES: dict[str, str] = {
@@ -47,14 +82,14 @@ def deliveries_per_hour(*, now: datetime, hours: int = 24) -> list[dict[str, Any
 
 def dlq_depth(*, now: datetime) -> dict[str, Any]:
     """Entries per provider (due, waiting for their backoff, dead) and the oldest entry's age."""
-    due = Q(dead_at__isnull=True) & (Q(next_retry_at__isnull=True) | Q(next_retry_at__lte=now))
+    states = WebhookDLQQuerySet
     rows = (
         WebhookDLQ.objects.order_by()
         .values("provider")
         .annotate(
-            due=Count("id", filter=due),
-            waiting=Count("id", filter=Q(dead_at__isnull=True, next_retry_at__gt=now)),
-            dead=Count("id", filter=Q(dead_at__isnull=False)),
+            due=Count("id", filter=states.due_condition(now)),
+            waiting=Count("id", filter=states.waiting_condition(now)),
+            dead=Count("id", filter=states.DEAD_CONDITION),
             oldest=Min("created_at"),
         )
         .order_by("provider")
@@ -81,7 +116,7 @@ def processing_lag(*, now: datetime) -> ProcessingLag:
     oldest = WebhookEvent.objects.filter(
         status=EventStatus.RECEIVED, signature_status=SignatureStatus.VALID
     ).aggregate(oldest=Min("received_at"))["oldest"]
-    due = due_entries(now).aggregate(
+    due = WebhookDLQ.objects.due(now).aggregate(
         count=Count("pk"), oldest=Min("next_retry_at"), created=Min("created_at")
     )
     # next_retry_at NULL means "due now" (seed semantics): such an entry is due since it was created.

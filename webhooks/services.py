@@ -614,13 +614,6 @@ def dlq_replay(*, entry_id: str, actor: str, now: datetime | None = None) -> Rep
         return _replay_locked(entry, now=now or timezone.now())
 
 
-def due_entries(now: datetime) -> Any:
-    """Entries the schedule should replay: not dead, ``next_retry_at`` NULL or past."""
-    return WebhookDLQ.objects.filter(dead_at__isnull=True).filter(
-        Q(next_retry_at__isnull=True) | Q(next_retry_at__lte=now)
-    )
-
-
 def dlq_replay_due(
     *, actor: str, limit: int | None = None, provider: str | None = None, now: datetime | None = None
 ) -> list[ReplayResult]:
@@ -635,7 +628,7 @@ def dlq_replay_due(
     for _ in range(limit):
         moment = now or timezone.now()
         with transaction.atomic():
-            candidates = due_entries(moment).exclude(pk__in=seen)
+            candidates = WebhookDLQ.objects.due(moment).exclude(pk__in=seen)
             if provider:
                 candidates = candidates.filter(provider=provider)
             entry = (
@@ -662,7 +655,7 @@ def dlq_select(
     if provider:
         entries = entries.filter(provider=provider)
     if not include_dead:
-        entries = entries.filter(dead_at__isnull=True)
+        entries = entries.live()
     return list(entries.order_by("created_at")[:limit])
 
 
@@ -680,8 +673,8 @@ def dlq_replay_many(*, entry_ids: list[str], actor: str, now: datetime | None = 
 def dlq_park(*, entry_id: str, actor: str, now: datetime | None = None) -> bool:
     """Park an entry as dead (never retried automatically); False if it already was."""
     now = now or timezone.now()
-    parked = WebhookDLQ.objects.filter(pk=entry_id, dead_at__isnull=True).update(
-        dead_at=now, next_retry_at=None, updated_at=now
+    parked = (
+        WebhookDLQ.objects.live().filter(pk=entry_id).update(dead_at=now, next_retry_at=None, updated_at=now)
     )
     if parked:
         logger.info("DLQ entry %s parked by %s", entry_id, actor)

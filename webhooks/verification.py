@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from myloware.lib.signing import standard_webhook_digest, standard_webhook_signature
 from webhooks.conf import ProviderConfig
 from webhooks.models import SignatureStatus
 
@@ -87,15 +88,6 @@ def _check_time(timestamp: int, *, now: datetime, tolerance: int) -> Verdict | N
     return None
 
 
-def _standard_key(secret: str) -> bytes:
-    """``whsec_<base64>`` -> key bytes; a secret without the prefix is tried as base64 too."""
-    raw = secret.removeprefix("whsec_")
-    try:
-        return base64.b64decode(raw, validate=True)
-    except (binascii.Error, ValueError):
-        return raw.encode()
-
-
 def _standard_header_names(config: ProviderConfig) -> tuple[str, str]:
     return config.signature_header or "webhook-signature", config.timestamp_header or "webhook-timestamp"
 
@@ -126,9 +118,8 @@ def verify_standard(
         return verdict
     if not config.secrets:
         return _invalid("no_secret_configured")
-    signed = f"{msg_id}.{timestamp}.".encode() + body
     for secret in config.secrets:
-        expected = hmac.new(_standard_key(secret), signed, hashlib.sha256).digest()
+        expected = standard_webhook_digest(secret, msg_id=msg_id, timestamp=timestamp, body=body)
         if any(hmac.compare_digest(expected, candidate) for candidate in candidates):
             return VALID
     return _invalid("mismatch")
@@ -280,10 +271,9 @@ def sign(config: ProviderConfig, *, body: bytes, payload: Any, now: datetime) ->
         return {"headers": {}, "query": {config.token_param: secret}}
     if config.scheme == "standard":
         msg_id = "msg_" + hashlib.sha256(body).hexdigest()[:24]
-        digest = hmac.new(_standard_key(secret), f"{msg_id}.{timestamp}.".encode() + body, hashlib.sha256)
         signature_name, timestamp_name = _standard_header_names(config)
         headers = {
-            signature_name: "v1," + base64.b64encode(digest.digest()).decode(),
+            signature_name: standard_webhook_signature(secret, msg_id=msg_id, timestamp=timestamp, body=body),
             timestamp_name: timestamp,
             "webhook-id": msg_id,
         }

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from myloware.admin_utils import when as _when
+from myloware.dashboard import operations_dashboard
 from runs import selectors
 
 register = template.Library()
@@ -63,8 +64,6 @@ def runs_dashboard() -> dict[str, Any]:
 
 @register.simple_tag
 def operations_charts() -> dict[str, Any]:
-    from myloware.dashboard import operations_dashboard  # reads every app: imported when drawn
-
     return operations_dashboard(now=timezone.now())
 
 

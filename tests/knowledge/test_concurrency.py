@@ -2,38 +2,13 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from typing import Any
-
 import pytest
-from django.db import connection
 
 from knowledge.models import EmbeddingStatus, KbDocument, KbEmbedding
 from knowledge.services import EmbedOutcome, kb_document_upsert, kb_embed_documents
+from tests.race import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _in_threads(count: int, work: Callable[[int], Any]) -> list[Any]:
-    barrier = threading.Barrier(count)
-    results: list[Any] = [None] * count
-
-    def run(index: int) -> None:
-        try:
-            barrier.wait()
-            results[index] = work(index)
-        except Exception as exc:  # noqa: BLE001 - reported to the test below
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_concurrent_embedding_jobs_embed_each_document_once() -> None:
@@ -46,7 +21,7 @@ def test_concurrent_embedding_jobs_embed_each_document_once() -> None:
     )
     ids = [str(pk) for pk in KbDocument.objects.values_list("pk", flat=True)]
 
-    outcomes: list[EmbedOutcome] = _in_threads(3, lambda _: kb_embed_documents(doc_ids=ids))
+    outcomes: list[EmbedOutcome] = race(3, lambda _: kb_embed_documents(doc_ids=ids))
 
     assert all(isinstance(outcome, EmbedOutcome) for outcome in outcomes), outcomes
     assert sum(outcome.claimed for outcome in outcomes) == 120
@@ -58,7 +33,7 @@ def test_concurrent_embedding_jobs_embed_each_document_once() -> None:
 def test_concurrent_upserts_of_one_path_leave_one_consistent_document() -> None:
     contents = ["# A\n\n" + "alpha words here. " * 300, "# B\n\n" + "beta words. " * 50, "# C\n\ngamma"]
 
-    results = _in_threads(
+    results = race(
         3, lambda index: kb_document_upsert(path="race/doc.md", content=contents[index], actor=f"t{index}")
     )
 

@@ -9,29 +9,8 @@ import pytest
 from django.contrib.auth.models import Group, User
 
 from artifacts.services import artifact_create
-from runs.models import GateRequest, Run, RunStatus
-from runs.services import gate_open, run_create, run_transition
-
-
-@pytest.fixture
-def make_run(db: None) -> Callable[..., Run]:
-    counter = iter(range(1, 100_000))
-
-    def _make(
-        status: str = RunStatus.RUNNING, project: str = "aismr", actor: str = "api:orchestrator"
-    ) -> Run:
-        initial = RunStatus.PENDING_WORKFLOW if status == RunStatus.PENDING_WORKFLOW else RunStatus.PENDING
-        run = run_create(project=project, payload={"n": next(counter)}, status=initial, actor=actor)
-        path = {
-            RunStatus.RUNNING: [RunStatus.RUNNING],
-            RunStatus.AWAITING_APPROVAL: [RunStatus.RUNNING, RunStatus.AWAITING_APPROVAL],
-            RunStatus.PUBLISHED: [RunStatus.RUNNING, RunStatus.PUBLISHED],
-        }.get(status, [] if status in (initial,) else [status])
-        for step in path:
-            run = run_transition(run_id=run.run_id, to=step, actor="test")
-        return run
-
-    return _make
+from runs.models import GateRequest, Run
+from runs.services import gate_open
 
 
 @pytest.fixture

@@ -211,7 +211,8 @@ def test_gate_endpoints_open_list_and_decide(api_client, make_run):
     replay = _post(api_client, f"{url}/ideate/decision", {"decision": "approve", "idempotency_key": "abc"})
     assert replay.status_code == 200 and replay.json()["recorded"] is False
     listed = api_client.get(url).json()
-    assert listed[0]["decisions"][0]["approver"] == "api:orchestrator"
+    assert listed["next_cursor"] is None
+    assert listed["results"][0]["decisions"][0]["approver"] == "api:orchestrator"
     assert Run.objects.get(pk=run.pk).status == RunStatus.RUNNING
 
 
@@ -288,7 +289,7 @@ def test_every_endpoint_is_in_the_openapi_schema(api_client):
 def test_gate_open_by_service_is_visible_to_polling(api_client, make_run):
     run = make_run(status=RunStatus.PENDING_WORKFLOW)
     gate_open(run_id=run.run_id, gate="workflow", actor="api:o")
-    gates = api_client.get(f"/api/v1/runs/{run.run_id}/gates").json()
+    gates = api_client.get(f"/api/v1/runs/{run.run_id}/gates").json()["results"]
     assert [(g["gate"], g["status"]) for g in gates] == [("workflow", "open")]
 
 

@@ -6,7 +6,7 @@ from myloware.lib.errors import Conflict
 from runs.models import GateStatus, HitlApproval, Run, RunStatus, RunTransition
 from runs.selectors import gate_is_approved
 from runs.services import gate_decide, gate_open, run_create, run_transition
-from tests.runs.test_lifecycle import _race
+from tests.race import race
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,7 +21,7 @@ def _waiting_run(run_id: str) -> Run:
 def test_two_operators_deciding_at_once_give_one_outcome_and_one_run_move():
     run = _waiting_run("run_two_ops")
     decisions = [("approve", "admin:ann", ""), ("reject", "admin:bob", "too loud")]
-    outcomes = _race(
+    outcomes = race(
         2,
         lambda i: gate_decide(
             run_id=run.run_id,
@@ -44,7 +44,7 @@ def test_two_operators_deciding_at_once_give_one_outcome_and_one_run_move():
 
 def test_double_click_records_one_decision():
     run = _waiting_run("run_double")
-    outcomes = _race(
+    outcomes = race(
         2,
         lambda i: gate_decide(
             run_id=run.run_id,
@@ -66,7 +66,7 @@ def test_cancel_racing_a_decision_does_not_deadlock_and_leaves_one_story():
         lambda: gate_decide(run_id=run.run_id, gate="prepublish", decision="approve", actor="admin:ann"),
         lambda: run_transition(run_id=run.run_id, to=RunStatus.CANCELLED, actor="api:o"),
     ]
-    _race(2, lambda i: work[i]())
+    race(2, lambda i: work[i]())
     run.refresh_from_db()
     gate = run.gate_requests.get()
     if run.status == RunStatus.CANCELLED and gate.status == GateStatus.CANCELLED:

@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 import itertools
-import threading
 
 import pytest
-from django.db import connection
 
 from myloware.lib.errors import Conflict
 from runs.models import Run, RunStatus, RunTransition
 from runs.services import run_create, run_merge_result, run_transition
+from tests.race import race
 
 S = RunStatus
 # The lifecycle of docs/runs.md (Run lifecycle), written out independently of runs.models.ALLOWED_TRANSITIONS.
@@ -64,31 +63,10 @@ def test_unknown_target_status_is_refused():
         run_transition(run_id=run.run_id, to="done", actor="t")
 
 
-def _race(n: int, work) -> list[object]:
-    barrier = threading.Barrier(n)
-    outcomes: list[object] = [None] * n
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait()
-            outcomes[i] = work(i)
-        except Exception as exc:  # noqa: BLE001 - the outcome is what the test inspects
-            outcomes[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return outcomes
-
-
 @pytest.mark.django_db(transaction=True)
 def test_writers_racing_on_one_transition_one_wins():
     run = run_create(project="p", run_id="run_race")
-    outcomes = _race(6, lambda i: run_transition(run_id=run.run_id, to=S.RUNNING, actor=f"w{i}"))
+    outcomes = race(6, lambda i: run_transition(run_id=run.run_id, to=S.RUNNING, actor=f"w{i}"))
     winners = [o for o in outcomes if isinstance(o, Run)]
     losers = [o for o in outcomes if isinstance(o, Conflict)]
     assert (len(winners), len(losers)) == (1, 5)
@@ -100,7 +78,7 @@ def test_publish_and_cancel_racing_leave_exactly_one_terminal_status():
     run = run_create(project="p", run_id="run_race2")
     run_transition(run_id=run.run_id, to=S.RUNNING, actor="t")
     targets = [S.PUBLISHED, S.CANCELLED] * 3
-    outcomes = _race(6, lambda i: run_transition(run_id=run.run_id, to=targets[i], actor="t"))
+    outcomes = race(6, lambda i: run_transition(run_id=run.run_id, to=targets[i], actor="t"))
     assert sum(isinstance(o, Run) for o in outcomes) == 1
     final = Run.objects.get(pk=run.pk).status
     assert RunTransition.objects.filter(run_id=run.run_id, from_status=S.RUNNING).get().to_status == final
@@ -109,12 +87,12 @@ def test_publish_and_cancel_racing_leave_exactly_one_terminal_status():
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_result_merges_lose_nothing():
     run = run_create(project="p", run_id="run_merge")
-    _race(8, lambda i: run_merge_result(run_id=run.run_id, patch={"videos": {str(i): {"ok": True}}}))
+    race(8, lambda i: run_merge_result(run_id=run.run_id, patch={"videos": {str(i): {"ok": True}}}))
     assert Run.objects.get(pk=run.pk).result == {"videos": {str(i): {"ok": True} for i in range(8)}}
 
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_duplicate_creates_give_one_run():
-    outcomes = _race(4, lambda i: run_create(project="p", run_id="run_dup", payload={"a": 1}))
+    outcomes = race(4, lambda i: run_create(project="p", run_id="run_dup", payload={"a": 1}))
     assert all(isinstance(o, Run) for o in outcomes), outcomes
     assert RunTransition.objects.filter(run_id="run_dup").count() == 1

@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 
 from artifacts.services import artifact_create
-from runs.services import run_create, run_transition
 from socials import services
 from socials.models import Social
 
@@ -237,10 +236,9 @@ def make_social(db: None) -> Callable[..., Social]:
 
 
 @pytest.fixture
-def make_running_run(db: None) -> Callable[..., Any]:
+def make_running_run(make_run: Callable[..., Any]) -> Callable[..., Any]:
     def _make(project: str = "aismr", render_url: str | None = None, run_id: str | None = None) -> Any:
-        run = run_create(project=project, run_id=run_id, actor="test")
-        run_transition(run_id=run.run_id, to="running", actor="test")
+        run = make_run(project=project, run_id=run_id, actor="test")
         if render_url:
             artifact_create(
                 run_id=run.run_id, type="render.url", url=render_url, provider="shotstack", persona="alex"

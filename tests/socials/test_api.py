@@ -82,9 +82,10 @@ def test_project_links_and_publish_target(api_client: APIClient, make_social: An
     swapped = api_client.post(f"/api/v1/projects/aismr/socials/{second.pk}/primary")
     assert swapped.status_code == 200 and swapped.json()["is_primary"] is True
     links = api_client.get("/api/v1/projects/aismr/socials").json()
-    assert [(row["social"]["id"], row["is_primary"]) for row in links] == [
-        (str(second.pk), True),
+    assert links["next_cursor"] is None
+    assert [(row["social"]["id"], row["is_primary"]) for row in links["results"]] == [
         (str(first.pk), False),
+        (str(second.pk), True),
     ]
     assert api_client.get("/api/v1/projects/aismr/publish-target").json()["id"] == str(second.pk)
 

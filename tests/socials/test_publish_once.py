@@ -17,6 +17,7 @@ from myloware.lib.errors import Conflict
 from runs.models import Run
 from socials import services
 from socials.models import Publication, PublicationStatus
+from tests.race import race
 
 ROUNDS = 12
 THREADS = 8
@@ -26,26 +27,16 @@ MAX_TRIES = 400
 REFUSALS = {"publication_in_progress", "already_published", "conflict"}
 
 
-def _publisher(run_id: str, caption: str, barrier: threading.Barrier, outcomes: list[Any]) -> None:
-    try:
-        barrier.wait(timeout=30)
-        for _ in range(MAX_TRIES):
-            try:
-                publication, created = services.publication_request(
-                    run_id=run_id, actor="race", caption=caption
-                )
-            except Conflict as exc:
-                if exc.code != "publication_in_progress":
-                    outcomes.append(exc.code)
-                    return
-                continue
-            outcomes.append("created" if created else "replayed")
-            return
-        outcomes.append("gave_up")
-    except Exception as exc:  # collected and asserted by the test
-        outcomes.append(repr(exc))
-    finally:
-        connection.close()
+def _publisher(run_id: str, caption: str) -> str:
+    for _ in range(MAX_TRIES):
+        try:
+            _, created = services.publication_request(run_id=run_id, actor="race", caption=caption)
+        except Conflict as exc:
+            if exc.code != "publication_in_progress":
+                return exc.code
+            continue
+        return "created" if created else "replayed"
+    return "gave_up"
 
 
 @pytest.mark.django_db(transaction=True)
@@ -56,16 +47,7 @@ def test_concurrent_publishes_with_different_captions_publish_the_run_once(
     make_social(credential_ref="", rate_limit_window=0)
     for round_number in range(ROUNDS):
         run = make_running_run(render_url=f"https://cdn.example.com/{round_number}.mp4")
-        barrier = threading.Barrier(THREADS)
-        outcomes: list[Any] = []
-        threads = [
-            threading.Thread(target=_publisher, args=(run.run_id, f"caption {i}", barrier, outcomes))
-            for i in range(THREADS)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=120)
+        outcomes = race(THREADS, lambda i, run_id=run.run_id: _publisher(run_id, f"caption {i}"))
 
         assert outcomes.count("created") == 1, (round_number, outcomes)
         assert set(outcomes) - {"created"} <= REFUSALS, (round_number, outcomes)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from myloware.lib.errors import RateLimited
 from socials import selectors, services
 from socials.models import Publication
+from tests.race import race_all
 
 
 @pytest.mark.django_db
@@ -73,27 +72,6 @@ def test_windows_are_per_account(
     assert created and publication.status == "published"
 
 
-def _in_threads(targets: list[Any]) -> list[Any]:
-    barrier = threading.Barrier(len(targets))
-    outcomes: list[Any] = [None] * len(targets)
-
-    def runner(index: int, target: Any) -> None:
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index] = target()
-        except Exception as exc:  # collected and asserted by the test
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=runner, args=(i, t)) for i, t in enumerate(targets)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return outcomes
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_publishes_to_one_account_one_proceeds_the_other_gets_429(
     make_social: Any, make_running_run: Any, settings: Any
@@ -101,7 +79,7 @@ def test_two_concurrent_publishes_to_one_account_one_proceeds_the_other_gets_429
     settings.DEBUG = True  # the fake publisher keeps this about the lock, not HTTP
     make_social(credential_ref="", rate_limit_window=3600)
     runs = [make_running_run(render_url=f"https://cdn.example.com/{i}.mp4") for i in range(2)]
-    outcomes = _in_threads(
+    outcomes = race_all(
         [lambda run=run: services.publication_request(run_id=run.run_id, actor="test") for run in runs]
     )
     created = [o for o in outcomes if isinstance(o, tuple)]
@@ -119,7 +97,7 @@ def test_concurrent_requests_with_the_same_content_make_one_publication(
     settings.DEBUG = True
     make_social(credential_ref="", rate_limit_window=3600)
     run = make_running_run(render_url="https://cdn.example.com/final.mp4")
-    outcomes = _in_threads(
+    outcomes = race_all(
         [
             lambda: services.publication_request(run_id=run.run_id, actor="test", caption="same")
             for _ in range(3)

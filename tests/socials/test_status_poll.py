@@ -20,6 +20,7 @@ from socials import services
 from socials.models import Publication
 from socials.schedules import SCHEDULES
 from socials.upload_post import FakeUploadPostClient
+from tests.race import race
 from tests.socials.conftest import API_KEY
 
 pytestmark = pytest.mark.django_db
@@ -242,24 +243,10 @@ def test_two_racing_pollers_poll_each_publication_once(
     for i in range(4):  # slow answers keep both pollers busy at the same time
         upload_post.answer_status(f"req-{i}", 200, {"status": "in_progress", "results": []}, delay=0.2)
     now = timezone.now() + timedelta(minutes=2)
-    barrier = threading.Barrier(2)
-    summaries: list[Any] = [None, None]
-
-    def poller(index: int) -> None:
-        try:
-            connection.ensure_connection()  # both connected before the start: a real overlap
-            barrier.wait(timeout=10)
-            summaries[index] = services.publications_poll_status(actor=f"poller-{index}", now=now)
-        except Exception as exc:  # asserted below
-            summaries[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=poller, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    # Both connected before the start: a real overlap.
+    summaries = race(
+        2, lambda i: services.publications_poll_status(actor=f"poller-{i}", now=now), connect_first=True
+    )
     assert all(isinstance(s, services.PollSummary) for s in summaries), summaries
     claimed = summaries[0].due + summaries[1].due
     assert sorted(claimed) == sorted(str(p.pk) for p in publications)  # disjoint and complete

@@ -15,8 +15,6 @@ from typing import Any
 import pytest
 from django.test import Client, TestCase
 
-from runs.models import Run, RunStatus
-from runs.services import run_create, run_transition
 from webhooks.conf import ProviderConfig
 from webhooks.handlers import HANDLERS, Handler
 
@@ -158,29 +156,6 @@ def webhook_providers(settings: Any) -> dict[str, ProviderConfig]:
     settings.WEBHOOK_DLQ_MAX_ATTEMPTS = 8
     settings.WEBHOOK_KIEAI_URL_HOSTS = []
     return settings.WEBHOOK_PROVIDERS
-
-
-# How a test run reaches a status through the real lifecycle (runs are created pending).
-_PATHS = {
-    RunStatus.RUNNING: [RunStatus.RUNNING],
-    RunStatus.AWAITING_APPROVAL: [RunStatus.RUNNING, RunStatus.AWAITING_APPROVAL],
-    RunStatus.PUBLISHED: [RunStatus.RUNNING, RunStatus.PUBLISHED],
-}
-
-
-@pytest.fixture
-def make_run(db: None) -> Callable[..., Run]:
-    def _make(status: str = RunStatus.RUNNING, result: dict[str, Any] | None = None, **kwargs: Any) -> Run:
-        run = run_create(project="aismr", **kwargs)
-        for step in _PATHS.get(status, [status]):
-            if step != RunStatus.PENDING:
-                run = run_transition(run_id=run.run_id, to=step, actor="test", reason="test setup")
-        if result is not None:
-            Run.objects.filter(pk=run.pk).update(result=result)
-            run.refresh_from_db()
-        return run
-
-    return _make
 
 
 @pytest.fixture

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client, TestCase
 
 from artifacts.models import Artifact
 from runs.models import RunStatus
+from tests.race import race
 from tests.webhooks.conftest import (
     UPLOAD_POST_SECRET,
     deliver,
@@ -210,23 +210,8 @@ def test_two_replay_workers_at_once_process_each_entry_once(test_handler: Any) -
     assert WebhookDLQ.objects.count() == 12
     assert set(WebhookDLQ.objects.values_list("last_error_at", flat=True)) == {T0}
     failing["on"] = False
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
-
-    def worker() -> None:
-        try:
-            barrier.wait()
-            results = dlq_replay_due(actor="worker", now=T0 + timedelta(hours=1))
-            with lock:
-                outcomes.extend(r.outcome for r in results)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    replays = race(2, lambda i: dlq_replay_due(actor=f"worker-{i}", now=T0 + timedelta(hours=1)))
+    outcomes = [result.outcome for results in replays for result in results]
     assert calls == {f"m{i}": 1 for i in range(12)}
     assert sorted(outcomes) == ["processed"] * 12
     assert not WebhookDLQ.objects.exists()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import socket
-import threading
 import time
 from typing import Any
 
@@ -14,6 +13,7 @@ from django.db import connection
 from django.test import Client
 
 from artifacts.models import Artifact
+from tests.race import race
 from tests.webhooks.conftest import (
     ALL_SECRETS,
     KIEAI_OLD_SECRET,
@@ -468,25 +468,8 @@ def test_database_down_answers_503_with_retry_after(client: Client) -> None:
 def test_same_delivery_twenty_times_concurrently_makes_one_row_and_one_processing(make_run: Any) -> None:
     run = make_run(result={"videos": [{"status": "pending"}]})
     delivery = kieai_delivery(run.run_id)
-    barrier = threading.Barrier(20)
-    answers: list[tuple[int, dict[str, Any]]] = []
-    lock = threading.Lock()
-
-    def send() -> None:
-        try:
-            client = Client()
-            barrier.wait()
-            response = delivery.send(client)
-            with lock:
-                answers.append((response.status_code, response.json()))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=send) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    responses = race(20, lambda _: delivery.send(Client()))
+    answers = [(response.status_code, response.json()) for response in responses]
     assert [status for status, _ in answers] == [200] * 20
     statuses = sorted(body["status"] for _, body in answers)
     assert statuses == ["accepted"] + ["duplicate"] * 19

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from django.contrib.admin.utils import quote
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Permission, User
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
@@ -307,23 +307,30 @@ def test_dlq_error_groups_view_and_replay_group(
     assert WebhookDLQ.objects.count() == 2
 
 
-def test_staff_without_the_replay_permission_cannot_replay(client: Client, switch: Switch) -> None:
+def test_staff_without_the_replay_permission_cannot_replay(
+    client: Client, switch: Switch, operator_client: Client
+) -> None:
     entry = failed_entry(client, "adm_perm")
+    switch.fail = False  # a replay would now succeed and remove the entry: only the permission stops it
     viewer = User.objects.create_user("viewer", password="viewer-pass-123", is_staff=True)
-    from django.contrib.auth.models import Permission
-
     viewer.user_permissions.add(Permission.objects.get(codename="view_webhookdlq"))
     staff = Client()
     staff.force_login(viewer)
-    url = reverse("admin:webhooks_webhookdlq_errors")
-    assert staff.get(url).status_code == 200
-    assert staff.post(url, {"provider": "switch", "error": entry.error}).status_code == 403
-    changelist = staff.post(
-        reverse("admin:webhooks_webhookdlq_changelist"),
-        {"action": "replay_now", "_selected_action": [str(entry.pk)]},
-    )
-    assert changelist.status_code in (200, 302)
+    groups = reverse("admin:webhooks_webhookdlq_errors")
+    assert staff.get(groups).status_code == 200
+    assert staff.post(groups, {"provider": "switch", "error": entry.error}).status_code == 403
+    button = reverse("admin:webhooks_webhookdlq_replay", args=[entry.pk])
+    assert staff.post(button).status_code == 403
+    changelist = reverse("admin:webhooks_webhookdlq_changelist")
+    action = {"action": "replay_now", "_selected_action": [str(entry.pk)]}
+    assert 'value="replay_now"' not in staff.get(changelist).content.decode()
+    refused = staff.post(changelist, action, follow=True)
+    assert refused.status_code == 200 and "Replayed" not in refused.content.decode()
     assert WebhookDLQ.objects.filter(pk=entry.pk).exists()
+    # The very same request from an operator replays the entry: what was refused was a real replay.
+    assert 'value="replay_now"' in operator_client.get(changelist).content.decode()
+    operator_client.post(changelist, action, follow=True)
+    assert not WebhookDLQ.objects.filter(pk=entry.pk).exists()
 
 
 def test_operators_have_the_replay_permission(operator: User) -> None:

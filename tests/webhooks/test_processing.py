@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from artifacts.models import Artifact
 from runs.models import Run, RunStatus
+from tests.race import race
 from tests.webhooks.conftest import (
     deliver,
     fixture_bytes,
@@ -115,21 +114,8 @@ def test_concurrent_callbacks_for_one_run_never_lose_updates(make_run: Any) -> N
         kieai_delivery(run.run_id, data__taskId=f"task_{i}", data__metadata={"videoIndex": i})
         for i in range(8)
     ]
-    barrier = threading.Barrier(len(deliveries))
-
-    def send(delivery: Any) -> None:
-        try:
-            client = Client()
-            barrier.wait()
-            assert delivery.send(client).status_code == 200
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=send, args=(d,)) for d in deliveries]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = race(len(deliveries), lambda i: deliveries[i].send(Client()).status_code)
+    assert statuses == [200] * len(deliveries)
     run.refresh_from_db()
     assert [video["taskId"] for video in run.result["videos"]] == [f"task_{i}" for i in range(8)]
     assert run.result["title"] == "keep"

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from knowledge.embedding import active_model
-from knowledge.models import EmbeddingStatus, KbDocument
+from knowledge.models import KbDocument
 from knowledge.services import kb_embed_documents, kb_reembed
 
 
@@ -37,7 +37,7 @@ class Command(BaseCommand):
                 outcome = kb_embed_documents(doc_ids=ids[start : start + size])
                 embedded, failed = embedded + outcome.embedded, failed + outcome.failed
                 bar.update(len(ids[start : start + size]))
-        waiting = KbDocument.objects.exclude(embedding_status=EmbeddingStatus.READY).count()
+        waiting = KbDocument.objects.waiting_for_vector(active_model()).count()
         self.stdout.write(f"{embedded} embedded, {failed} failed, {waiting} still waiting")
         if failed:
             raise CommandError(f"{failed} documents failed to embed", returncode=2)
