@@ -373,7 +373,9 @@ def webhook_events_drain(*, slot: int, owner: str, now: datetime | None = None) 
         elif time.monotonic() - last_work >= settings.WEBHOOK_PROCESSOR_LINGER:
             break
         else:
-            # The idle poll is one plain read; the claim runs only when something waits.
+            # Nothing claimable (none waits, or another processor holds what waits): pause, then
+            # poll with one plain read; the claim runs again only when something waits.
+            time.sleep(settings.WEBHOOK_PROCESSOR_POLL)
             while (
                 time.monotonic() - last_work < settings.WEBHOOK_PROCESSOR_LINGER
                 and not _waiting_events().exists()
