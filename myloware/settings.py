@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "webhooks",
     "knowledge",
     "socials",
+    "myloware.demo",
 ]
 
 MIDDLEWARE = [
@@ -406,8 +407,9 @@ WEBHOOK_OWN_MEDIA_PREFIXES = env_list(
 )
 LANGGRAPH_DEMO_WAIT_SECONDS = env_int("LANGGRAPH_DEMO_WAIT_SECONDS", 60, minimum=1)
 LANGGRAPH_DEMO_HTTP_TIMEOUT = env_int("LANGGRAPH_DEMO_HTTP_TIMEOUT", 10, minimum=1)
-# A decided gate of a demo pipeline run resumes its graph (runs' gate-decided hook).
-GATE_DECIDED_TASKS = [*GATE_DECIDED_TASKS, "runs.langgraph.tasks.pipeline_gate_decided"]
+# The demo app (myloware.demo) registers its gate-decided hook, which resumes a demo run's graph
+# when its gate closes, only when this is on: on with DEBUG (make run), off in production.
+DEMO_PIPELINE_ENABLED = env_bool("DEMO_PIPELINE_ENABLED", DEBUG)
 
 # --- operators' console ---------------------------------------------------------------------
 # How often the header's approvals badge and the approvals queue poll for changes (seconds).

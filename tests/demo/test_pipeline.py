@@ -14,9 +14,10 @@ from django.test import override_settings
 from django.urls import reverse
 
 from artifacts.models import Artifact
-from runs.langgraph import DjangoCheckpointSaver, tasks
-from runs.langgraph.pipeline import build_graph
-from runs.langgraph.services import pipeline_prepare, pipeline_start
+from myloware.demo import tasks
+from myloware.demo.pipeline import build_graph
+from myloware.demo.services import pipeline_prepare, pipeline_start
+from runs.langgraph import DjangoCheckpointSaver
 from runs.models import GateRequest, HitlApproval, OrchestrationCheckpoint, Run, RunTransition
 from webhooks.models import WebhookEvent
 
