@@ -16,7 +16,7 @@ from django.db.models.functions import TruncDay
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from artifacts.models import Artifact
+from artifacts.models import Artifact, ArtifactType
 from runs.langgraph.models import LangGraphCheckpoint
 from runs.models import (
     Gate,
@@ -170,7 +170,7 @@ def approved_idea(*, run_id: str) -> list[str]:
     )
     if gate is None:
         return []
-    rows = Artifact.objects.filter(id__in=gate.artifact_ids, type="idea").order_by("created_at")
+    rows = Artifact.objects.filter(id__in=gate.artifact_ids, type=ArtifactType.IDEA).order_by("created_at")
     texts = []
     for metadata in rows.values_list("metadata", flat=True):
         text = metadata.get("text") or metadata.get("idea") if isinstance(metadata, dict) else None

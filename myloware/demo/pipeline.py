@@ -28,7 +28,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import interrupt
 
-from artifacts.models import Artifact
+from artifacts.models import Artifact, ArtifactType
 from artifacts.services import artifact_create
 from knowledge.services import kb_search
 from runs.models import GateRequest, GateStatus, Run, RunStatus
@@ -100,7 +100,7 @@ def iggy(state: PipelineState) -> PipelineState:
         text = template.format(topic=topic)
         idea, _ = artifact_create(
             run_id=run_id,
-            type="idea",
+            type=ArtifactType.IDEA,
             actor=actor("iggy"),
             persona="iggy",
             checksum=f"demo-idea-{index}",
@@ -204,7 +204,7 @@ def riley(state: PipelineState) -> PipelineState:
         body,
         headers={"X-Webhook-Timestamp": timestamp, "X-Webhook-Signature": signature.decode()},
     )
-    clip = wait_for_artifact(run_id, "clip")
+    clip = wait_for_artifact(run_id, ArtifactType.CLIP)
     return {"clip": {"artifact_id": str(clip.pk), "url": clip.url or ""}}
 
 
@@ -223,7 +223,7 @@ def alex(state: PipelineState) -> PipelineState:
         "completed": datetime.now(UTC).isoformat(),
     }
     post_callback(state, "shotstack", body, params={"token": provider_secret("shotstack")})
-    render = wait_for_artifact(run_id, "render.url")
+    render = wait_for_artifact(run_id, ArtifactType.RENDER_URL)
     return {"render": {"artifact_id": str(render.pk), "url": render.url or ""}}
 
 
