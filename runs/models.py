@@ -4,17 +4,9 @@ from django.db import models
 from django.db.models.functions import Now
 from django.utils import timezone
 
-
-class RunStatus(models.TextChoices):
-    PENDING_WORKFLOW = "pending_workflow", "Pending workflow approval"
-    PENDING = "pending", "Pending"
-    RUNNING = "running", "Running"
-    AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
-    PUBLISHED = "published", "Published"
-    FAILED = "failed", "Failed"
-    REJECTED = "rejected", "Rejected"
-    CANCELLED = "cancelled", "Cancelled"
-
+# The enums live in runs.enums (no models), so settings can use them too; imported here for the
+# many callers that take them from runs.models.
+from runs.enums import Gate, GateStatus, HitlDecision, RunStatus
 
 TERMINAL_STATUSES = frozenset(
     {RunStatus.PUBLISHED, RunStatus.FAILED, RunStatus.REJECTED, RunStatus.CANCELLED}
@@ -109,11 +101,6 @@ class OrchestrationCheckpoint(models.Model):
         return f"checkpoint of {self.run_id}"
 
 
-class HitlDecision(models.TextChoices):
-    APPROVE = "approve", "Approve"
-    REJECT = "reject", "Reject"
-
-
 class HitlApproval(models.Model):
     """Append-only audit log of gate decisions (never edited or deleted)."""
 
@@ -184,20 +171,6 @@ class RunTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_id}: {self.from_status or '∅'} → {self.to_status}"
-
-
-class Gate(models.TextChoices):
-    WORKFLOW = "workflow", "Workflow"
-    IDEATE = "ideate", "Ideate"
-    PREPUBLISH = "prepublish", "Prepublish"
-
-
-class GateStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    EXPIRED = "expired", "Expired"
-    CANCELLED = "cancelled", "Cancelled (run ended)"
 
 
 class CallbackStatus(models.TextChoices):

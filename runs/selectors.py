@@ -24,6 +24,7 @@ from runs.models import (
     GateRequest,
     GateStatus,
     HitlApproval,
+    HitlDecision,
     OrchestrationCheckpoint,
     Run,
     RunStatus,
@@ -133,7 +134,7 @@ def artifacts_content_hash(artifact_ids: list[str]) -> str:
 
 def gate_approvers(*, gate_request: GateRequest) -> list[str]:
     """Distinct approvers whose approval is bound to the gate's current content."""
-    rows = gate_request.approvals.filter(decision="approve").order_by("id")
+    rows = gate_request.approvals.filter(decision=HitlDecision.APPROVE).order_by("id")
     seen: list[str] = []
     for row in rows:
         if row.metadata.get("content_hash") == gate_request.content_hash and row.approver not in seen:

@@ -674,7 +674,10 @@ def _publication_fail(
         run_update_result(run_id=publication.run_id, mutate=mutate, actor=actor)
         try:
             run_transition(
-                run_id=publication.run_id, to="failed", actor=actor, reason=f"publish failed: {reason}"
+                run_id=publication.run_id,
+                to=RunStatus.FAILED,
+                actor=actor,
+                reason=f"publish failed: {reason}",
             )
         except Conflict as exc:
             logger.warning("publication %s failed; run not moved: %s", publication.pk, exc.message)
@@ -908,7 +911,8 @@ def publications_poll_status(
     summary.due = publications_claim_for_poll(now=now, limit=limit)
     for publication_id in summary.due:
         outcome = publication_poll_status(publication_id=publication_id, actor=actor, now=now)
-        counter = outcome if outcome in ("published", "failed", "timed_out") else "still_processing"
+        finished = (PublicationStatus.PUBLISHED, PublicationStatus.FAILED, "timed_out")
+        counter = outcome if outcome in finished else "still_processing"
         setattr(summary, counter, getattr(summary, counter) + 1)
     if summary.due:
         logger.info("status poll: %s", summary)
