@@ -31,12 +31,14 @@ from langgraph.types import interrupt
 from artifacts.models import Artifact, ArtifactType
 from artifacts.services import artifact_create
 from knowledge.services import kb_search
-from runs.models import GateRequest, GateStatus, Run, RunStatus
+from runs.models import Gate, GateRequest, GateStatus, Run, RunStatus
 from runs.services import gate_open, run_get, run_transition
 from socials.models import PublicationStatus
 from socials.services import publication_request
 
 PERSONAS = ("iggy", "riley", "alex", "quinn")
+# Gate names as plain strings: they key the graph's state and go into checkpoints as they are.
+IDEATE, PREPUBLISH = Gate.IDEATE.value, Gate.PREPUBLISH.value
 IDEA_TEMPLATES = (
     "Slow close-up of {topic}, one continuous take, no music: only the sound",
     "Three textures of {topic} in thirty seconds, each cut on a sound peak",
@@ -167,7 +169,7 @@ def after_gate(gate: str, next_node: str) -> Callable[[PipelineState], str]:
 
 def stopped(state: PipelineState) -> PipelineState:
     """A gate was rejected, expired or cancelled: the runs services already ended the run."""
-    decided = state.get("prepublish") or state.get("ideate") or {}
+    decided = state.get("prepublish") or state.get("ideate") or {}  # the state's keys (PipelineState)
     return {"outcome": decided.get("status", "stopped")}
 
 
@@ -331,14 +333,14 @@ def build_graph(checkpointer: Any, *, counter: NodeCounter | None = None) -> Com
     builder = StateGraph(PipelineState)
     nodes: dict[str, Node] = {
         "iggy": iggy,
-        "open_ideate_gate": open_gate("ideate", "iggy", ideate_review),
-        "ideate_gate": await_gate("ideate"),
+        "open_ideate_gate": open_gate(IDEATE, "iggy", ideate_review),
+        "ideate_gate": await_gate(IDEATE),
         "riley": riley,
         "alex": alex,
         "open_prepublish_gate": open_gate(
-            "prepublish", "alex", lambda s: [s["clip"]["artifact_id"], s["render"]["artifact_id"]]
+            PREPUBLISH, "alex", lambda s: [s["clip"]["artifact_id"], s["render"]["artifact_id"]]
         ),
-        "prepublish_gate": await_gate("prepublish"),
+        "prepublish_gate": await_gate(PREPUBLISH),
         "quinn": quinn,
         "stopped": stopped,
     }
@@ -347,11 +349,11 @@ def build_graph(checkpointer: Any, *, counter: NodeCounter | None = None) -> Com
     builder.add_edge(START, "iggy")
     builder.add_edge("iggy", "open_ideate_gate")
     builder.add_edge("open_ideate_gate", "ideate_gate")
-    builder.add_conditional_edges("ideate_gate", after_gate("ideate", "riley"), ["riley", "stopped"])
+    builder.add_conditional_edges("ideate_gate", after_gate(IDEATE, "riley"), ["riley", "stopped"])
     builder.add_edge("riley", "alex")
     builder.add_edge("alex", "open_prepublish_gate")
     builder.add_edge("open_prepublish_gate", "prepublish_gate")
-    builder.add_conditional_edges("prepublish_gate", after_gate("prepublish", "quinn"), ["quinn", "stopped"])
+    builder.add_conditional_edges("prepublish_gate", after_gate(PREPUBLISH, "quinn"), ["quinn", "stopped"])
     builder.add_edge("quinn", END)
     builder.add_edge("stopped", END)
     return builder.compile(checkpointer=checkpointer)
