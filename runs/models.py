@@ -67,7 +67,9 @@ class Run(models.Model):
             models.Index(fields=["status", "created_at", "run_id"], name="runs_status_created_idx"),
             # The admin dashboard's "failed in the last 24 h".
             models.Index(
-                fields=["updated_at"], condition=models.Q(status="failed"), name="runs_failed_updated_idx"
+                fields=["updated_at"],
+                condition=models.Q(status=RunStatus.FAILED),
+                name="runs_failed_updated_idx",
             ),
         ]
 
@@ -164,7 +166,7 @@ class RunTransition(models.Model):
             # The dashboard's "time from creation to published" over a window.
             models.Index(
                 fields=["created_at"],
-                condition=models.Q(to_status="published"),
+                condition=models.Q(to_status=RunStatus.PUBLISHED),
                 name="run_transitions_published_idx",
             ),
         ]
@@ -262,10 +264,14 @@ class GateRequest(models.Model):
         indexes = [
             models.Index(fields=["run", "gate", "opened_at"], name="gate_requests_run_gate_idx"),
             models.Index(
-                fields=["opened_at"], condition=models.Q(status="open"), name="gate_requests_open_idx"
+                fields=["opened_at"],
+                condition=models.Q(status=GateStatus.OPEN),
+                name="gate_requests_open_idx",
             ),
             models.Index(
-                fields=["deadline_at"], condition=models.Q(status="open"), name="gate_requests_deadline_idx"
+                fields=["deadline_at"],
+                condition=models.Q(status=GateStatus.OPEN),
+                name="gate_requests_deadline_idx",
             ),
             # The dashboard's gate waiting times over a window of decisions.
             models.Index(
@@ -275,14 +281,16 @@ class GateRequest(models.Model):
             ),
             models.Index(
                 fields=["callback_next_at"],
-                condition=models.Q(callback_status="pending"),
+                condition=models.Q(callback_status=CallbackStatus.PENDING),
                 name="gate_requests_callback_idx",
             ),
         ]
         constraints = [
             # At most one open gate of a kind per run: a second open returns the first.
             models.UniqueConstraint(
-                fields=["run", "gate"], condition=models.Q(status="open"), name="gate_requests_one_open_uniq"
+                fields=["run", "gate"],
+                condition=models.Q(status=GateStatus.OPEN),
+                name="gate_requests_one_open_uniq",
             )
         ]
 
