@@ -288,8 +288,13 @@ def quinn(state: PipelineState) -> PipelineState:
     """Publish the render through the socials service and wait for the run to be published."""
     run_id = state["run_id"]
     ensure_running(run_id, "quinn")
+    # Every demo run renders the same small video: a caption naming the run makes each run's post
+    # its own content (the same video and caption again would be refused as a duplicate post).
     publication, _ = publication_request(
-        run_id=run_id, actor=actor("quinn"), video_url=state["render"]["url"]
+        run_id=run_id,
+        actor=actor("quinn"),
+        video_url=state["render"]["url"],
+        caption=f"{state['project']} demo: {state['topic']} ({run_id})",
     )
     deadline = time.monotonic() + settings.LANGGRAPH_DEMO_WAIT_SECONDS
     while True:

@@ -118,6 +118,13 @@ def test_demo_pipeline_runs_end_to_end_with_auto_approve(live_server: Any, capsy
     assert "ended published" in capsys.readouterr().out
 
 
+def test_a_second_demo_run_publishes_too(live_server: Any) -> None:
+    """Both runs post the same demo video: their captions name the run, so neither is a duplicate."""
+    for _ in range(2):
+        call_command("demo_pipeline", "--auto-approve", "--base-url", live_server.url)
+    assert sorted(Run.objects.values_list("status", flat=True)) == ["published", "published"]
+
+
 def test_an_admin_approval_resumes_the_graph_at_its_interrupt(live_server: Any, operator_client: Any) -> None:
     run = pipeline_start(project="aismr", actor="test", base_url=live_server.url)
     waiting = graph_state(run.run_id)
