@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib.admin.utils import quote
 from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
@@ -72,7 +73,7 @@ def test_every_surface_follows_the_one_rule(
     refusal = run_publish_refusal(run)
     assert (refusal.code if refusal else None) == refused_with
 
-    story = operator_client.get(reverse("admin:runs_run_change", args=[run.run_id])).content.decode()
+    story = operator_client.get(reverse("admin:runs_run_change", args=[quote(run.run_id)])).content.decode()
     publish_page = operator_client.get(reverse("admin:socials_publication_publish", args=[run.run_id]))
     assert ('id="run-publish-link"' in story) == (refusal is None)
     shown = publish_page.content.decode()
@@ -103,5 +104,5 @@ def test_the_run_page_offers_no_publish_link_without_the_permission(
     client.force_login(staff)
     run = Run.objects.get(pk=make_running_run(render_url=RENDER).pk)
     assert run_publish_refusal(run) is None
-    story = client.get(reverse("admin:runs_run_change", args=[run.run_id]))
+    story = client.get(reverse("admin:runs_run_change", args=[quote(run.run_id)]))
     assert story.status_code == 200 and 'id="run-publish-link"' not in story.content.decode()
