@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from artifacts.models import Artifact
+from artifacts.models import Artifact, ArtifactType
 from myloware.admin_utils import BigTableAdminMixin, pretty_json, safe_link
 
 
@@ -30,17 +30,20 @@ class FixedValuesFilter(admin.SimpleListFilter):
 class TypeFilter(FixedValuesFilter):
     title = "type"
     parameter_name = "type"
-    values = (
-        "idea",
-        "script",
-        "clip",
-        "render.url",
-        "publish.url",
-        "notification",
-        "hitl.approval",
-        "retrieval.trace",
-        "citations",
-        "error",
+    values = tuple(
+        kind.value
+        for kind in (
+            ArtifactType.IDEA,
+            ArtifactType.SCRIPT,
+            ArtifactType.CLIP,
+            ArtifactType.RENDER_URL,
+            ArtifactType.PUBLISH_URL,
+            ArtifactType.NOTIFICATION,
+            ArtifactType.HITL_APPROVAL,
+            ArtifactType.RETRIEVAL_TRACE,
+            ArtifactType.CITATIONS,
+            ArtifactType.ERROR,
+        )
     )
 
 

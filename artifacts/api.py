@@ -11,8 +11,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from artifacts import selectors
-from artifacts.models import Artifact
-from artifacts.services import CITATIONS_TYPE, MAX_TRACE_DOCUMENTS, TRACE_TYPE, artifact_create
+from artifacts.models import Artifact, ArtifactType
+from artifacts.services import MAX_TRACE_DOCUMENTS, artifact_create
 from myloware.api.input import NO_NUL_PATTERN, NON_BLANK_PATTERN
 from myloware.api.models import Scope
 from myloware.api.pagination import PAGE_PARAMETERS, keyset_page, page_serializer
@@ -24,7 +24,7 @@ from runs.services import run_get
 
 
 def _when_type(kind: str, then: dict[str, Any]) -> dict[str, Any]:
-    return {"if": {"required": ["type"], "properties": {"type": {"const": kind}}}, "then": then}
+    return {"if": {"required": ["type"], "properties": {"type": {"const": str(kind)}}}, "then": then}
 
 
 _TEXT = {"type": "string", "pattern": NO_NUL_PATTERN}
@@ -35,7 +35,7 @@ state_rules(
     {
         "allOf": [
             _when_type(
-                TRACE_TYPE,
+                ArtifactType.RETRIEVAL_TRACE,
                 {
                     "required": ["retrieval_trace"],
                     "properties": {
@@ -65,7 +65,7 @@ state_rules(
                 },
             ),
             _when_type(
-                CITATIONS_TYPE,
+                ArtifactType.CITATIONS,
                 {
                     "required": ["metadata"],
                     "properties": {

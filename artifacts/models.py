@@ -7,6 +7,24 @@ from django.db import models
 from django.db.models.functions import Now
 
 
+class ArtifactType(models.TextChoices):
+    """The artifact types this system writes or reads by name (the column stays free text: the
+    orchestrator may record types of its own)."""
+
+    IDEA = "idea", "Idea"
+    SCRIPT = "script", "Script"
+    CLIP = "clip", "Clip (raw provider video)"
+    RENDER = "render", "Render"
+    RENDER_URL = "render.url", "Render URL (final video)"
+    VIDEO = "video", "Video"
+    PUBLISH_URL = "publish.url", "Publish URL (live post)"
+    NOTIFICATION = "notification", "Notification"
+    HITL_APPROVAL = "hitl.approval", "HITL approval"
+    RETRIEVAL_TRACE = "retrieval.trace", "Retrieval trace"
+    CITATIONS = "citations", "Citations"
+    ERROR = "error", "Error"
+
+
 class Artifact(models.Model):
     """A persona output, notification or RAG audit record attached to a run."""
 

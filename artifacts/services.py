@@ -12,14 +12,12 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from artifacts.models import Artifact
+from artifacts.models import Artifact, ArtifactType
 from knowledge.models import KbDocument
 from myloware.lib.errors import Conflict, InvalidInput
 from myloware.lib.ids import is_uuid
 from runs.services import run_get
 
-TRACE_TYPE = "retrieval.trace"
-CITATIONS_TYPE = "citations"
 _TRACE_KEYS = ("query", "docIds", "similarities", "persona", "project")
 # A trace records one search's hits: at most the largest k a search returns (knowledge.services.MAX_K).
 MAX_TRACE_DOCUMENTS = 50
@@ -55,9 +53,9 @@ def artifact_create(
         existing = Artifact.objects.filter(run_id=run_id, type=type, checksum=checksum).first()
         if existing:
             return existing, False
-    if type == TRACE_TYPE:
+    if type == ArtifactType.RETRIEVAL_TRACE:
         validate_retrieval_trace(retrieval_trace)
-    elif type == CITATIONS_TYPE:
+    elif type == ArtifactType.CITATIONS:
         metadata = validate_citations(run_id=run_id, persona=persona, metadata=metadata)
     try:
         with transaction.atomic():
@@ -138,7 +136,7 @@ def validate_citations(
 
 
 def _citations_trace(*, run_id: str, persona: str | None, trace_id: Any) -> Artifact:
-    traces = Artifact.objects.filter(run_id=run_id, type=TRACE_TYPE)
+    traces = Artifact.objects.filter(run_id=run_id, type=ArtifactType.RETRIEVAL_TRACE)
     if trace_id is not None:
         if not isinstance(trace_id, str) or not is_uuid(trace_id):
             raise InvalidInput("citations: metadata.trace_id must be the id (a UUID) of a retrieval.trace")

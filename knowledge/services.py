@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from artifacts.models import ArtifactType
 from artifacts.services import artifact_create
 from knowledge.embedding import EmbeddingError, get_backend
 from knowledge.models import EmbeddingStatus, KbDocument, KbEmbedding
@@ -588,7 +589,7 @@ def _record_audit(
     with transaction.atomic():
         trace_artifact, _ = artifact_create(
             run_id=run_id,
-            type="retrieval.trace",
+            type=ArtifactType.RETRIEVAL_TRACE,
             actor=actor,
             persona=persona or None,
             retrieval_trace=trace,
@@ -597,7 +598,7 @@ def _record_audit(
         items = [{"doc_id": hit.doc_id, "path": hit.path, "reason": hit.reason} for hit in response.hits]
         citations, _ = artifact_create(
             run_id=run_id,
-            type="citations",
+            type=ArtifactType.CITATIONS,
             actor=actor,
             persona=persona or None,
             metadata={"trace_id": str(trace_artifact.pk), "items": items},

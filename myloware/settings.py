@@ -18,6 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from myloware.db import embedded_database, parse_database_url
 from myloware.lib.env import env_bool, env_float, env_int, env_list, env_str, load_env_file
+from runs.enums import Gate, RunStatus
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("MYLOWARE_DATA_DIR", str(BASE_DIR / "var")))
@@ -58,6 +59,7 @@ INSTALLED_APPS = [
     "webhooks",
     "knowledge",
     "socials",
+    "myloware.demo",
 ]
 
 MIDDLEWARE = [
@@ -236,17 +238,18 @@ LOGGING = {
 
 # --- runs and gates (runs app) ----------------------------------------------------------------
 # Gate defaults; rows of runs.GatePolicy (admin) override them per project and gate. See docs/runs.md.
-GATE_DEADLINE_HOURS = {
-    "workflow": env_float("GATE_WORKFLOW_DEADLINE_HOURS", 72.0),
-    "ideate": env_float("GATE_IDEATE_DEADLINE_HOURS", 24.0),
-    "prepublish": env_float("GATE_PREPUBLISH_DEADLINE_HOURS", 72.0),
+GATE_DEADLINE_HOURS: dict[str, float] = {
+    Gate.WORKFLOW.value: env_float("GATE_WORKFLOW_DEADLINE_HOURS", 72.0),
+    Gate.IDEATE.value: env_float("GATE_IDEATE_DEADLINE_HOURS", 24.0),
+    Gate.PREPUBLISH.value: env_float("GATE_PREPUBLISH_DEADLINE_HOURS", 72.0),
 }
 GATE_DISABLED = env_list("GATE_DISABLED", [])  # gate names approved on opening, e.g. "ideate"
 GATE_REQUIRED_APPROVALS = env_int("GATE_REQUIRED_APPROVALS", 1, minimum=1)
 GATE_ALLOW_SELF_APPROVAL = env_bool("GATE_ALLOW_SELF_APPROVAL", True)
-GATE_APPROVE_TO = env_str("GATE_APPROVE_TO", "running")  # after ideate/prepublish: running or pending
-if GATE_APPROVE_TO not in ("running", "pending"):
-    raise ImproperlyConfigured("GATE_APPROVE_TO must be 'running' or 'pending'")
+# Where an approved ideate/prepublish gate sends the run: running or pending.
+GATE_APPROVE_TO = env_str("GATE_APPROVE_TO", RunStatus.RUNNING.value)
+if GATE_APPROVE_TO not in (RunStatus.RUNNING, RunStatus.PENDING):
+    raise ImproperlyConfigured(f"GATE_APPROVE_TO must be {RunStatus.RUNNING!s} or {RunStatus.PENDING!s}")
 # Dotted paths of django-q2 tasks enqueued (on commit) with the gate request pk when a gate closes.
 GATE_DECIDED_TASKS = env_list("GATE_DECIDED_TASKS", [])
 # Signed (Standard Webhooks) decision callbacks to the orchestrator; off while the URL is empty.
@@ -425,8 +428,9 @@ WEBHOOK_OWN_MEDIA_PREFIXES = env_list(
 )
 LANGGRAPH_DEMO_WAIT_SECONDS = env_int("LANGGRAPH_DEMO_WAIT_SECONDS", 60, minimum=1)
 LANGGRAPH_DEMO_HTTP_TIMEOUT = env_int("LANGGRAPH_DEMO_HTTP_TIMEOUT", 10, minimum=1)
-# A decided gate of a demo pipeline run resumes its graph (runs' gate-decided hook).
-GATE_DECIDED_TASKS = [*GATE_DECIDED_TASKS, "runs.langgraph.tasks.pipeline_gate_decided"]
+# The demo app (myloware.demo) registers its gate-decided hook, which resumes a demo run's graph
+# when its gate closes, only when this is on: on with DEBUG (make run), off in production.
+DEMO_PIPELINE_ENABLED = env_bool("DEMO_PIPELINE_ENABLED", DEBUG)
 
 # --- operators' console ---------------------------------------------------------------------
 # How often the header's approvals badge and the approvals queue poll for changes (seconds).

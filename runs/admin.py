@@ -41,7 +41,6 @@ from runs.models import (
     RunStatus,
     RunTransition,
 )
-from socials.selectors import publish_preview
 
 DECIDE_PERMISSION = "runs.decide_gate"
 
@@ -103,18 +102,9 @@ class RunAdmin(BigTableAdminMixin, admin.ModelAdmin):
             "payload_json": pretty_json(run.payload),
             "result_json": pretty_json(run.result),
             "checkpoint_json": pretty_json(checkpoint.state) if checkpoint else "",
-            "publish_url": self._publish_url(request, run),
             "can_change": self.has_change_permission(request, run) and not run.is_terminal,
         }
         return TemplateResponse(request, "admin/runs/run/story.html", context)
-
-    def _publish_url(self, request: HttpRequest, run: Run) -> str | None:
-        """The back-office publish page, offered once the prepublish gate is approved."""
-        if run.status != RunStatus.RUNNING or not request.user.has_perm("socials.publish_run"):
-            return None
-        if not selectors.gate_is_approved(run_id=run.run_id, gate="prepublish"):
-            return None
-        return reverse("admin:socials_publication_publish", args=[run.run_id])
 
     def _transition(self, request: HttpRequest, queryset: QuerySet[Run], to: str) -> None:
         moved = 0
@@ -440,7 +430,7 @@ class PendingApprovalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "now": timezone.now(),
             "error": error,
             "comment": request.POST.get("comment", "") if request.method == "POST" else "",
-            "publish": publish_preview(project=run.project) if gate_request.gate == Gate.PREPUBLISH else None,
+            "is_prepublish": gate_request.gate == Gate.PREPUBLISH,
             "approved_idea": selectors.approved_idea(run_id=run.run_id)
             if gate_request.gate == Gate.PREPUBLISH
             else [],

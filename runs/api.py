@@ -212,7 +212,10 @@ class GateRejectInSerializer(GateDecisionInSerializer):
 
 GATE_DECISION_REQUEST = PolymorphicProxySerializer(
     component_name="GateDecisionIn",
-    serializers={"approve": GateApproveInSerializer, "reject": GateRejectInSerializer},
+    serializers={
+        HitlDecision.APPROVE.value: GateApproveInSerializer,
+        HitlDecision.REJECT.value: GateRejectInSerializer,
+    },
     resource_type_field_name="decision",
 )
 

@@ -4,17 +4,9 @@ from django.db import models
 from django.db.models.functions import Now
 from django.utils import timezone
 
-
-class RunStatus(models.TextChoices):
-    PENDING_WORKFLOW = "pending_workflow", "Pending workflow approval"
-    PENDING = "pending", "Pending"
-    RUNNING = "running", "Running"
-    AWAITING_APPROVAL = "awaiting_approval", "Awaiting approval"
-    PUBLISHED = "published", "Published"
-    FAILED = "failed", "Failed"
-    REJECTED = "rejected", "Rejected"
-    CANCELLED = "cancelled", "Cancelled"
-
+# The enums live in runs.enums (no models), so settings can use them too; imported here for the
+# many callers that take them from runs.models.
+from runs.enums import Gate, GateStatus, HitlDecision, RunStatus
 
 TERMINAL_STATUSES = frozenset(
     {RunStatus.PUBLISHED, RunStatus.FAILED, RunStatus.REJECTED, RunStatus.CANCELLED}
@@ -75,7 +67,9 @@ class Run(models.Model):
             models.Index(fields=["status", "created_at", "run_id"], name="runs_status_created_idx"),
             # The admin dashboard's "failed in the last 24 h".
             models.Index(
-                fields=["updated_at"], condition=models.Q(status="failed"), name="runs_failed_updated_idx"
+                fields=["updated_at"],
+                condition=models.Q(status=RunStatus.FAILED),
+                name="runs_failed_updated_idx",
             ),
         ]
 
@@ -107,11 +101,6 @@ class OrchestrationCheckpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint of {self.run_id}"
-
-
-class HitlDecision(models.TextChoices):
-    APPROVE = "approve", "Approve"
-    REJECT = "reject", "Reject"
 
 
 class HitlApproval(models.Model):
@@ -177,27 +166,13 @@ class RunTransition(models.Model):
             # The dashboard's "time from creation to published" over a window.
             models.Index(
                 fields=["created_at"],
-                condition=models.Q(to_status="published"),
+                condition=models.Q(to_status=RunStatus.PUBLISHED),
                 name="run_transitions_published_idx",
             ),
         ]
 
     def __str__(self) -> str:
         return f"{self.run_id}: {self.from_status or '∅'} → {self.to_status}"
-
-
-class Gate(models.TextChoices):
-    WORKFLOW = "workflow", "Workflow"
-    IDEATE = "ideate", "Ideate"
-    PREPUBLISH = "prepublish", "Prepublish"
-
-
-class GateStatus(models.TextChoices):
-    OPEN = "open", "Open"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
-    EXPIRED = "expired", "Expired"
-    CANCELLED = "cancelled", "Cancelled (run ended)"
 
 
 class CallbackStatus(models.TextChoices):
@@ -289,10 +264,14 @@ class GateRequest(models.Model):
         indexes = [
             models.Index(fields=["run", "gate", "opened_at"], name="gate_requests_run_gate_idx"),
             models.Index(
-                fields=["opened_at"], condition=models.Q(status="open"), name="gate_requests_open_idx"
+                fields=["opened_at"],
+                condition=models.Q(status=GateStatus.OPEN),
+                name="gate_requests_open_idx",
             ),
             models.Index(
-                fields=["deadline_at"], condition=models.Q(status="open"), name="gate_requests_deadline_idx"
+                fields=["deadline_at"],
+                condition=models.Q(status=GateStatus.OPEN),
+                name="gate_requests_deadline_idx",
             ),
             # The dashboard's gate waiting times over a window of decisions.
             models.Index(
@@ -302,14 +281,16 @@ class GateRequest(models.Model):
             ),
             models.Index(
                 fields=["callback_next_at"],
-                condition=models.Q(callback_status="pending"),
+                condition=models.Q(callback_status=CallbackStatus.PENDING),
                 name="gate_requests_callback_idx",
             ),
         ]
         constraints = [
             # At most one open gate of a kind per run: a second open returns the first.
             models.UniqueConstraint(
-                fields=["run", "gate"], condition=models.Q(status="open"), name="gate_requests_one_open_uniq"
+                fields=["run", "gate"],
+                condition=models.Q(status=GateStatus.OPEN),
+                name="gate_requests_one_open_uniq",
             )
         ]
 

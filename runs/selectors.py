@@ -16,7 +16,7 @@ from django.db.models.functions import TruncDay
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from artifacts.models import Artifact
+from artifacts.models import Artifact, ArtifactType
 from runs.langgraph.models import LangGraphCheckpoint
 from runs.models import (
     Gate,
@@ -24,6 +24,7 @@ from runs.models import (
     GateRequest,
     GateStatus,
     HitlApproval,
+    HitlDecision,
     OrchestrationCheckpoint,
     Run,
     RunStatus,
@@ -133,7 +134,7 @@ def artifacts_content_hash(artifact_ids: list[str]) -> str:
 
 def gate_approvers(*, gate_request: GateRequest) -> list[str]:
     """Distinct approvers whose approval is bound to the gate's current content."""
-    rows = gate_request.approvals.filter(decision="approve").order_by("id")
+    rows = gate_request.approvals.filter(decision=HitlDecision.APPROVE).order_by("id")
     seen: list[str] = []
     for row in rows:
         if row.metadata.get("content_hash") == gate_request.content_hash and row.approver not in seen:
@@ -170,7 +171,7 @@ def approved_idea(*, run_id: str) -> list[str]:
     )
     if gate is None:
         return []
-    rows = Artifact.objects.filter(id__in=gate.artifact_ids, type="idea").order_by("created_at")
+    rows = Artifact.objects.filter(id__in=gate.artifact_ids, type=ArtifactType.IDEA).order_by("created_at")
     texts = []
     for metadata in rows.values_list("metadata", flat=True):
         text = metadata.get("text") or metadata.get("idea") if isinstance(metadata, dict) else None

@@ -365,6 +365,7 @@ class PublicationAdmin(BigTableAdminMixin, admin.ModelAdmin):
             "run": run,
             "form": form,
             "target": self._target(run.project),
+            "refusal": selectors.run_publish_refusal(run),
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/socials/publication/publish_run.html", context)

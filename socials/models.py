@@ -128,7 +128,7 @@ class Publication(models.Model):
             # The poller's "which processing publications are due" scan stays small.
             models.Index(
                 fields=["next_poll_at"],
-                condition=models.Q(status="processing"),
+                condition=models.Q(status=PublicationStatus.PROCESSING),
                 name="social_pub_poll_due_idx",
             ),
         ]

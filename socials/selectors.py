@@ -1,4 +1,5 @@
-"""Reads of the socials app: publish target, rate window, a run's final video."""
+"""Reads of the socials app: whether a run may be published, publish target, rate window, a run's
+final video."""
 
 from __future__ import annotations
 
@@ -8,9 +9,33 @@ from typing import Any
 from django.conf import settings
 from django.db.models import QuerySet
 
-from artifacts.models import Artifact
-from myloware.lib.errors import NotFound
+from artifacts.models import Artifact, ArtifactType
+from myloware.lib.errors import Conflict, NotFound
+from runs.models import Gate, Run, RunStatus
+from runs.selectors import gate_is_approved, gate_policy_for
 from socials.models import ProjectSocial, Publication, Social
+
+
+def run_publish_refusal(run: Run) -> Conflict | None:
+    """Why ``run`` may not be published now (the 409 to raise), or None when it may.
+
+    The one rule, for the publish service (before and under its locks), the run page's publish
+    link and the admin's publish page: the run is ``running`` and, when its project uses the
+    ``prepublish`` gate, the latest opening of that gate was approved.
+    """
+    if run.status != RunStatus.RUNNING:
+        return Conflict(
+            f"Run {run.run_id} is {run.status}; only a running run can be published",
+            details={"current_status": run.status, "required_status": RunStatus.RUNNING},
+        )
+    uses_gate = gate_policy_for(project=run.project, gate=Gate.PREPUBLISH).enabled
+    if uses_gate and not gate_is_approved(run_id=run.run_id, gate=Gate.PREPUBLISH):
+        return Conflict(
+            f"Run {run.run_id} needs an approved prepublish gate before it can be published",
+            code="prepublish_not_approved",
+            details={"gate": Gate.PREPUBLISH, "current_status": run.status},
+        )
+    return None
 
 
 def project_publish_target(*, project: str) -> Social:
@@ -62,7 +87,7 @@ def social_publications(*, social_id: Any, limit: int = 20) -> list[Publication]
 def run_final_video_url(*, run_id: str, result: dict[str, Any] | None) -> str | None:
     """The run's final render: its latest ``render.url`` artifact, else ``result.renderUrl``."""
     url = (
-        Artifact.objects.filter(run_id=run_id, type="render.url", url__isnull=False)
+        Artifact.objects.filter(run_id=run_id, type=ArtifactType.RENDER_URL, url__isnull=False)
         .exclude(url="")
         .order_by("-created_at")
         .values_list("url", flat=True)
@@ -76,7 +101,7 @@ def run_final_video_url(*, run_id: str, result: dict[str, Any] | None) -> str | 
 
 def run_clip_urls(*, run_id: str, result: dict[str, Any] | None) -> set[str]:
     """URLs of the run's raw provider clips (``clip`` artifacts and ``result.videos[*]``)."""
-    clips = Artifact.objects.filter(run_id=run_id, type="clip", url__isnull=False)
+    clips = Artifact.objects.filter(run_id=run_id, type=ArtifactType.CLIP, url__isnull=False)
     urls = {url for url in clips.values_list("url", flat=True) if url is not None}  # narrows the type
     for video in (result or {}).get("videos") or []:
         if isinstance(video, dict):

@@ -22,9 +22,11 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F, ProtectedError, Q
 from django.utils import timezone
 
+from artifacts.models import Artifact, ArtifactType
+from artifacts.services import artifact_create
 from myloware.lib.errors import Conflict, InvalidInput, NotFound, RateLimited
 from myloware.lib.tasks import enqueue, enqueue_on_commit
-from runs.models import Run
+from runs.models import Run, RunStatus
 from runs.services import run_get, run_transition, run_update_result
 from socials import selectors
 from socials.credentials import credential_ref_validate, credential_resolve
@@ -319,8 +321,7 @@ def publication_request(
     existing = Publication.objects.filter(idempotency_key=key).first()
     if existing is not None:  # the first result, whatever changed since (run status, credential)
         return _replay(existing, run_id), False
-    _require_running(run)
-    _require_prepublish_approval(run)
+    _require_publishable(run)
     fake = _fake_for(social)
     if not fake:  # the fake publisher fetches nothing; real uploads only from allowed hosts
         video_url_check(video_url)
@@ -340,7 +341,7 @@ def _publication_create(
         if existing is not None:
             return _replay(existing, run_id), False
         # The status read before the locks may be stale (a publication finished meanwhile).
-        _require_running(run)
+        _require_publishable(run)
         now = timezone.now()
         _check_window(locked, now)
         try:
@@ -365,12 +366,10 @@ def _publication_create(
     return publication, True
 
 
-def _require_running(run: Any) -> None:
-    if run.status != "running":
-        raise Conflict(
-            f"Run {run.run_id} is {run.status}; only a running run can be published",
-            details={"current_status": run.status, "required_status": "running"},
-        )
+def _require_publishable(run: Run) -> None:
+    refusal = selectors.run_publish_refusal(run)
+    if refusal is not None:
+        raise Conflict(refusal.message, code=refusal.code, details=refusal.details)
 
 
 def _live_publication_conflict(run_id: str) -> Conflict:
@@ -461,26 +460,6 @@ def _fake_for(social: Social) -> bool:
     )
 
 
-def _require_prepublish_approval(run: Any) -> None:
-    """When the project uses the ``prepublish`` gate, its latest opening must be approved."""
-    try:
-        from runs import selectors as run_selectors
-    except ImportError:  # pragma: no cover - older runs app without gates
-        return
-    is_approved = getattr(run_selectors, "gate_is_approved", None)
-    if is_approved is None:  # pragma: no cover
-        return
-    policy_for = getattr(run_selectors, "gate_policy_for", None)
-    if policy_for is not None and not policy_for(project=run.project, gate="prepublish").enabled:
-        return
-    if not is_approved(run_id=run.run_id, gate="prepublish"):
-        raise Conflict(
-            f"Run {run.run_id} needs an approved prepublish gate before it can be published",
-            code="prepublish_not_approved",
-            details={"gate": "prepublish", "current_status": run.status},
-        )
-
-
 def publisher_for(publication: Publication) -> UploadPostClient | FakeUploadPostClient:
     if publication.fake:
         if not fake_publisher_allowed():
@@ -565,9 +544,7 @@ def _retrying(call: Callable[[], T]) -> T:
 
 
 def _publication_succeed(publication: Publication, *, url: str, response: Any, actor: str) -> Publication:
-    """Record a live post once: publish.url artifact, result.publishUrls, run → published."""
-    from runs.services import run_transition, run_update_result
-
+    """Finish a publication once with its live post, then record the post on the run."""
     with transaction.atomic():
         _lock_run_of(publication)
         now = timezone.now()
@@ -580,40 +557,62 @@ def _publication_succeed(publication: Publication, *, url: str, response: Any, a
         if not updated:  # finished already (a duplicate webhook, a second worker)
             return Publication.objects.get(pk=publication.pk)
         publication.refresh_from_db()
-        _publish_artifact_once(publication, url=url, actor=actor)
-        run_update_result(run_id=publication.run_id, mutate=_append_publish_url(url), actor=actor)
-        try:
-            run_transition(
-                run_id=publication.run_id,
-                to="published",
-                actor=actor,
-                reason=f"published to {publication.platform}:{publication.account_id}",
-            )
-        except Conflict as exc:
+        recorded = run_post_record(
+            run_id=publication.run_id,
+            url=url,
+            actor=actor,
+            checksum=publication.idempotency_key,
+            metadata=_artifact_metadata(publication),
+            reason=f"published to {publication.platform}:{publication.account_id}",
+        )
+        if recorded.not_published:
             # The run moved on (e.g. cancelled) while the upload ran: the post exists anyway.
-            logger.warning("publication %s succeeded but %s", publication.pk, exc.message)
-            Publication.objects.filter(pk=publication.pk).update(error=f"Published, but {exc.message}")
+            logger.warning("publication %s succeeded but %s", publication.pk, recorded.not_published)
+            Publication.objects.filter(pk=publication.pk).update(
+                error=f"Published, but {recorded.not_published}"
+            )
     return Publication.objects.get(pk=publication.pk)
 
 
-def _publish_artifact_once(publication: Publication, *, url: str, actor: str) -> None:
-    from artifacts.models import Artifact
-    from artifacts.services import artifact_create
+@dataclass(frozen=True)
+class PostRecord:
+    """What :func:`run_post_record` did."""
 
-    # A webhook handler that recorded this very post itself (its own checksum) already made the
-    # artifact: one post, one publish.url artifact.
-    if Artifact.objects.filter(run_id=publication.run_id, type="publish.url", url=url).exists():
-        return
-    artifact_create(
-        run_id=publication.run_id,
-        type="publish.url",
-        actor=actor,
-        provider=PUBLISH_PROVIDER,
-        url=url,
-        checksum=publication.idempotency_key,
-        persona=PUBLISH_PERSONA,
-        metadata=_artifact_metadata(publication),
-    )
+    recorded: bool  # False: the run already had this post (same URL), nothing was added
+    not_published: str = ""  # why the run was not moved to published (it can't be any more), else ""
+
+
+def run_post_record(
+    *, run_id: str, url: str, actor: str, checksum: str, metadata: dict[str, Any], reason: str
+) -> PostRecord:
+    """Record a live post of a run: ``publish.url`` artifact, ``result.publishUrls``, run → published.
+
+    The one implementation of "a run was published", for our own publications and for
+    upload-post completions of uploads we did not start (the webhook fallback). Under the run's
+    row lock (the lock order of every publishing write: run first), a URL the run already has is
+    not recorded again, whichever path recorded it first, so a duplicate or late completion adds
+    nothing. A run that may no longer move to published keeps the record and says why.
+    """
+    with transaction.atomic():
+        Run.objects.select_for_update().filter(run_id=run_id).first()
+        if Artifact.objects.filter(run_id=run_id, type=ArtifactType.PUBLISH_URL, url=url).exists():
+            return PostRecord(recorded=False)
+        artifact_create(
+            run_id=run_id,
+            type=ArtifactType.PUBLISH_URL,
+            actor=actor,
+            provider=PUBLISH_PROVIDER,
+            url=url,
+            checksum=checksum,
+            persona=PUBLISH_PERSONA,
+            metadata=metadata,
+        )
+        run_update_result(run_id=run_id, mutate=_append_publish_url(url), actor=actor)
+        try:
+            run_transition(run_id=run_id, to=RunStatus.PUBLISHED, actor=actor, reason=reason)
+        except Conflict as exc:
+            return PostRecord(recorded=True, not_published=exc.message)
+    return PostRecord(recorded=True)
 
 
 def _artifact_metadata(publication: Publication) -> dict[str, Any]:
@@ -675,7 +674,10 @@ def _publication_fail(
         run_update_result(run_id=publication.run_id, mutate=mutate, actor=actor)
         try:
             run_transition(
-                run_id=publication.run_id, to="failed", actor=actor, reason=f"publish failed: {reason}"
+                run_id=publication.run_id,
+                to=RunStatus.FAILED,
+                actor=actor,
+                reason=f"publish failed: {reason}",
             )
         except Conflict as exc:
             logger.warning("publication %s failed; run not moved: %s", publication.pk, exc.message)
@@ -909,7 +911,8 @@ def publications_poll_status(
     summary.due = publications_claim_for_poll(now=now, limit=limit)
     for publication_id in summary.due:
         outcome = publication_poll_status(publication_id=publication_id, actor=actor, now=now)
-        counter = outcome if outcome in ("published", "failed", "timed_out") else "still_processing"
+        finished = (PublicationStatus.PUBLISHED, PublicationStatus.FAILED, "timed_out")
+        counter = outcome if outcome in finished else "still_processing"
         setattr(summary, counter, getattr(summary, counter) + 1)
     if summary.due:
         logger.info("status poll: %s", summary)

@@ -19,11 +19,12 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 
+from artifacts.models import ArtifactType
 from artifacts.services import artifact_create
 from myloware.lib.errors import Conflict, NotFound
 from runs.models import RunStatus
 from runs.services import run_get, run_merge_result, run_transition, run_update_result
-from socials.services import publication_complete
+from socials.services import publication_complete, run_post_record
 from webhooks.models import EventStatus, WebhookEvent
 from webhooks.verification import kieai_task_id
 
@@ -171,7 +172,7 @@ def handle_kieai(event: WebhookEvent) -> Outcome:
         url = check_untrusted_url(urls[0] if urls else None, allowed_hosts=settings.WEBHOOK_KIEAI_URL_HOSTS)
         artifact_create(
             run_id=run_id,
-            type="clip",
+            type=ArtifactType.CLIP,
             actor=_actor(event),
             provider="kieai",
             persona="riley",
@@ -195,7 +196,7 @@ def handle_kieai(event: WebhookEvent) -> Outcome:
     message = str(payload.get("msg") or f"kie.ai failure code {code}")
     artifact_create(
         run_id=run_id,
-        type="error",
+        type=ArtifactType.ERROR,
         actor=_actor(event),
         provider="kieai",
         persona="riley",
@@ -240,7 +241,7 @@ def handle_shotstack(event: WebhookEvent) -> Outcome:
     if status == "failed":
         artifact_create(
             run_id=run_id,
-            type="error",
+            type=ArtifactType.ERROR,
             actor=_actor(event),
             provider="shotstack",
             persona="alex",
@@ -251,7 +252,7 @@ def handle_shotstack(event: WebhookEvent) -> Outcome:
     url = check_untrusted_url(payload.get("url"))
     artifact_create(
         run_id=run_id,
-        type="render.url",
+        type=ArtifactType.RENDER_URL,
         actor=_actor(event),
         provider="shotstack",
         persona="alex",
@@ -270,18 +271,10 @@ def handle_shotstack(event: WebhookEvent) -> Outcome:
 # --- upload-post ------------------------------------------------------------------------------
 
 
-def _append_publish_url(result: dict[str, Any], url: str) -> dict[str, Any]:
-    urls = result.get("publishUrls")
-    if not isinstance(urls, list):
-        urls = []
-    result["publishUrls"] = urls if url in urls else [*urls, url]
-    return result
-
-
 def handle_upload_post(event: WebhookEvent) -> Outcome:
     """``upload_completed``: the matching publication is finished (socials), or else the run named by
-    the callback URL gets it directly: success -> ``publish.url`` artifact, URL appended once, run
-    ``published``; failure -> an error artifact."""
+    the callback URL gets it directly: success -> the post recorded by socials (``run_post_record``:
+    ``publish.url`` artifact, URL appended once, run ``published``); failure -> an error artifact."""
     payload = event_payload(event)
     if payload.get("event") != "upload_completed":
         return ignored(f"upload-post event {payload.get('event')!r} needs no action")
@@ -302,7 +295,7 @@ def handle_upload_post(event: WebhookEvent) -> Outcome:
     if not outcome.get("success"):
         artifact_create(
             run_id=run_id,
-            type="error",
+            type=ArtifactType.ERROR,
             actor=_actor(event),
             provider="upload-post",
             persona="quinn",
@@ -311,20 +304,19 @@ def handle_upload_post(event: WebhookEvent) -> Outcome:
         )
         return processed()
     url = check_untrusted_url(outcome.get("url"))
-    artifact_create(
+    recorded = run_post_record(
         run_id=run_id,
-        type="publish.url",
-        actor=_actor(event),
-        provider="upload-post",
-        persona="quinn",
         url=url,
+        actor=_actor(event),
         checksum=f"upload-post:{job}:{platform}",
         metadata=details,
+        reason=f"upload-post: published on {platform}",
     )
-    run_update_result(
-        run_id=run_id, mutate=lambda result: _append_publish_url(result, url), actor=_actor(event)
-    )
-    return _transition(event, run_id, RunStatus.PUBLISHED, reason=f"upload-post: published on {platform}")
+    if not recorded.recorded:
+        return processed(f"run {run_id} already has the post {url}")
+    if recorded.not_published:
+        return processed(f"run not moved to {RunStatus.PUBLISHED}: {recorded.not_published}")
+    return processed()
 
 
 def _complete_publication(

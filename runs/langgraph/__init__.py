@@ -1,4 +1,5 @@
-"""LangGraph integration: a checkpointer on the runs app's tables, and the demo pipeline.
+"""LangGraph integration: a checkpointer on the runs app's tables and its retention (the demo
+pipeline that runs on it is the ``myloware.demo`` app).
 
 ``runs.models`` imports ``runs.langgraph.models`` while it is itself being imported, so this
 package must not import models (or LangGraph, which is slow to import) eagerly: the saver is

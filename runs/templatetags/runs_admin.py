@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from artifacts.models import ArtifactType
 from myloware.admin_utils import when as _when
 from myloware.dashboard import operations_dashboard
 from runs import selectors
@@ -21,7 +22,7 @@ register = template.Library()
 
 VIDEO_SUFFIXES = (".mp4", ".webm", ".mov", ".m4v", ".ogv")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp", ".avif")
-VIDEO_TYPES = {"clip", "render", "render.url", "video"}
+VIDEO_TYPES = {ArtifactType.CLIP, ArtifactType.RENDER, ArtifactType.RENDER_URL, ArtifactType.VIDEO}
 TEXT_KEYS = ("text", "idea", "script", "title", "caption", "content", "body", "summary", "description")
 
 
@@ -40,9 +41,9 @@ def artifact_view(artifact: Any) -> dict[str, Any]:
     metadata = artifact.metadata if isinstance(artifact.metadata, dict) else {}
     texts = [(key, metadata[key]) for key in TEXT_KEYS if isinstance(metadata.get(key), str)]
     view: dict[str, Any] = {"kind": "data", "url": url, "texts": texts, "metadata": metadata}
-    if artifact.type == "citations":
+    if artifact.type == ArtifactType.CITATIONS:
         view.update(kind="citations", items=metadata.get("items") or [])
-    elif artifact.type == "retrieval.trace":
+    elif artifact.type == ArtifactType.RETRIEVAL_TRACE:
         trace = artifact.retrieval_trace or {}
         pairs = list(zip(trace.get("docIds") or [], trace.get("similarities") or [], strict=False))
         view.update(kind="trace", query=trace.get("query", ""), pairs=pairs)

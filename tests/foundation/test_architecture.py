@@ -39,24 +39,13 @@ HAND_OFFS: dict[tuple[str, str], str] = {
     ("runs.selectors", "webhooks"): "the run's story shows the webhook events that name the run",
     ("runs.services", "artifacts"): "a gate opens over artifacts of its run (their ids are checked)",
     ("runs.admin", "artifacts"): "the decision page shows the artifacts under review",
-    ("runs.admin", "socials"): "the prepublish decision page shows where the run will be published",
     (
         "runs.templatetags.runs_admin",
         "myloware",
     ): "the admin index loads the console's charts from this tag library",
+    ("runs.templatetags.runs_admin", "artifacts"): "artifacts are shown by their type (ArtifactType)",
     ("artifacts.services", "knowledge"): "citations are checked against the knowledge base's paths",
     ("myloware.api.links", "runs"): "the OpenAPI links name the run statuses and gates they start from",
-}
-
-# runs -> socials/knowledge exist only because the demo pipeline lives in runs/langgraph. The
-# demo moves to its own package under myloware/ (issue 16): when it lands these edges disappear,
-# test_every_hand_off_is_still_needed fails, and this allow-list is emptied.
-REMOVED_BY_THE_DEMO_MOVE: dict[tuple[str, str], str] = {
-    ("runs.langgraph.pipeline", "artifacts"): "demo: the stand-in personas record artifacts",
-    ("runs.langgraph.pipeline", "knowledge"): "demo: iggy searches the knowledge base",
-    ("runs.langgraph.pipeline", "socials"): "demo: quinn publishes through the socials service",
-    ("runs.langgraph.services", "knowledge"): "demo: its knowledge base is ingested",
-    ("runs.langgraph.services", "socials"): "demo: its publishing account is created",
 }
 
 
@@ -151,12 +140,12 @@ def _node_graph(
 
 def test_the_graph_of_the_apps_has_no_cycle_besides_the_hand_offs() -> None:
     edges = import_edges()
-    cycles = _cycles(_node_graph(edges, {**HAND_OFFS, **REMOVED_BY_THE_DEMO_MOVE}))
+    cycles = _cycles(_node_graph(edges, HAND_OFFS))
     assert cycles == [], f"import cycles between apps (docs/architecture.md): {cycles}"
 
 
 def test_every_import_goes_down_the_layers_or_is_a_documented_hand_off() -> None:
-    allowed = {**HAND_OFFS, **REMOVED_BY_THE_DEMO_MOVE}
+    allowed = HAND_OFFS
     upward = sorted(
         f"{module} imports {', '.join(sorted(imported))} ({node_of(module)} -> {target})"
         for (module, target), imported in import_edges().items()
@@ -169,8 +158,15 @@ def test_every_hand_off_is_still_needed() -> None:
     edges = import_edges()
     stale = sorted(f"{module} -> {target}" for module, target in HAND_OFFS if (module, target) not in edges)
     assert stale == [], f"hand-offs that no import needs any more (remove them here and in the doc): {stale}"
-    moved = sorted(f"{m} -> {t}" for m, t in REMOVED_BY_THE_DEMO_MOVE if (m, t) not in edges)
-    assert moved == [], f"the demo move landed ({moved} are gone): empty REMOVED_BY_THE_DEMO_MOVE"
+
+
+def test_runs_imports_neither_socials_nor_knowledge() -> None:
+    # The demo pipeline (myloware/demo) was the only reason; the runs pages show publishing
+    # through socials' own template tags.
+    assert (
+        sorted((m, t) for m, t in import_edges() if node_of(m) == "runs" and t in ("socials", "knowledge"))
+        == []
+    )
 
 
 def test_the_graph_sees_module_level_and_lazy_imports_and_finds_a_cycle() -> None:

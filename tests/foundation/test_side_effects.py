@@ -71,9 +71,10 @@ def test_a_failing_test_session_stops_the_server_it_started(tmp_path: Path) -> N
     probe = Path(__file__).parent / "probe_failing_session.py"
     env = _env(data_dir, MYLOWARE_PROBE="1", MYLOWARE_TEST_DB="probe")
     assert _processes_using(data_dir) == []
-    result = _run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", str(probe)], env
-    )
+    # Its own temporary folder: /tmp/pytest-of-<user> is shared with every other session on the
+    # machine, and their clean-ups would race with this one's.
+    inner = ["-q", "-p", "no:randomly", "-p", "no:cacheprovider", f"--basetemp={tmp_path / 'probe-tmp'}"]
+    result = _run([sys.executable, "-m", "pytest", *inner, str(probe)], env)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "failing on purpose" in result.stdout
     assert (data_dir / "pgdata" / "PG_VERSION").exists(), "the probe never started the server"

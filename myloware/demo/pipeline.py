@@ -28,15 +28,17 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import interrupt
 
-from artifacts.models import Artifact
+from artifacts.models import Artifact, ArtifactType
 from artifacts.services import artifact_create
 from knowledge.services import kb_search
-from runs.models import GateRequest, GateStatus, Run, RunStatus
+from runs.models import Gate, GateRequest, GateStatus, Run, RunStatus
 from runs.services import gate_open, run_get, run_transition
 from socials.models import PublicationStatus
 from socials.services import publication_request
 
 PERSONAS = ("iggy", "riley", "alex", "quinn")
+# Gate names as plain strings: they key the graph's state and go into checkpoints as they are.
+IDEATE, PREPUBLISH = Gate.IDEATE.value, Gate.PREPUBLISH.value
 IDEA_TEMPLATES = (
     "Slow close-up of {topic}, one continuous take, no music: only the sound",
     "Three textures of {topic} in thirty seconds, each cut on a sound peak",
@@ -100,7 +102,7 @@ def iggy(state: PipelineState) -> PipelineState:
         text = template.format(topic=topic)
         idea, _ = artifact_create(
             run_id=run_id,
-            type="idea",
+            type=ArtifactType.IDEA,
             actor=actor("iggy"),
             persona="iggy",
             checksum=f"demo-idea-{index}",
@@ -167,7 +169,7 @@ def after_gate(gate: str, next_node: str) -> Callable[[PipelineState], str]:
 
 def stopped(state: PipelineState) -> PipelineState:
     """A gate was rejected, expired or cancelled: the runs services already ended the run."""
-    decided = state.get("prepublish") or state.get("ideate") or {}
+    decided = state.get("prepublish") or state.get("ideate") or {}  # the state's keys (PipelineState)
     return {"outcome": decided.get("status", "stopped")}
 
 
@@ -204,7 +206,7 @@ def riley(state: PipelineState) -> PipelineState:
         body,
         headers={"X-Webhook-Timestamp": timestamp, "X-Webhook-Signature": signature.decode()},
     )
-    clip = wait_for_artifact(run_id, "clip")
+    clip = wait_for_artifact(run_id, ArtifactType.CLIP)
     return {"clip": {"artifact_id": str(clip.pk), "url": clip.url or ""}}
 
 
@@ -223,7 +225,7 @@ def alex(state: PipelineState) -> PipelineState:
         "completed": datetime.now(UTC).isoformat(),
     }
     post_callback(state, "shotstack", body, params={"token": provider_secret("shotstack")})
-    render = wait_for_artifact(run_id, "render.url")
+    render = wait_for_artifact(run_id, ArtifactType.RENDER_URL)
     return {"render": {"artifact_id": str(render.pk), "url": render.url or ""}}
 
 
@@ -286,8 +288,13 @@ def quinn(state: PipelineState) -> PipelineState:
     """Publish the render through the socials service and wait for the run to be published."""
     run_id = state["run_id"]
     ensure_running(run_id, "quinn")
+    # Every demo run renders the same small video: a caption naming the run makes each run's post
+    # its own content (the same video and caption again would be refused as a duplicate post).
     publication, _ = publication_request(
-        run_id=run_id, actor=actor("quinn"), video_url=state["render"]["url"]
+        run_id=run_id,
+        actor=actor("quinn"),
+        video_url=state["render"]["url"],
+        caption=f"{state['project']} demo: {state['topic']} ({run_id})",
     )
     deadline = time.monotonic() + settings.LANGGRAPH_DEMO_WAIT_SECONDS
     while True:
@@ -331,14 +338,14 @@ def build_graph(checkpointer: Any, *, counter: NodeCounter | None = None) -> Com
     builder = StateGraph(PipelineState)
     nodes: dict[str, Node] = {
         "iggy": iggy,
-        "open_ideate_gate": open_gate("ideate", "iggy", ideate_review),
-        "ideate_gate": await_gate("ideate"),
+        "open_ideate_gate": open_gate(IDEATE, "iggy", ideate_review),
+        "ideate_gate": await_gate(IDEATE),
         "riley": riley,
         "alex": alex,
         "open_prepublish_gate": open_gate(
-            "prepublish", "alex", lambda s: [s["clip"]["artifact_id"], s["render"]["artifact_id"]]
+            PREPUBLISH, "alex", lambda s: [s["clip"]["artifact_id"], s["render"]["artifact_id"]]
         ),
-        "prepublish_gate": await_gate("prepublish"),
+        "prepublish_gate": await_gate(PREPUBLISH),
         "quinn": quinn,
         "stopped": stopped,
     }
@@ -347,11 +354,11 @@ def build_graph(checkpointer: Any, *, counter: NodeCounter | None = None) -> Com
     builder.add_edge(START, "iggy")
     builder.add_edge("iggy", "open_ideate_gate")
     builder.add_edge("open_ideate_gate", "ideate_gate")
-    builder.add_conditional_edges("ideate_gate", after_gate("ideate", "riley"), ["riley", "stopped"])
+    builder.add_conditional_edges("ideate_gate", after_gate(IDEATE, "riley"), ["riley", "stopped"])
     builder.add_edge("riley", "alex")
     builder.add_edge("alex", "open_prepublish_gate")
     builder.add_edge("open_prepublish_gate", "prepublish_gate")
-    builder.add_conditional_edges("prepublish_gate", after_gate("prepublish", "quinn"), ["quinn", "stopped"])
+    builder.add_conditional_edges("prepublish_gate", after_gate(PREPUBLISH, "quinn"), ["quinn", "stopped"])
     builder.add_edge("quinn", END)
     builder.add_edge("stopped", END)
     return builder.compile(checkpointer=checkpointer)

@@ -14,8 +14,10 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from myloware.demo.pipeline import PipelineError, provider_secret
+from myloware.demo.services import pipeline_prepare, pipeline_start
 from myloware.lib.errors import DomainError
-from runs.models import TERMINAL_STATUSES, GateRequest, GateStatus, Run
+from runs.models import TERMINAL_STATUSES, Gate, GateRequest, GateStatus, HitlDecision, Run, RunStatus
 from runs.services import gate_decide
 
 ACTOR = "command:demo_pipeline"
@@ -41,9 +43,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from runs.langgraph.pipeline import PipelineError, provider_secret
-        from runs.langgraph.services import pipeline_start
-
+        if not settings.DEMO_PIPELINE_ENABLED:
+            # Its approvals would resume nothing: the gate-decided hook is not registered.
+            raise CommandError(
+                "The demo pipeline is off: set DEMO_PIPELINE_ENABLED=1 (on by default with DEBUG)"
+            )
         base_url = (options["base_url"] or settings.LANGGRAPH_DEMO_BASE_URL).rstrip("/")
         project = options["project"]
         # Fail now, not after the first approval when riley signs its callback.
@@ -64,18 +68,16 @@ class Command(BaseCommand):
                 f"{base_url}/admin/runs/run/{run.run_id}/change/"
             )
             return
-        for gate in ("ideate", "prepublish"):
+        for gate in (Gate.IDEATE, Gate.PREPUBLISH):
             if not self._approve(run.run_id, gate, options["timeout"]):
                 break
         run = self._wait_terminal(run.run_id, options["timeout"])
         self.stdout.write(f"Run {run.run_id} ended {run.status}: {self._summary(run)}")
-        if run.status != "published":
+        if run.status != RunStatus.PUBLISHED:
             raise CommandError(f"Run {run.run_id} ended {run.status}")
 
     def _prepare(self, project: str) -> None:
         """The demo's knowledge base documents and a publishing account for the project."""
-        from runs.langgraph.services import pipeline_prepare
-
         try:
             for line in pipeline_prepare(project=project, actor=ACTOR):
                 self.stdout.write(line)
@@ -101,7 +103,11 @@ class Command(BaseCommand):
                 )
             time.sleep(0.2)
         gate_decide(
-            run_id=run_id, gate=gate, decision="approve", actor=APPROVER, comment="auto-approved by the demo"
+            run_id=run_id,
+            gate=gate,
+            decision=HitlDecision.APPROVE,
+            actor=APPROVER,
+            comment="auto-approved by the demo",
         )
         self.stdout.write(f"Approved the {gate} gate as {APPROVER}")
         return True

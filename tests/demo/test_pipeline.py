@@ -14,9 +14,10 @@ from django.test import override_settings
 from django.urls import reverse
 
 from artifacts.models import Artifact
-from runs.langgraph import DjangoCheckpointSaver, tasks
-from runs.langgraph.pipeline import build_graph
-from runs.langgraph.services import pipeline_prepare, pipeline_start
+from myloware.demo import tasks
+from myloware.demo.pipeline import build_graph
+from myloware.demo.services import pipeline_prepare, pipeline_start
+from runs.langgraph import DjangoCheckpointSaver
 from runs.models import GateRequest, HitlApproval, OrchestrationCheckpoint, Run, RunTransition
 from webhooks.models import WebhookEvent
 
@@ -115,6 +116,13 @@ def test_demo_pipeline_runs_end_to_end_with_auto_approve(live_server: Any, capsy
     state = OrchestrationCheckpoint.objects.get(run_id=run.run_id).state
     assert state["outcome"] == "published" and state["publish_url"] == run.result["publishUrls"][0]
     assert "ended published" in capsys.readouterr().out
+
+
+def test_a_second_demo_run_publishes_too(live_server: Any) -> None:
+    """Both runs post the same demo video: their captions name the run, so neither is a duplicate."""
+    for _ in range(2):
+        call_command("demo_pipeline", "--auto-approve", "--base-url", live_server.url)
+    assert sorted(Run.objects.values_list("status", flat=True)) == ["published", "published"]
 
 
 def test_an_admin_approval_resumes_the_graph_at_its_interrupt(live_server: Any, operator_client: Any) -> None:
