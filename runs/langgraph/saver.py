@@ -318,8 +318,8 @@ class DjangoCheckpointSaver(BaseCheckpointSaver[str]):
     ) -> None:
         super().__init__(serde=serde)
         self.using = using
-        self.async_workers = async_workers or getattr(settings, "LANGGRAPH_ASYNC_WORKERS", 4)
-        self.prepare = getattr(settings, "LANGGRAPH_PREPARED_STATEMENTS", True)
+        self.async_workers = async_workers or settings.LANGGRAPH_ASYNC_WORKERS
+        self.prepare = settings.LANGGRAPH_PREPARED_STATEMENTS
         self._executor: ThreadPoolExecutor | None = None
         self._executor_lock = threading.Lock()
         self._shared: _Connection | None = None
