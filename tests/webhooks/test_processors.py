@@ -10,7 +10,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import TestCase
 from django.utils import timezone
 
@@ -18,6 +17,7 @@ from artifacts.models import Artifact
 from myloware.workers import heartbeat
 from myloware.workers.models import WorkerHeartbeat
 from runs.models import Run
+from tests.race import race, raised
 from tests.webhooks.conftest import fixture_bytes, kieai_delivery, sign_standard
 from webhooks.handlers import Outcome, processed
 from webhooks.models import EventStatus, WebhookEvent, WebhookProcessorLease
@@ -48,6 +48,22 @@ def counting(test_handler: Any) -> Counting:
     handler = Counting()
     test_handler("counting", handler)
     return handler
+
+
+def drain_racing(processors: int) -> list[Any]:
+    """``processors`` processors, each holding the lease of its own slot, drain at once; their
+    outcomes (events processed, or the exception raised)."""
+    WebhookProcessorLease.objects.all().delete()
+    owners = [str(uuid.uuid4()) for _ in range(processors)]
+    for slot, owner in enumerate(owners, start=1):
+        WebhookProcessorLease.objects.create(
+            slot=slot, owner=owner, expires_at=timezone.now() + timedelta(minutes=1)
+        )
+    return race(
+        processors,
+        lambda index: webhook_events_drain(slot=index + 1, owner=owners[index]),
+        connect_first=True,
+    )
 
 
 def occupy_all_slots(settings: Any, *, expires_in: timedelta = timedelta(minutes=5)) -> None:
@@ -109,26 +125,8 @@ def test_concurrent_processors_process_each_event_exactly_once(
     occupy_all_slots(settings)
     ids = [receive(f"r{round_number}_{i}") for i in range(EVENTS)]
     assert set(WebhookEvent.objects.values_list("status", flat=True)) == {EventStatus.RECEIVED}
-    WebhookProcessorLease.objects.all().delete()
-    barrier = threading.Barrier(4)
-    counts: list[int] = []
-
-    def processor(slot: int) -> None:
-        try:
-            owner = str(uuid.uuid4())
-            WebhookProcessorLease.objects.create(
-                slot=slot, owner=owner, expires_at=timezone.now() + timedelta(minutes=1)
-            )
-            barrier.wait()
-            counts.append(webhook_events_drain(slot=slot, owner=owner))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=processor, args=(slot,)) for slot in range(1, 5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    counts = drain_racing(4)
+    assert not raised(counts)
     assert sum(counts) == EVENTS
     assert counting.calls == Counter({f"r{round_number}_{i}": 1 for i in range(EVENTS)})
     events = WebhookEvent.objects.filter(pk__in=ids)
@@ -141,21 +139,7 @@ def test_deliveries_racing_from_many_threads_are_all_processed_once(
     counting: Counting, settings: Any
 ) -> None:
     settings.WEBHOOK_PROCESSORS = 2
-    barrier = threading.Barrier(8)
-
-    def sender(number: int) -> None:
-        try:
-            barrier.wait()
-            for i in range(10):
-                receive(f"t{number}_{i}")
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sender, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    assert not raised(race(8, lambda number: [receive(f"t{number}_{i}") for i in range(10)]))
     assert counting.calls == Counter({f"t{n}_{i}": 1 for n in range(8) for i in range(10)})
     assert set(WebhookEvent.objects.values_list("status", "attempts")) == {(EventStatus.PROCESSED, 1)}
     assert not WebhookProcessorLease.objects.exists()
@@ -224,29 +208,7 @@ def test_processors_racing_over_batches_that_share_runs_lose_no_update_and_never
             webhook_receive(
                 provider="kieai", body=delivery.body, headers=delivery.headers, query={"run_id": run_id}
             )
-    WebhookProcessorLease.objects.all().delete()
-    barrier = threading.Barrier(4)
-    errors: list[BaseException] = []
-
-    def processor(slot: int) -> None:
-        try:
-            owner = str(uuid.uuid4())
-            WebhookProcessorLease.objects.create(
-                slot=slot, owner=owner, expires_at=timezone.now() + timedelta(minutes=1)
-            )
-            barrier.wait()
-            webhook_events_drain(slot=slot, owner=owner)
-        except BaseException as exc:  # a deadlock would surface here
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=processor, args=(slot,)) for slot in range(1, 5)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors
+    assert not raised(drain_racing(4))  # a deadlock would surface here
     assert set(WebhookEvent.objects.values_list("status", "attempts")) == {(EventStatus.PROCESSED, 1)}
     for run_id in runs:
         videos = Run.objects.get(pk=run_id).result["videos"]
