@@ -57,7 +57,7 @@ class WebhookEvent(models.Model):
             # The every-minute sweep looks for valid events whose task was lost.
             models.Index(
                 fields=["received_at"],
-                condition=models.Q(status="received"),
+                condition=models.Q(status=EventStatus.RECEIVED),
                 name="webhook_events_pending_idx",
             ),
         ]
