@@ -38,20 +38,18 @@ import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import benchdb  # noqa: E402
-from bench.webhook_ingest import Result, free_port, percentile  # noqa: E402
+from bench.webhook_ingest import Result, free_port, percentile, send_all  # noqa: E402
 
 BENCH_DB = "myloware_bench_pipeline"
 KIEAI_SECRET = "bench-kieai-secret-0123456789"
@@ -305,50 +303,10 @@ def run_phase(
     rate: float | None,
 ) -> Phase:
     started_at = time.time()
-    result = send_all_paths(stack.base_url, items, args.concurrency, rate)
+    urls = [(stack.base_url + path, body, headers) for path, body, headers in items]
+    result = send_all(urls, args.concurrency, rate)
     wait_processed(stack.dsn, tag, result.accepted)
     return measure(stack.dsn, tag, started_at, result)
-
-
-def send_all_paths(
-    base_url: str, items: list[tuple[str, bytes, dict[str, str]]], concurrency: int, rate: float | None
-) -> Result:
-    """Like bench/webhook_ingest.send_all, with a path per delivery (kie.ai and Shotstack URLs)."""
-    result, lock, cursor = Result(), threading.Lock(), iter(range(len(items)))
-    start = time.perf_counter() + 0.05
-
-    def worker() -> None:
-        with httpx.Client(base_url=base_url, timeout=30) as client:
-            while True:
-                with lock:
-                    index = next(cursor, None)
-                if index is None:
-                    return
-                scheduled = start + index / rate if rate else None
-                if scheduled is not None:
-                    time.sleep(max(0.0, scheduled - time.perf_counter()))
-                path, body, headers = items[index]
-                began = scheduled or time.perf_counter()
-                try:
-                    response = client.post(path, content=body, headers=headers)
-                    status = response.status_code
-                    accepted = status == 200 and response.json().get("status") == "accepted"
-                except httpx.HTTPError:
-                    status, accepted = -1, False
-                with lock:
-                    result.latencies.append(time.perf_counter() - began)
-                    if accepted:
-                        result.accepted += 1
-                    else:
-                        result.other[status] = result.other.get(status, 0) + 1
-
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    result.elapsed = time.perf_counter() - start
-    return result
 
 
 # --- report -----------------------------------------------------------------------------------

@@ -210,9 +210,9 @@ class Result:
 
 
 def send_all(
-    url: str, deliveries: list[tuple[bytes, dict[str, str]]], concurrency: int, rate: float | None = None
+    deliveries: list[tuple[str, bytes, dict[str, str]]], concurrency: int, rate: float | None = None
 ) -> Result:
-    """Send every delivery once; closed loop, or open loop at ``rate`` requests/s."""
+    """POST every ``(url, body, headers)`` once; closed loop, or open loop at ``rate`` requests/s."""
     result, lock, cursor = Result(), threading.Lock(), iter(range(len(deliveries)))
     start = time.perf_counter() + 0.05
 
@@ -226,7 +226,7 @@ def send_all(
                 scheduled = start + index / rate if rate else None
                 if scheduled is not None:
                     time.sleep(max(0.0, scheduled - time.perf_counter()))
-                body, headers = deliveries[index]
+                url, body, headers = deliveries[index]
                 began = scheduled or time.perf_counter()
                 try:
                     response = client.post(url, content=body, headers=headers)
@@ -289,13 +289,15 @@ class Target:
 
 def run_round(target: Target, number: int, args: argparse.Namespace) -> None:
     tag = f"{target.name}{number}{uuid.uuid4().hex[:6]}"
+
+    def batch(prefix: str, count: int) -> list[tuple[str, bytes, dict[str, str]]]:
+        return [(target.url, *delivery(i, f"{prefix}{tag}")) for i in range(count)]
+
     if number == 0:
-        send_all(target.url, [delivery(i, f"warm{tag}") for i in range(100)], args.concurrency)
-    target.throughput.append(
-        send_all(target.url, [delivery(i, f"tp{tag}") for i in range(args.requests)], args.concurrency)
-    )
-    paced = [delivery(i, f"pc{tag}") for i in range(int(args.rate * args.rate_seconds))]
-    target.paced.append(send_all(target.url, paced, args.concurrency, rate=args.rate))
+        send_all(batch("warm", 100), args.concurrency)
+    target.throughput.append(send_all(batch("tp", args.requests), args.concurrency))
+    paced = batch("pc", int(args.rate * args.rate_seconds))
+    target.paced.append(send_all(paced, args.concurrency, rate=args.rate))
 
 
 def ms(value: float) -> str:
