@@ -7,8 +7,10 @@ benchdb.drop("myloware_bench_x")
 
 from __future__ import annotations
 
+import io
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -70,3 +72,18 @@ def use_for_django(name: str, *, recreate: bool = False, migrate: bool = True) -
 
         call_command("migrate", verbosity=0)
     return bench_url
+
+
+COPY_CHUNK = 50_000  # lines per write: bounded memory for millions of rows
+
+
+def copy_lines(cursor: Any, table: str, columns: str, lines: Iterable[str]) -> None:
+    """Bulk-load tab-separated ``lines`` into ``table`` with COPY (the loaders of the benches)."""
+    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        buffer = io.StringIO()
+        for n, line in enumerate(lines, 1):
+            buffer.write(line)
+            if n % COPY_CHUNK == 0:
+                copy.write(buffer.getvalue())
+                buffer = io.StringIO()
+        copy.write(buffer.getvalue())

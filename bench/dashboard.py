@@ -17,7 +17,6 @@ index), and for the time to publish the plain join over the whole window (no sam
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import secrets
 import statistics
@@ -38,7 +37,6 @@ PROJECTS = ["aismr", "cats", "asmr_food", "travel", "diy", "news", "music", "spo
 STATUS_WHEEL = ["published"] * 60 + ["failed"] * 15 + ["cancelled"] * 5 + ["rejected"] * 5 + ["running"] * 15
 PROVIDERS = ["kieai", "shotstack", "upload-post"]
 EVENT_WHEEL = ["processed"] * 90 + ["ignored"] * 4 + ["failed"] * 4 + ["rejected"] * 2
-CHUNK = 50_000
 NAIVE_TIME_TO_PUBLISH = """
 SELECT r.project, percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM t.created_at - r.created_at)),
        percentile_cont(0.9) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM t.created_at - r.created_at)), count(*)
@@ -46,17 +44,6 @@ FROM run_transitions t JOIN runs r ON r.run_id = t.run_id
 WHERE t.to_status = 'published' AND t.created_at >= %(since)s
 GROUP BY r.project ORDER BY count(*) DESC LIMIT 6
 """
-
-
-def _copy(cursor, table: str, columns: str, lines: Iterator[str]) -> None:
-    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        buffer = io.StringIO()
-        for n, line in enumerate(lines, 1):
-            buffer.write(line)
-            if n % CHUNK == 0:
-                copy.write(buffer.getvalue())
-                buffer = io.StringIO()
-        copy.write(buffer.getvalue())
 
 
 def load(n_runs: int, now: datetime) -> None:
@@ -139,7 +126,7 @@ def load(n_runs: int, now: datetime) -> None:
             ),
         ):
             t = time.perf_counter()
-            _copy(cursor, table, columns, lines)
+            benchdb.copy_lines(cursor, table, columns, lines)
             print(f"  {table} loaded in {time.perf_counter() - t:.1f} s", flush=True)
         cursor.execute("SET session_replication_role = origin")
         for table in ("runs", "run_transitions", "gate_requests", "webhook_events", "webhook_dlq"):

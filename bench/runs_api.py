@@ -17,7 +17,6 @@ Figures go into docs/runs.md (median and p95 of --repeat requests per endpoint).
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import secrets
 import statistics
@@ -59,7 +58,6 @@ STATUSES = [
 STATUS_WHEEL = [s for s, share in STATUSES for _ in range(share)]
 ARTIFACT_TYPES = [("idea", "iggy", "iggy"), ("clip", "riley", "kieai"), ("render.url", "alex", "shotstack")]
 TIMELINE_RUN = "run_timeline_500"
-CHUNK = 50_000
 
 
 def prepare_database(reload: bool) -> None:
@@ -69,17 +67,6 @@ def prepare_database(reload: bool) -> None:
     os.environ["DEBUG"] = "0"
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "myloware.settings")
-
-
-def _copy(cursor, table: str, columns: str, lines) -> None:
-    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        buffer = io.StringIO()
-        for n, line in enumerate(lines, 1):
-            buffer.write(line)
-            if n % CHUNK == 0:
-                copy.write(buffer.getvalue())
-                buffer = io.StringIO()
-        copy.write(buffer.getvalue())
 
 
 def load(n_runs: int, per_run: int) -> None:
@@ -118,10 +105,12 @@ def load(n_runs: int, per_run: int) -> None:
         cursor.execute("SET session_replication_role = replica")
         cursor.execute("SET synchronous_commit = off")
         cursor.execute("SET maintenance_work_mem = '512MB'")
-        _copy(cursor, "runs", "run_id, project, status, payload, result, created_at, updated_at", run_lines())
+        benchdb.copy_lines(
+            cursor, "runs", "run_id, project, status, payload, result, created_at, updated_at", run_lines()
+        )
         print(f"  runs loaded in {time.perf_counter() - t0:.1f} s", flush=True)
         t1 = time.perf_counter()
-        _copy(
+        benchdb.copy_lines(
             cursor,
             "artifacts",
             "id, run_id, type, provider, url, checksum, persona, retrieval_trace, metadata, created_at",
