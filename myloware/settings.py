@@ -76,6 +76,16 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+# What only the console's browsers use. Provider callbacks skip it (myloware/wsgi.py): their
+# view is CSRF-exempt, authenticated by the signature, and reads no session or cookie.
+BROWSER_MIDDLEWARE = [
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+INTAKE_MIDDLEWARE = [name for name in MIDDLEWARE if name not in BROWSER_MIDDLEWARE]
 
 ROOT_URLCONF = "myloware.urls"
 WSGI_APPLICATION = "myloware.wsgi.application"

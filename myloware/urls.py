@@ -10,10 +10,12 @@ from myloware.api.views import api_not_found
 from myloware.health import healthz
 
 api_v1: list[URLPattern | URLResolver] = [
+    # First: the provider intake takes bursts, and Django tries patterns in order (each miss
+    # costs a regex match and an entry in its "tried" list). The paths do not overlap.
+    path("", include("webhooks.urls")),
     path("me", MeView.as_view(), name="api-me"),
     path("", include("runs.urls")),
     path("", include("artifacts.urls")),
-    path("", include("webhooks.urls")),
     path("", include("knowledge.urls")),
     path("", include("socials.urls")),
 ]

@@ -28,6 +28,7 @@ from django_q.tasks import async_task
 
 from myloware.lib.errors import DomainError, NotFound
 from myloware.lib.redact import REDACTED, is_secret_header, redact_headers, redact_text
+from myloware.lib.sql import execute_prepared
 from myloware.workers import heartbeat
 from webhooks.conf import ProviderConfig
 from webhooks.handlers import HANDLERS, Outcome, ignored
@@ -120,52 +121,89 @@ def _snapshot_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {_no_nul(name): _no_nul(value) for name, value in redact_headers(headers).items()}
 
 
-_INSERT_EVENT = """
-INSERT INTO webhook_events (
-    id, idempotency_key, provider, headers, payload, signature_status, received_at, status, run_id,
-    idempotency_rule, signature_reason, query, content_type, attempts
-) VALUES (%s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, 0)
-ON CONFLICT (provider, idempotency_key) DO NOTHING
-RETURNING id
+# Take the lowest free slot (no lease row, or an expired one) in one statement. Two callers
+# racing for one slot: the second waits for the first's insert and its DO UPDATE ... WHERE then
+# finds the lease live, so it takes nothing (the winner's processor will see its event).
+# ``{also}`` is an extra condition (the intake's: its event was created).
+_TAKE_FREE_SLOT_WHERE = """
+INSERT INTO webhook_processor_leases (slot, owner, expires_at)
+SELECT free.slot, %s, now() + make_interval(secs => %s)
+FROM generate_series(1, %s) AS free(slot)
+WHERE {also} NOT EXISTS (
+    SELECT 1 FROM webhook_processor_leases lease WHERE lease.slot = free.slot AND lease.expires_at > now()
+)
+ORDER BY free.slot
+LIMIT 1
+ON CONFLICT (slot) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
+WHERE webhook_processor_leases.expires_at <= now()
+RETURNING slot
 """
+_TAKE_FREE_SLOT = _TAKE_FREE_SLOT_WHERE.format(also="")
+
+# The intake's one statement: store the event and, if it is new and valid, take a free slot for
+# the processor that will handle it (one round trip per delivery; the processor is started
+# after the commit). A processor that frees its slot while this runs cannot miss the event:
+# see webhook_events_waiting().
+_EVENT_CTE = """
+WITH event AS (
+    INSERT INTO webhook_events (
+        id, idempotency_key, provider, headers, payload, signature_status, received_at, status,
+        run_id, idempotency_rule, signature_reason, query, content_type, attempts
+    ) VALUES (%s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, 0)
+    ON CONFLICT (provider, idempotency_key) DO NOTHING
+    RETURNING id
+)"""
+_SLOT_FOR_NEW_EVENT = _TAKE_FREE_SLOT_WHERE.format(also="%s AND EXISTS (SELECT 1 FROM event) AND")
+_INSERT_EVENT = (
+    f"{_EVENT_CTE}, lease AS ({_SLOT_FOR_NEW_EVENT}) SELECT (SELECT id FROM event), (SELECT slot FROM lease)"  # noqa: S608, E501 - constants only
+)
+_EVENT_ID_BY_KEY = "SELECT id FROM webhook_events WHERE provider = %s AND idempotency_key = %s"
 
 
-def _insert_event(row: dict[str, Any]) -> tuple[str, bool]:
-    """One atomic ``INSERT ... ON CONFLICT DO NOTHING``; returns ``(event id, created)``.
+@dataclass(frozen=True)
+class _Stored:
+    event_id: str
+    created: bool
+    slot: int | None  # the processor slot taken for this event (None: none free, or not asked)
+    owner: str
+
+
+def _insert_event(row: dict[str, Any], *, take_slot: bool) -> _Stored:
+    """One atomic ``INSERT ... ON CONFLICT DO NOTHING`` that also takes a free processor slot for
+    a new event when ``take_slot``.
 
     Concurrent duplicates wait for the first insert to commit and then do nothing, so exactly
     one caller creates the row; the others read its id (visible: new statement, new snapshot).
     """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _INSERT_EVENT,
-            [
-                row["id"],
-                row["idempotency_key"],
-                row["provider"],
-                json.dumps(row["headers"]),
-                row["payload"],
-                row["signature_status"],
-                row["received_at"],
-                row["status"],
-                row["run_id"],
-                row["idempotency_rule"],
-                row["signature_reason"],
-                json.dumps(row["query"]),
-                row["content_type"],
-            ],
-        )
-        inserted = cursor.fetchone()
-        if inserted:
-            return str(inserted[0]), True
-        cursor.execute(
-            "SELECT id FROM webhook_events WHERE provider = %s AND idempotency_key = %s",
-            [row["provider"], row["idempotency_key"]],
-        )
-        existing = cursor.fetchone()
-    if existing is None:  # pragma: no cover - the conflicting row was deleted in between
+    owner = str(uuid.uuid4())
+    ((event_id, slot),) = execute_prepared(
+        _INSERT_EVENT,
+        [
+            row["id"],
+            row["idempotency_key"],
+            row["provider"],
+            json.dumps(row["headers"]),
+            row["payload"],
+            row["signature_status"],
+            row["received_at"],
+            row["status"],
+            row["run_id"],
+            row["idempotency_rule"],
+            row["signature_reason"],
+            json.dumps(row["query"]),
+            row["content_type"],
+            owner,
+            settings.WEBHOOK_PROCESSOR_LEASE,
+            settings.WEBHOOK_PROCESSORS,
+            take_slot,
+        ],
+    )
+    if event_id is not None:
+        return _Stored(str(event_id), True, slot, owner)
+    existing = execute_prepared(_EVENT_ID_BY_KEY, [row["provider"], row["idempotency_key"]])
+    if not existing:  # pragma: no cover - the conflicting row was deleted in between
         raise OperationalError("webhook event vanished during deduplication; retry")
-    return str(existing[0]), False
+    return _Stored(str(existing[0][0]), False, None, owner)
 
 
 def webhook_receive(
@@ -208,38 +246,28 @@ def webhook_receive(
         "query": redact_query(query, config),
         "content_type": _no_nul(content_type)[:200],
     }
-    event_id, created = _insert_event(row)
+    stored = _insert_event(row, take_slot=verdict.is_valid)
     if not verdict.is_valid:
         logger.warning(
-            "webhook %s rejected (%s: %s), event %s", config.slug, verdict.status, verdict.reason, event_id
+            "webhook %s rejected (%s: %s), event %s",
+            config.slug,
+            verdict.status,
+            verdict.reason,
+            stored.event_id,
         )
-        return Receipt("rejected", event_id, verdict.status, verdict.reason)
-    if not created:
-        return Receipt("duplicate", event_id, verdict.status, verdict.reason)
-    # robust: the event is stored, so a broker failure must not turn the answer into an error;
-    # the event waits as "received" for the next processor (or the every-minute sweep).
-    transaction.on_commit(lambda: webhook_processing_wake(now=fixed_clock), robust=True)
-    return Receipt("accepted", event_id, verdict.status, verdict.reason)
+        return Receipt("rejected", stored.event_id, verdict.status, verdict.reason)
+    if not stored.created:
+        return Receipt("duplicate", stored.event_id, verdict.status, verdict.reason)
+    if stored.slot is not None:
+        # After the commit, so that the processor sees the event. robust: the event is stored,
+        # so a broker failure must not turn the answer into an error; the slot's lease expires
+        # and the wake job (every WEBHOOK_WAKE_SECONDS) starts a processor for what waits.
+        slot, owner = stored.slot, stored.owner
+        transaction.on_commit(lambda: _start_processor(slot, owner, now=fixed_clock), robust=True)
+    return Receipt("accepted", stored.event_id, verdict.status, verdict.reason)
 
 
 # --- processors: the event row is the queue ---------------------------------------------------
-
-# Take the lowest free slot (no lease row, or an expired one) in one statement. Two callers
-# racing for one slot: the second waits for the first's insert and its DO UPDATE ... WHERE then
-# finds the lease live, so it takes nothing (the winner's processor will see its event).
-_TAKE_FREE_SLOT = """
-INSERT INTO webhook_processor_leases (slot, owner, expires_at)
-SELECT free.slot, %s, now() + make_interval(secs => %s)
-FROM generate_series(1, %s) AS free(slot)
-WHERE NOT EXISTS (
-    SELECT 1 FROM webhook_processor_leases lease WHERE lease.slot = free.slot AND lease.expires_at > now()
-)
-ORDER BY free.slot
-LIMIT 1
-ON CONFLICT (slot) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
-WHERE webhook_processor_leases.expires_at <= now()
-RETURNING slot
-"""
 
 
 def webhook_processing_wake(*, now: datetime | None = None) -> int | None:
@@ -251,19 +279,23 @@ def webhook_processing_wake(*, now: datetime | None = None) -> int | None:
     of a caller that gave one (tests), passed on to the processing.
     """
     owner = str(uuid.uuid4())
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _TAKE_FREE_SLOT, [owner, settings.WEBHOOK_PROCESSOR_LEASE, settings.WEBHOOK_PROCESSORS]
-        )
-        taken = cursor.fetchone()
-    if taken is None:
+    taken = execute_prepared(
+        _TAKE_FREE_SLOT, [owner, settings.WEBHOOK_PROCESSOR_LEASE, settings.WEBHOOK_PROCESSORS]
+    )
+    if not taken:
         return None
-    # A lost task (broker failure, killed worker) leaves the lease to expire; the next wake
-    # takes the slot over, and the every-minute sweep wakes a processor for waiting events.
-    # No result row for a processor (q_options save=False): the events are the record of work,
-    # and django-q2's monitor would otherwise trim its stored results on every save.
-    async_task("webhooks.tasks.process_received_webhooks", taken[0], owner, now, q_options={"save": False})
-    return int(taken[0])
+    _start_processor(taken[0][0], owner, now=now)
+    return int(taken[0][0])
+
+
+def _start_processor(slot: int, owner: str, *, now: datetime | None) -> None:
+    """Queue the processor task of a slot just taken by ``owner``.
+
+    A lost task (broker failure, killed worker) leaves the lease to expire; the next wake takes
+    the slot over. No result row for a processor (q_options save=False): the events are the
+    record of work, and django-q2's monitor would otherwise trim its stored results on every save.
+    """
+    async_task("webhooks.tasks.process_received_webhooks", slot, owner, now, q_options={"save": False})
 
 
 def _renew_lease(slot: int, owner: str) -> bool:
@@ -334,8 +366,17 @@ def _process_batch(*, limit: int, now: datetime | None) -> int:
 
 
 def webhook_events_waiting() -> bool:
-    """Is there a valid ``received`` event that no processor holds right now?"""
+    """Is there a valid ``received`` event that no processor holds right now?
+
+    A processor asks this right after freeing its slot. An intake statement that started before
+    the slot was freed saw it taken and took none (its snapshot), and may commit after a plain
+    look here: its event would wait for the wake job. Every intake statement locks the lease
+    table (ROW EXCLUSIVE, taken before its snapshot), so the SHARE lock here first waits for
+    those in flight to commit; those that start later see the slot free and take it.
+    """
     with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("LOCK TABLE webhook_processor_leases IN SHARE MODE")
         return _waiting_events().select_for_update(skip_locked=True).values_list("pk")[:1].exists()
 
 

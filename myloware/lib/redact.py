@@ -101,14 +101,15 @@ def is_secret_header(name: str) -> bool:
 
 def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     """Header snapshot safe to store: credential headers replaced, secrets in values masked."""
+    secrets = configured_secrets()  # once per snapshot, not once per header
     return {
-        name: REDACTED if is_secret_header(name) else redact_text(str(value))
+        name: REDACTED if is_secret_header(name) else redact_text(str(value), secrets=secrets)
         for name, value in headers.items()
     }
 
 
-def redact_text(text: str) -> str:
-    for secret in configured_secrets():
+def redact_text(text: str, *, secrets: list[str] | None = None) -> str:
+    for secret in configured_secrets() if secrets is None else secrets:
         if secret in text:
             text = text.replace(secret, REDACTED)
     for pattern in _TEXT_PATTERNS:
