@@ -34,6 +34,10 @@ def execute_prepared(sql: str, params: list[Any], *, using: str = "default") -> 
         raw = wrapper.connection
         if raw.prepare_threshold is None:
             raw.prepare_threshold = PREPARE_ONLY_WHEN_ASKED
+            # Planned once per connection: for these short statements planning costs more than
+            # running them (the intake's: 0.18 ms vs 0.14). Only statements prepared with
+            # parameters use the plan cache, i.e. only these: Django's own bind client-side.
+            raw.execute("SET plan_cache_mode = force_generic_plan")
         with psycopg.Cursor(raw) as cursor:
             cursor.execute(sql, params, prepare=True)
             return cursor.fetchall() if cursor.description else []
