@@ -50,6 +50,8 @@ _TEXT_PATTERNS = [
     re.compile(r"(?i)(Apikey|Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+"),
     re.compile(r"(?i)(postgres(?:ql)?://[^:/\s]+:)[^@\s]+@"),
 ]
+# What every one of those patterns needs somewhere in the text (one search instead of four subs).
+_TEXT_PATTERN_HINT = re.compile(r"(?i)=|whsec_|apikey|bearer|basic|postgres")
 
 
 # Environment variables whose values are secrets (matched on the upper-cased name).
@@ -112,6 +114,8 @@ def redact_text(text: str, *, secrets: list[str] | None = None) -> str:
     for secret in configured_secrets() if secrets is None else secrets:
         if secret in text:
             text = text.replace(secret, REDACTED)
+    if not _TEXT_PATTERN_HINT.search(text):
+        return text  # none of the patterns can match: most header values and log lines
     for pattern in _TEXT_PATTERNS:
         if pattern.groups:
             text = pattern.sub(

@@ -11,12 +11,15 @@ import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
+import hypothesis
 import pytest
 from django.conf import settings
 from gunicorn.config import Config
 
 from myloware.gunicorn_conf import RedactingLogger
+from myloware.lib import redact
 from myloware.lib.redact import (
     REDACTED,
     RedactSecretsFilter,
@@ -155,3 +158,13 @@ def test_gunicorn_access_and_error_logs_are_redacted(tmp_path: Path) -> None:
     error = (tmp_path / "error.log").read_text()
     assert "POST /api/v1/webhooks/shotstack?run_id=r1&token=[redacted] HTTP/1.1" in access
     assert "gunicorn-secret" not in access + error and "Error handling request" in error
+
+
+@pytest.mark.parametrize("pattern", redact._TEXT_PATTERNS, ids=lambda p: p.pattern[:30])
+@hypothesis.settings(max_examples=200, deadline=None, derandomize=True)
+@hypothesis.given(data=hypothesis.strategies.data())
+def test_the_quick_check_lets_through_every_text_a_pattern_would_redact(pattern: Any, data: Any) -> None:
+    """redact_text skips the four substitutions when the hint finds nothing: it must find
+    something in every text any of them matches (a new pattern needs its hint)."""
+    text = data.draw(hypothesis.strategies.from_regex(pattern, fullmatch=False))
+    assert redact._TEXT_PATTERN_HINT.search(text)
