@@ -6,7 +6,9 @@ import base64
 import hashlib
 import hmac
 import json
+import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +18,8 @@ import pytest
 from django.test import Client, TestCase
 
 from webhooks.conf import ProviderConfig
-from webhooks.handlers import HANDLERS, Handler
+from webhooks.handlers import HANDLERS, Handler, Outcome, processed
+from webhooks.models import WebhookEvent
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "webhooks"
 
@@ -175,3 +178,24 @@ def test_handler(settings: Any) -> Iterator[Callable[[str, Handler], None]]:
     yield _register
     for name in added:
         HANDLERS.pop(name, None)
+
+
+class Counting:
+    """A test provider's handler: counts each event's effects (one per event, or it's a bug)."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.lock = threading.Lock()
+
+    def __call__(self, event: WebhookEvent) -> Outcome:
+        with self.lock:
+            self.calls[event.idempotency_key] += 1
+        return processed()
+
+
+@pytest.fixture
+def counting(test_handler: Callable[[str, Handler], None]) -> Counting:
+    """The ``counting`` provider (Standard Webhooks) with a :class:`Counting` handler."""
+    handler = Counting()
+    test_handler("counting", handler)
+    return handler

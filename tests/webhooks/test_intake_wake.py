@@ -4,9 +4,7 @@ at the same moment, and a slot is taken only for a new, valid event."""
 
 from __future__ import annotations
 
-import threading
 import uuid
-from collections import Counter
 from datetime import timedelta
 from typing import Any
 
@@ -15,32 +13,13 @@ from django.test import TestCase
 from django.utils import timezone
 
 from tests.race import race_all, raised
-from tests.webhooks.conftest import fixture_bytes, sign_standard
-from webhooks.handlers import Outcome, processed
+from tests.webhooks.conftest import Counting, fixture_bytes, sign_standard
 from webhooks.models import EventStatus, WebhookEvent, WebhookProcessorLease
 from webhooks.services import webhook_events_drain, webhook_receive
 
 pytestmark = pytest.mark.django_db
 
 ROUNDS = 80
-
-
-class Counting:
-    def __init__(self) -> None:
-        self.calls: Counter[str] = Counter()
-        self.lock = threading.Lock()
-
-    def __call__(self, event: WebhookEvent) -> Outcome:
-        with self.lock:
-            self.calls[event.idempotency_key] += 1
-        return processed()
-
-
-@pytest.fixture
-def counting(test_handler: Any) -> Counting:
-    handler = Counting()
-    test_handler("counting", handler)
-    return handler
 
 
 def receive(msg_id: str, **signing: Any) -> Any:
