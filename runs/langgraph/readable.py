@@ -10,6 +10,7 @@ own serializer.
 from __future__ import annotations
 
 import math
+import operator
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -46,10 +47,10 @@ def encode_value(value: Any) -> bytes:
     return orjson.dumps(readable(value)) if _NUL_ESCAPE in encoded else encoded
 
 
-def encode_state(fragments: dict[str, bytes]) -> str:
-    """Assemble already-encoded channel values into one JSON object."""
+def encode_state(fragments: dict[str, bytes]) -> bytes:
+    """Assemble already-encoded channel values into one JSON object (UTF-8)."""
     parts = [orjson.dumps(name) + b":" + fragment for name, fragment in fragments.items()]
-    return (b"{" + b",".join(parts) + b"}").decode()
+    return b"{" + b",".join(parts) + b"}"
 
 
 class StateEncoder:
@@ -68,7 +69,7 @@ class StateEncoder:
         self._limits = (fragments, lists)
         self._lock = threading.Lock()
 
-    def encode(self, thread_id: str, values: Mapping[str, Any], versions: Mapping[str, Any]) -> str:
+    def encode(self, thread_id: str, values: Mapping[str, Any], versions: Mapping[str, Any]) -> bytes:
         fragments: dict[str, bytes] = {}
         for channel, value in values.items():
             if is_internal_channel(channel):
@@ -100,7 +101,7 @@ class StateEncoder:
 def _appended(previous: tuple[list[Any], bytes], value: list[Any]) -> bytes | None:
     """``value``'s JSON from the previous list's, when ``value`` only appended items to it."""
     items, fragment = previous
-    if len(value) < len(items) or any(a is not b for a, b in zip(items, value, strict=False)):
+    if len(value) < len(items) or not all(map(operator.is_, items, value)):
         return None
     tail = value[len(items) :]
     if not tail:

@@ -48,8 +48,9 @@ from langgraph.checkpoint.base import (
 )
 from langgraph.checkpoint.serde.base import SerializerProtocol
 from langgraph.checkpoint.serde.types import _DeltaSnapshot
+from psycopg.types.json import Jsonb
 
-from runs.langgraph import readable
+from runs.langgraph import compression, readable
 
 T = TypeVar("T")
 
@@ -80,7 +81,7 @@ CHECKPOINT_CTE = """
 ckpt AS (
     INSERT INTO langgraph_checkpoints
         (thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, checkpoint, metadata)
-    VALUES (%(thread_id)s, %(ns)s, %(checkpoint_id)s, %(parent_id)s, %(checkpoint)s::jsonb, %(metadata)s::jsonb)
+    VALUES (%(thread_id)s, %(ns)s, %(checkpoint_id)s, %(parent_id)s, %(checkpoint)s, %(metadata)s)
     ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id)
     DO UPDATE SET checkpoint = EXCLUDED.checkpoint, metadata = EXCLUDED.metadata
 )"""
@@ -90,11 +91,14 @@ ckpt AS (
 STATE_CTE = """
 state AS (
     INSERT INTO orchestration_checkpoints (run_id, state, updated_at, version)
-    SELECT r.run_id, %(state)s::jsonb, clock_timestamp(), 1 FROM runs r WHERE r.run_id = %(thread_id)s
+    SELECT r.run_id, %(state)s, clock_timestamp(), 1 FROM runs r WHERE r.run_id = %(thread_id)s
     ON CONFLICT (run_id) DO UPDATE
     SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at, version = orchestration_checkpoints.version + 1
 )"""
 
+# One primary-key lookup per channel of the checkpoint. `OFFSET 0` keeps the planner from
+# flattening the lookup into a hash join, which it prefers because it guesses 100 channels:
+# that join reads every blob the thread ever wrote (all versions), on every read.
 SELECT_TUPLES = """
 SELECT c.thread_id, c.checkpoint_ns, c.checkpoint_id, c.parent_checkpoint_id, c.checkpoint, c.metadata,
        bl.channels, bl.types, bl.blobs,
@@ -103,9 +107,12 @@ FROM ({inner}) AS c
 CROSS JOIN LATERAL (
     SELECT array_agg(b.channel) AS channels, array_agg(b.type) AS types, array_agg(b.blob) AS blobs
     FROM jsonb_each_text(c.checkpoint -> 'channel_versions') AS v
-    JOIN langgraph_checkpoint_blobs b
-      ON b.thread_id = c.thread_id AND b.checkpoint_ns = c.checkpoint_ns
-     AND b.channel = v.key AND b.version = v.value
+    CROSS JOIN LATERAL (
+        SELECT b.channel, b.type, b.blob FROM langgraph_checkpoint_blobs b
+        WHERE b.thread_id = c.thread_id AND b.checkpoint_ns = c.checkpoint_ns
+          AND b.channel = v.key AND b.version = v.value
+        OFFSET 0
+    ) AS b
 ) AS bl
 CROSS JOIN LATERAL (
     SELECT array_agg(w.task_id) AS task_ids, array_agg(w.channel) AS channels, array_agg(w.type) AS types,
@@ -257,6 +264,15 @@ def _inline(value: Any) -> bool:
     if isinstance(value, str):
         return "\x00" not in value
     return False
+
+
+def _jsonb(encoded: bytes) -> Jsonb:
+    """Already-encoded JSON as a jsonb parameter, sent as it is (no decode to str and back)."""
+    return Jsonb(encoded, dumps=_as_is)
+
+
+def _as_is(encoded: bytes) -> bytes:
+    return encoded
 
 
 class _Connection:
@@ -417,7 +433,7 @@ class DjangoCheckpointSaver(BaseCheckpointSaver[str]):
             loads = self.serde.loads_typed
             for channel, type_, blob in zip(b_channels, b_types, b_blobs, strict=True):
                 if type_ != "empty":
-                    channel_values[channel] = loads((type_, blob))
+                    channel_values[channel] = loads(compression.unpack(type_, blob))
         checkpoint["channel_values"] = channel_values
         return CheckpointTuple(
             config={
@@ -442,7 +458,10 @@ class DjangoCheckpointSaver(BaseCheckpointSaver[str]):
             key=lambda w: writes_sort_key(w[4], w[0], w[5]),
         )
         loads = self.serde.loads_typed
-        return [(task_id, channel, loads((type_, blob))) for task_id, channel, type_, blob, _, _ in rows]
+        return [
+            (task_id, channel, loads(compression.unpack(type_, blob)))
+            for task_id, channel, type_, blob, _, _ in rows
+        ]
 
     # --- writes ---------------------------------------------------------------------------------
 
@@ -473,8 +492,8 @@ class DjangoCheckpointSaver(BaseCheckpointSaver[str]):
             "ns": ns,
             "checkpoint_id": checkpoint["id"],
             "parent_id": configurable.get("checkpoint_id"),
-            "checkpoint": orjson.dumps(stored).decode(),
-            "metadata": orjson.dumps(get_serializable_checkpoint_metadata(config, metadata)).decode(),
+            "checkpoint": _jsonb(orjson.dumps(stored)),
+            "metadata": _jsonb(orjson.dumps(get_serializable_checkpoint_metadata(config, metadata))),
         }
         ctes = [CHECKPOINT_CTE]
         if blob_versions := {k: v for k, v in new_versions.items() if k in blobs}:
@@ -492,14 +511,14 @@ class DjangoCheckpointSaver(BaseCheckpointSaver[str]):
         dumps = self.serde.dumps_typed
         for i, (channel, version) in enumerate(versions.items()):
             params[f"bc{i}"], params[f"bv{i}"] = channel, str(version)
-            params[f"bt{i}"], params[f"bb{i}"] = dumps(values[channel])
+            params[f"bt{i}"], params[f"bb{i}"] = compression.pack(*dumps(values[channel]))
 
-    def _readable_state(self, thread_id: str, checkpoint: Checkpoint) -> str:
+    def _readable_state(self, thread_id: str, checkpoint: Checkpoint) -> Jsonb:
         values = {
             channel: value.value if isinstance(value, _DeltaSnapshot) else value
             for channel, value in checkpoint["channel_values"].items()
         }
-        return self._state_encoder.encode(thread_id, values, checkpoint["channel_versions"])
+        return _jsonb(self._state_encoder.encode(thread_id, values, checkpoint["channel_versions"]))
 
     def put_writes(
         self,
@@ -522,7 +541,7 @@ class DjangoCheckpointSaver(BaseCheckpointSaver[str]):
         dumps = self.serde.dumps_typed
         for i, (channel, value) in enumerate(writes):
             params[f"wi{i}"], params[f"wc{i}"] = WRITES_IDX_MAP.get(channel, i), channel
-            params[f"wt{i}"], params[f"wb{i}"] = dumps(value)
+            params[f"wt{i}"], params[f"wb{i}"] = compression.pack(*dumps(value))
         upsert = all(channel in WRITES_IDX_MAP for channel, _ in writes)
         self._execute(writes_sql(len(writes), upsert), params)
 

@@ -153,6 +153,27 @@ def test_values_json_cannot_express_round_trip_exactly_and_read_as_descriptions(
     }
 
 
+def test_large_channel_values_and_writes_are_stored_compressed_and_restored_exactly(
+    saver: DjangoCheckpointSaver, make_run: Callable[..., Run]
+) -> None:
+    run = make_run()
+    script = "close-up of a knife cutting a bar of lavender soap, slow and quiet. " * 200
+
+    chat_graph(saver, extra={"script": script}).invoke({"messages": []}, config(run.run_id))
+
+    blob = LangGraphCheckpointBlob.objects.filter(thread_id=run.run_id, channel="payload").get()
+    write = LangGraphCheckpointWrite.objects.filter(thread_id=run.run_id, channel="payload").get()
+    assert blob.type == write.type == "msgpack+zstd"
+    assert len(bytes(blob.blob)) < len(script) / 10
+    latest = saver.get_tuple(config(run.run_id))
+    assert latest.checkpoint["channel_values"]["payload"] == {"script": script}
+    pending = [
+        (channel, value) for t in saver.list(config(run.run_id)) for _, channel, value in t.pending_writes
+    ]
+    assert ("payload", {"script": script}) in pending
+    assert OrchestrationCheckpoint.objects.get(run_id=run.run_id).state["payload"] == {"script": script}
+
+
 def test_a_gate_interrupt_resumes_with_command_keyed_by_interrupt_id(
     saver: DjangoCheckpointSaver, make_run: Callable[..., Run]
 ) -> None:
