@@ -25,14 +25,19 @@ _contexts = threading.local()
 
 
 def pack(type_: str, blob: bytes) -> tuple[str, bytes]:
-    """``(type, blob)`` as stored: compressed (``type`` + ``+zstd``) when large and it helps."""
-    if len(blob) < COMPRESS_MIN_BYTES:
+    """``(type, blob)`` as stored: compressed (``type`` + ``+zstd``) when large and it helps.
+
+    A serializer type that itself ends in ``+zstd`` is always wrapped, so that reading strips
+    exactly the suffix writing added.
+    """
+    own_suffix = type_.endswith(SUFFIX)
+    if len(blob) < COMPRESS_MIN_BYTES and not own_suffix:
         return type_, blob
     compressor = getattr(_contexts, "compressor", None)
     if compressor is None:
         compressor = _contexts.compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
     packed = compressor.compress(blob)
-    if len(packed) >= len(blob):  # already compressed (media, encrypted values)
+    if len(packed) >= len(blob) and not own_suffix:  # already compressed (media, encrypted values)
         return type_, blob
     return type_ + SUFFIX, packed
 

@@ -39,3 +39,11 @@ def test_a_serializer_type_with_its_own_suffix_keeps_it() -> None:
 
     assert stored_type == "msgpack+aes+zstd"
     assert compression.unpack(stored_type, stored) == ("msgpack+aes", blob)
+
+
+def test_a_serializer_type_ending_in_zstd_is_wrapped_so_it_reads_back_unchanged() -> None:
+    for blob in (b"tiny", incompressible(4096), b"zstd frame of a serializer's own " * 100):
+        stored_type, stored = compression.pack("msgpack+zstd", blob)
+
+        assert stored_type == "msgpack+zstd+zstd"
+        assert compression.unpack(stored_type, stored) == ("msgpack+zstd", blob)
