@@ -57,6 +57,7 @@ T = TypeVar("T")
 PRUNE_STRATEGIES = ("keep_latest", "delete")
 PRUNE_BATCH = 200
 PREPARE_ONLY_WHEN_ASKED = 2**31 - 1
+FLOAT_INLINE_LIMIT = 1e16
 
 # --- SQL ----------------------------------------------------------------------------------------
 # Parameters are named (%(x)s) so each statement reads top to bottom.
@@ -260,7 +261,8 @@ def _inline(value: Any) -> bool:
     if isinstance(value, int):
         return -(2**63) <= value < 2**63
     if isinstance(value, float):
-        return math.isfinite(value)
+        # From 1e16 on orjson writes `1e+16`, which JSONB keeps as the integer 10000000000000000.
+        return math.isfinite(value) and abs(value) < FLOAT_INLINE_LIMIT
     if isinstance(value, str):
         return "\x00" not in value
     return False

@@ -153,6 +153,21 @@ def test_values_json_cannot_express_round_trip_exactly_and_read_as_descriptions(
     }
 
 
+@pytest.mark.parametrize(
+    "value", [1e16, -2.5e20, 1.7976931348623157e308, 9999999999999998.0, 0.1, 2.0, 5e-324]
+)
+def test_a_float_channel_value_comes_back_a_float_of_the_same_value(
+    saver: DjangoCheckpointSaver, make_run: Callable[..., Run], value: float
+) -> None:
+    """JSONB would turn an inlined 1e16 into the integer 10000000000000000: large ones go to blobs."""
+    run = make_run()
+
+    chat_graph(saver, extra=value).invoke({"messages": []}, config(run.run_id))
+
+    restored = saver.get_tuple(config(run.run_id)).checkpoint["channel_values"]["payload"]
+    assert type(restored) is float and restored == value
+
+
 def test_large_channel_values_and_writes_are_stored_compressed_and_restored_exactly(
     saver: DjangoCheckpointSaver, make_run: Callable[..., Run]
 ) -> None:
