@@ -72,7 +72,7 @@ class Workload:
         self.config: dict[str, Any] = {"configurable": {"thread_id": thread_id, "checkpoint_ns": ""}}
         self.ids: list[str] = []
 
-    def step(self, n: int, timings: dict[str, list[float]]) -> None:
+    def step(self, n: int, meter: Meter) -> None:
         from langchain_core.messages import AIMessage, HumanMessage
         from langgraph.checkpoint.base.id import uuid6
 
@@ -85,9 +85,7 @@ class Workload:
             writes.append(("topic", f"topic-{n // 5}"))
         task_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.thread_id}/{n}"))
         if self.ids:
-            timings["put_writes"].append(
-                timed(lambda: self.saver.put_writes(self.config, writes, task_id, "~node"))
-            )
+            meter.time("put_writes", lambda: self.saver.put_writes(self.config, writes, task_id, "~node"))
         changed: dict[str, Any] = {}
         for channel, value in writes:
             self.values[channel] = self.values.get("messages", []) + value if channel == "messages" else value
@@ -105,9 +103,7 @@ class Workload:
         }
         metadata = {"source": "loop", "step": n, "parents": {}, "run_id": self.thread_id}
         result: dict[str, Any] = {}
-        timings["put"].append(
-            timed(lambda: result.update(self.saver.put(self.config, checkpoint, metadata, changed)))
-        )
+        meter.time("put", lambda: result.update(self.saver.put(self.config, checkpoint, metadata, changed)))
         self.config = result
         self.ids.append(str(checkpoint["id"]))
 
@@ -146,10 +142,37 @@ class AsyncAPI:
         return self.loop.run_until_complete(collect())
 
 
-def timed(fn: Callable[[], Any]) -> float:
-    start = time.perf_counter()
-    fn()
-    return (time.perf_counter() - start) * 1000
+class Meter:
+    """Per operation: wall time (ms) and CPU time (µs) of this thread plus the saver's backend.
+
+    The CPU figure is the work an operation costs, whatever the neighbours do: on a loaded
+    machine wall times mostly measure waiting for a core. The backend's CPU comes from
+    /proc/<pid>/schedstat (ns on CPU), so it needs the server on this host (the embedded one is).
+    """
+
+    def __init__(self, backend_pid: int | None) -> None:
+        self.schedstat = Path(f"/proc/{backend_pid}/schedstat") if backend_pid else None
+        self.wall: dict[str, list[float]] = {op: [] for op in OPS}
+        self.cpu: dict[str, list[float]] = {op: [] for op in OPS}
+
+    def _server_ns(self) -> int:
+        return int(self.schedstat.read_text().split()[0]) if self.schedstat else 0
+
+    def time(self, op: str, fn: Callable[[], Any]) -> None:
+        server, client = self._server_ns(), time.thread_time_ns()
+        start = time.perf_counter()
+        fn()
+        self.wall[op].append((time.perf_counter() - start) * 1000)
+        client = time.thread_time_ns() - client
+        self.cpu[op].append((client + self._server_ns() - server) / 1000)
+
+
+def backend_pid(saver: Any) -> int:
+    """The PID of the server process behind a saver's (sync) connection."""
+    if hasattr(saver, "conn"):  # PostgresSaver
+        return int(saver.conn.info.backend_pid)
+    with saver._cursor() as cursor:  # ours: its shared connection, opened here if need be
+        return int(cursor.connection.info.backend_pid)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -157,7 +180,7 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def run(threads: int, steps: int, rounds: int, use_async: bool) -> dict[str, dict[str, list[float]]]:
+def run(threads: int, steps: int, rounds: int, use_async: bool) -> dict[str, Meter]:
     uri = setup_django()
     from langgraph.checkpoint.postgres import PostgresSaver
     from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
@@ -165,8 +188,6 @@ def run(threads: int, steps: int, rounds: int, use_async: bool) -> dict[str, dic
     from runs.langgraph import DjangoCheckpointSaver
     from runs.models import Run
 
-    names = ("ours", "theirs", "ours_no_run")
-    timings: dict[str, dict[str, list[float]]] = {name: {op: [] for op in OPS} for name in names}
     saver = DjangoCheckpointSaver()
     loop = asyncio.new_event_loop()
     ours: Any = AsyncAPI(saver, loop) if use_async else saver
@@ -176,6 +197,9 @@ def run(threads: int, steps: int, rounds: int, use_async: bool) -> dict[str, dic
         theirs: Any = (
             AsyncAPI(loop.run_until_complete(async_theirs.__aenter__()), loop) if use_async else sync_theirs
         )
+        # The async methods run on other threads and connections: no CPU figures for them.
+        ours_pid, theirs_pid = (None, None) if use_async else (backend_pid(saver), backend_pid(sync_theirs))
+        meters = {"ours": Meter(ours_pid), "theirs": Meter(theirs_pid), "ours_no_run": Meter(ours_pid)}
         for round_ in range(rounds):
             for t in range(threads):
                 run_id = f"run_bench_{round_}_{t}"
@@ -185,46 +209,53 @@ def run(threads: int, steps: int, rounds: int, use_async: bool) -> dict[str, dic
                     pair.reverse()  # who goes first alternates
                 for n in range(steps):
                     for name, workload in pair:
-                        workload.step(n, timings[name])
+                        workload.step(n, meters[name])
                 # Each read op alternates between the savers too, READ_REPEATS times per thread.
                 for _ in range(READ_REPEATS):
                     for reads in zip(*(workload.reads() for _, workload in pair), strict=True):
                         for (name, _), (op, read) in zip(pair, reads, strict=True):
-                            timings[name][op].append(timed(read))
+                            meters[name].time(op, read)
         # Separately, so that both savers' tables above hold the same rows in the same layout.
         for t in range(threads):
             workload = Workload(ours, f"thread_bench_{t}")
             for n in range(steps):
-                workload.step(n, timings["ours_no_run"])
+                workload.step(n, meters["ours_no_run"])
     if use_async:
         loop.run_until_complete(async_theirs.__aexit__(None, None, None))
     loop.close()
     saver.close()
-    return timings
+    return meters
 
 
-def report(timings: dict[str, dict[str, list[float]]], args: argparse.Namespace) -> None:
+def report(meters: dict[str, Meter], args: argparse.Namespace) -> None:
     api = "async API (aput, ...; theirs: AsyncPostgresSaver)" if args.use_async else "sync API"
     print(
         f"checkpointer bench, {api}: {args.threads} threads x {args.steps} steps x {args.rounds} rounds, "
-        f"{os.cpu_count()} CPUs, database {BENCH_DB}"
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}, database {BENCH_DB}"
     )
     print(
         f"{'operation':<16}{'ours p50':>10}{'ours p99':>10}{'PG p50':>10}{'PG p99':>10}{'p50 x':>8}{'p99 x':>8}"
+        f"{'ours CPU':>10}{'PG CPU':>10}{'CPU x':>8}"
     )
+    ours, theirs = meters["ours"], meters["theirs"]
     for op in OPS:
-        ours, theirs = timings["ours"][op], timings["theirs"][op]
-        o50, o99 = statistics.median(ours), percentile(ours, 0.99)
-        t50, t99 = statistics.median(theirs), percentile(theirs, 0.99)
-        print(f"{op:<16}{o50:>10.3f}{o99:>10.3f}{t50:>10.3f}{t99:>10.3f}{o50 / t50:>8.2f}{o99 / t99:>8.2f}")
-    print("times in ms; ratio = ours / PostgresSaver (goal: <= 1.0)")
-    print("ours, on threads that are not runs (no orchestration_checkpoints upsert):")
-    for op in ("put",):
-        no_run = timings["ours_no_run"][op]
-        t50 = statistics.median(timings["theirs"][op])
+        o50, o99 = statistics.median(ours.wall[op]), percentile(ours.wall[op], 0.99)
+        t50, t99 = statistics.median(theirs.wall[op]), percentile(theirs.wall[op], 0.99)
+        oc, tc = statistics.median(ours.cpu[op]), statistics.median(theirs.cpu[op])
         print(
-            f"{op:<16}{statistics.median(no_run):>10.3f}{percentile(no_run, 0.99):>10.3f}{'':>20}{statistics.median(no_run) / t50:>8.2f}"
+            f"{op:<16}{o50:>10.3f}{o99:>10.3f}{t50:>10.3f}{t99:>10.3f}{o50 / t50:>8.2f}{o99 / t99:>8.2f}"
+            f"{oc:>10.0f}{tc:>10.0f}{oc / tc:>8.2f}"
         )
+    print("times in ms, CPU (this thread + the saver's server process) in µs, medians;")
+    print("ratio = ours / PostgresSaver (goal: <= 1.0)")
+    print("ours, on threads that are not runs (no orchestration_checkpoints upsert; a phase of its own):")
+    no_run = meters["ours_no_run"]
+    n50, n99 = statistics.median(no_run.wall["put"]), percentile(no_run.wall["put"], 0.99)
+    nc = statistics.median(no_run.cpu["put"])
+    t50, tc = statistics.median(theirs.wall["put"]), statistics.median(theirs.cpu["put"])
+    print(
+        f"{'put':<16}{n50:>10.3f}{n99:>10.3f}{'':>20}{n50 / t50:>8.2f}{'':>8}{nc:>10.0f}{'':>10}{nc / tc:>8.2f}"
+    )
 
 
 def main() -> None:
