@@ -9,6 +9,7 @@ own serializer.
 
 from __future__ import annotations
 
+import functools
 import math
 import operator
 import threading
@@ -47,10 +48,18 @@ def encode_value(value: Any) -> bytes:
     return orjson.dumps(readable(value)) if _NUL_ESCAPE in encoded else encoded
 
 
-def encode_state(fragments: dict[str, bytes]) -> bytes:
-    """Assemble already-encoded channel values into one JSON object (UTF-8)."""
-    parts = [orjson.dumps(name) + b":" + fragment for name, fragment in fragments.items()]
-    return b"{" + b",".join(parts) + b"}"
+@functools.lru_cache(maxsize=4096)
+def _member_prefix(name: str) -> bytes:
+    return orjson.dumps(name) + b":"
+
+
+class _Seen:
+    """What the encoder remembers of one channel of a thread: its last version and JSON."""
+
+    __slots__ = ("fragment", "items", "version")
+
+    def __init__(self, version: Any, fragment: bytes, items: list[Any] | None) -> None:
+        self.version, self.fragment, self.items = version, fragment, items
 
 
 class StateEncoder:
@@ -60,47 +69,50 @@ class StateEncoder:
     list that grew by appending — a message list, step after step — is encoded as its previous
     JSON plus the new items, found by identity, so a long conversation costs its new messages
     only. (An element mutated in place, which LangGraph's reducers never do, would keep its
-    old description until the channel is written anew.)
+    old description until the channel is written anew.) One record per thread, the last
+    ``threads`` threads kept.
     """
 
-    def __init__(self, *, fragments: int = 4096, lists: int = 256) -> None:
-        self._fragments: OrderedDict[tuple[str, str, str], bytes] = OrderedDict()
-        self._lists: OrderedDict[tuple[str, str], tuple[list[Any], bytes]] = OrderedDict()
-        self._limits = (fragments, lists)
+    def __init__(self, *, threads: int = 256) -> None:
+        self._threads: OrderedDict[str, dict[str, _Seen]] = OrderedDict()
+        self._limit = threads
         self._lock = threading.Lock()
 
     def encode(self, thread_id: str, values: Mapping[str, Any], versions: Mapping[str, Any]) -> bytes:
-        fragments: dict[str, bytes] = {}
-        for channel, value in values.items():
-            if is_internal_channel(channel):
-                continue
-            if channel not in versions:  # no version to key a cache entry on
-                fragments[channel] = encode_value(value)
-            else:
-                fragments[channel] = self._fragment(thread_id, channel, str(versions[channel]), value)
-        return encode_state(fragments)
-
-    def _fragment(self, thread_id: str, channel: str, version: str, value: Any) -> bytes:
-        key = (thread_id, channel, version)
+        # The thread's record is taken out while this encode uses it: a concurrent encode of the
+        # same thread (LangGraph runs one loop per thread, so rarely) starts afresh, still right.
         with self._lock:
-            cached = self._fragments.get(key)
-            previous = self._lists.get((thread_id, channel)) if isinstance(value, list) else None
-        if cached is not None:
-            return cached
-        fragment = _appended(previous, value) if previous is not None else None
-        if fragment is None:
-            fragment = encode_value(value)
+            seen = self._threads.pop(thread_id, None) or {}
+        members = [
+            _member_prefix(channel) + _fragment(seen, channel, versions.get(channel), value)
+            for channel, value in values.items()
+            if not is_internal_channel(channel)
+        ]
         with self._lock:
-            _remember(self._fragments, key, fragment, self._limits[0])
-            if isinstance(value, list):
-                # A copy: a list appended to in place must not look unchanged next time.
-                _remember(self._lists, (thread_id, channel), (list(value), fragment), self._limits[1])
-        return fragment
+            self._threads[thread_id] = seen
+            if len(self._threads) > self._limit:
+                self._threads.popitem(last=False)
+        return b"{" + b",".join(members) + b"}"
 
 
-def _appended(previous: tuple[list[Any], bytes], value: list[Any]) -> bytes | None:
-    """``value``'s JSON from the previous list's, when ``value`` only appended items to it."""
-    items, fragment = previous
+def _fragment(seen: dict[str, _Seen], channel: str, version: Any, value: Any) -> bytes:
+    """The channel value's JSON: remembered when its version did not change, else (re)encoded."""
+    last = seen.get(channel)
+    if last is not None and version is not None and last.version == version:
+        return last.fragment
+    fragment = None
+    if isinstance(value, list) and last is not None and last.items is not None:
+        fragment = _appended(last.items, last.fragment, value)
+    if fragment is None:
+        fragment = encode_value(value)
+    if version is not None:  # without a version there is nothing to recognise it by next time
+        # A copy of a list: one appended to in place must not look unchanged next time.
+        seen[channel] = _Seen(version, fragment, list(value) if isinstance(value, list) else None)
+    return fragment
+
+
+def _appended(items: list[Any], fragment: bytes, value: list[Any]) -> bytes | None:
+    """``value``'s JSON from the previous list's (``items``, ``fragment``), when it only appended."""
     if len(value) < len(items) or not all(map(operator.is_, items, value)):
         return None
     tail = value[len(items) :]
@@ -108,13 +120,6 @@ def _appended(previous: tuple[list[Any], bytes], value: list[Any]) -> bytes | No
         return fragment
     encoded_tail = encode_value(tail)
     return fragment[:-1] + (b"," if items else b"") + encoded_tail[1:]
-
-
-def _remember(cache: OrderedDict[Any, Any], key: Any, value: Any, limit: int) -> None:
-    cache[key] = value
-    cache.move_to_end(key)
-    if len(cache) > limit:
-        cache.popitem(last=False)
 
 
 def readable(value: Any, depth: int = 0) -> Any:
