@@ -164,7 +164,8 @@ class Meter:
         fn()
         self.wall[op].append((time.perf_counter() - start) * 1000)
         client = time.thread_time_ns() - client
-        self.cpu[op].append((client + self._server_ns() - server) / 1000)
+        if self.schedstat:
+            self.cpu[op].append((client + self._server_ns() - server) / 1000)
 
 
 def backend_pid(saver: Any) -> int:
@@ -241,21 +242,27 @@ def report(meters: dict[str, Meter], args: argparse.Namespace) -> None:
     for op in OPS:
         o50, o99 = statistics.median(ours.wall[op]), percentile(ours.wall[op], 0.99)
         t50, t99 = statistics.median(theirs.wall[op]), percentile(theirs.wall[op], 0.99)
-        oc, tc = statistics.median(ours.cpu[op]), statistics.median(theirs.cpu[op])
         print(
             f"{op:<16}{o50:>10.3f}{o99:>10.3f}{t50:>10.3f}{t99:>10.3f}{o50 / t50:>8.2f}{o99 / t99:>8.2f}"
-            f"{oc:>10.0f}{tc:>10.0f}{oc / tc:>8.2f}"
+            + cpu_columns(ours.cpu[op], theirs.cpu[op])
         )
     print("times in ms, CPU (this thread + the saver's server process) in µs, medians;")
     print("ratio = ours / PostgresSaver (goal: <= 1.0)")
     print("ours, on threads that are not runs (no orchestration_checkpoints upsert; a phase of its own):")
     no_run = meters["ours_no_run"]
     n50, n99 = statistics.median(no_run.wall["put"]), percentile(no_run.wall["put"], 0.99)
-    nc = statistics.median(no_run.cpu["put"])
-    t50, tc = statistics.median(theirs.wall["put"]), statistics.median(theirs.cpu["put"])
+    t50 = statistics.median(theirs.wall["put"])
     print(
-        f"{'put':<16}{n50:>10.3f}{n99:>10.3f}{'':>20}{n50 / t50:>8.2f}{'':>8}{nc:>10.0f}{'':>10}{nc / tc:>8.2f}"
+        f"{'put':<16}{n50:>10.3f}{n99:>10.3f}{'':>20}{n50 / t50:>8.2f}{'':>8}"
+        + cpu_columns(no_run.cpu["put"], theirs.cpu["put"], show_theirs=False)
     )
+
+
+def cpu_columns(ours: list[float], theirs: list[float], *, show_theirs: bool = True) -> str:
+    if not ours or not theirs:  # the async methods run on other threads and connections
+        return f"{'-':>10}{'-':>10}{'-':>8}"
+    oc, tc = statistics.median(ours), statistics.median(theirs)
+    return f"{oc:>10.0f}{f'{tc:.0f}' if show_theirs else '':>10}{oc / tc:>8.2f}"
 
 
 def main() -> None:
