@@ -39,3 +39,17 @@ def test_changes_the_shortcut_could_miss_are_seen() -> None:
 def test_control_channels_are_left_out_and_unversioned_values_still_shown() -> None:
     state = shown(StateEncoder(), {"__start__": {"x": 1}, "branch:to:riley": None, "topic": "soap"}, {})
     assert state == {"topic": "soap"}
+
+
+def test_threads_keep_their_own_values_even_with_equal_versions_and_after_eviction() -> None:
+    encoder = StateEncoder(threads=2)
+    for thread in ("run_a", "run_b", "run_c"):  # run_a's record is evicted by run_c's
+        state = json.loads(
+            encoder.encode(thread, {"topic": thread, "items": [thread]}, {"topic": 1, "items": 1})
+        )
+        assert state == {"topic": thread, "items": [thread]}
+
+    again = json.loads(
+        encoder.encode("run_a", {"topic": "run_a", "items": ["run_a", "x"]}, {"topic": 1, "items": 2})
+    )
+    assert again == {"topic": "run_a", "items": ["run_a", "x"]}
