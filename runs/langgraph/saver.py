@@ -13,6 +13,8 @@ inline, one blob per channel version, pending writes per task), on the Django co
 - ``put`` of a root checkpoint also upserts ``orchestration_checkpoints`` (the one-row-per-run
   view the admin shows) with the checkpoint's channel values as readable JSON, in the same
   statement, and only when ``thread_id`` names an existing run.
+- Blobs (channel values, pending writes) of 2 KiB or more are stored zstd-compressed
+  (``compression.py``): cheaper than the server's own pglz compression of them.
 - Async methods run the sync ones on a small thread pool of the saver's (each thread with its own
   connection), so they never block the event loop. ``close()`` closes every connection.
 """
