@@ -26,6 +26,19 @@ from django.db import connections
 PREPARE_ONLY_WHEN_ASKED = 2**31 - 1
 
 
+def allow_prepared_statements(raw: psycopg.Connection[Any]) -> None:
+    """Let statements executed with ``prepare=True`` be prepared, with one generic plan each.
+
+    Planned once per connection: for short statements planning costs more than running them
+    (the intake's: 0.18 ms vs 0.14; the checkpointer's CTEs alike). Only statements prepared
+    with parameters use the plan cache, i.e. only these: Django's own statements bind
+    client-side. Idempotent per psycopg connection.
+    """
+    if raw.prepare_threshold is None:
+        raw.prepare_threshold = PREPARE_ONLY_WHEN_ASKED
+        raw.execute("SET plan_cache_mode = force_generic_plan")
+
+
 def execute_prepared(sql: str, params: list[Any], *, using: str = "default") -> list[tuple[Any, ...]]:
     """Run ``sql`` (``%s`` placeholders) on the thread's connection ``using``; the rows it returns."""
     wrapper = connections[using]
@@ -33,12 +46,7 @@ def execute_prepared(sql: str, params: list[Any], *, using: str = "default") -> 
         wrapper.ensure_connection()
         wrapper.validate_no_broken_transaction()
         raw = wrapper.connection
-        if raw.prepare_threshold is None:
-            raw.prepare_threshold = PREPARE_ONLY_WHEN_ASKED
-            # Planned once per connection: for these short statements planning costs more than
-            # running them (the intake's: 0.18 ms vs 0.14). Only statements prepared with
-            # parameters use the plan cache, i.e. only these: Django's own bind client-side.
-            raw.execute("SET plan_cache_mode = force_generic_plan")
+        allow_prepared_statements(raw)
         cursor = _cursors.get(wrapper)
         if cursor is None or cursor.connection is not raw:
             # One cursor per connection, kept: a new one starts with an empty cache of dumpers

@@ -52,13 +52,13 @@ from langgraph.checkpoint.serde.base import SerializerProtocol
 from langgraph.checkpoint.serde.types import _DeltaSnapshot
 from psycopg.types.json import Jsonb
 
+from myloware.lib.sql import allow_prepared_statements
 from runs.langgraph import compression, readable
 
 T = TypeVar("T")
 
 PRUNE_STRATEGIES = ("keep_latest", "delete")
 PRUNE_BATCH = 200
-PREPARE_ONLY_WHEN_ASKED = 2**31 - 1
 FLOAT_INLINE_LIMIT = 1e16
 
 # --- SQL ----------------------------------------------------------------------------------------
@@ -300,13 +300,10 @@ class _Connection:
             wrapper = self.wrapper
             wrapper.ensure_connection()
             raw = wrapper.connection
-            if self.prepare and raw.prepare_threshold is None:
-                # Django turns server-side prepared statements off (None); the hot statements
-                # opt in one by one (prepare=True), and with generic plans they are planned
-                # once per connection instead of on every call (planning a CTE costs more than
-                # running it). Nothing else runs on this connection.
-                raw.prepare_threshold = PREPARE_ONLY_WHEN_ASKED
-                raw.execute("SET plan_cache_mode = force_generic_plan")
+            if self.prepare:
+                # The hot statements opt in one by one (prepare=True), each planned once per
+                # connection instead of on every call. Nothing else runs on this connection.
+                allow_prepared_statements(raw)
             try:
                 with wrapper.wrap_database_errors, psycopg.Cursor(raw) as cursor:
                     yield cursor
