@@ -10,12 +10,13 @@ import math
 import uuid
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection
 
 from artifacts.models import Artifact, ArtifactType
 from knowledge.models import KbDocument
 from myloware.lib.errors import Conflict, InvalidInput
 from myloware.lib.ids import is_uuid
+from runs.models import Run
 from runs.services import run_get
 
 _TRACE_KEYS = ("query", "docIds", "similarities", "persona", "project")
@@ -34,6 +35,7 @@ def artifact_create(
     persona: str | None = None,
     retrieval_trace: dict[str, Any] | None = None,
     metadata: dict[str, Any] | None = None,
+    run: Run | None = None,
 ) -> tuple[Artifact, bool]:
     """Create an artifact; returns ``(artifact, created)``.
 
@@ -41,38 +43,74 @@ def artifact_create(
     ``retrieval.trace`` and ``citations`` artifacts must follow the retrieval-audit conventions of docs/runs.md (InvalidInput,
     422, names the rule otherwise); citations without their trace, or contradicting it or the
     knowledge base, are a Conflict (409): the body is well-formed, the stored state disagrees.
+    The body is validated before the checksum is looked up. ``run`` is the run when the caller
+    has just read it in this transaction (webhook handlers hold it locked): it is not read again.
     """
-    run_get(run_id=run_id)
+    if run is None:
+        run_get(run_id=run_id)
     if not isinstance(type, str) or not type.strip():
         raise InvalidInput("type is required (e.g. idea, script, clip, retrieval.trace, citations)")
     if metadata is not None and not isinstance(metadata, dict):
         raise InvalidInput("metadata must be a JSON object")
     if retrieval_trace is not None and not isinstance(retrieval_trace, dict):
         raise InvalidInput("retrieval_trace must be a JSON object")
-    if checksum:
-        existing = Artifact.objects.filter(run_id=run_id, type=type, checksum=checksum).first()
-        if existing:
-            return existing, False
     if type == ArtifactType.RETRIEVAL_TRACE:
         validate_retrieval_trace(retrieval_trace)
     elif type == ArtifactType.CITATIONS:
         metadata = validate_citations(run_id=run_id, persona=persona, metadata=metadata)
-    try:
-        with transaction.atomic():
-            artifact = Artifact.objects.create(
-                run_id=run_id,
-                type=type,
-                provider=provider,
-                url=url,
-                checksum=checksum,
-                persona=persona,
-                retrieval_trace=retrieval_trace,
-                metadata=metadata or {},
-            )
-    except IntegrityError:
-        # A concurrent writer inserted the same checksum first.
-        return Artifact.objects.get(run_id=run_id, type=type, checksum=checksum), False
-    return artifact, True
+    artifact = Artifact(
+        run_id=run_id,
+        type=type,
+        provider=provider,
+        url=url,
+        checksum=checksum,
+        persona=persona,
+        retrieval_trace=retrieval_trace,
+        metadata=metadata or {},
+    )
+    if checksum is None:
+        artifact.save(force_insert=True)
+        return artifact, True
+    if _insert_unless_checksum_exists(artifact):
+        return artifact, True
+    return Artifact.objects.get(run_id=run_id, type=type, checksum=checksum), False
+
+
+_INSERTED_COLUMNS = (
+    "id",
+    "run_id",
+    "type",
+    "provider",
+    "url",
+    "checksum",
+    "persona",
+    "retrieval_trace",
+    "metadata",
+)
+# One statement instead of a SELECT for the checksum and a savepoint around the INSERT: a
+# duplicate (a replay, a retried POST, a concurrent writer) inserts nothing and returns no row.
+# The conflict target is the partial unique index artifacts_run_type_checksum_uniq.
+_INSERT_UNLESS_CHECKSUM_EXISTS = """
+INSERT INTO artifacts (id, run_id, type, provider, url, checksum, persona, retrieval_trace, metadata)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (run_id, type, checksum) WHERE checksum IS NOT NULL DO NOTHING
+RETURNING created_at
+"""
+
+
+def _insert_unless_checksum_exists(artifact: Artifact) -> bool:
+    """Insert ``artifact`` unless its run already has one of that type and checksum; whether it did."""
+    by_column = {field.column: field for field in Artifact._meta.concrete_fields}
+    fields = [by_column[column] for column in _INSERTED_COLUMNS]
+    values = [field.get_db_prep_save(getattr(artifact, field.attname), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_UNLESS_CHECKSUM_EXISTS, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    artifact.created_at = row[0]
+    artifact._state.adding = False  # as after Model.save(): the instance is a stored row now
+    return True
 
 
 def validate_retrieval_trace(trace: dict[str, Any] | None) -> None:

@@ -73,8 +73,10 @@ def new_run_id() -> str:
 # --- runs ------------------------------------------------------------------------------------
 
 
-def run_get(*, run_id: str) -> Run:
-    run = Run.objects.filter(run_id=run_id).first()
+def run_get(*, run_id: str, for_update: bool = False) -> Run:
+    """The run; ``for_update`` reads it under its row lock (held until the transaction ends)."""
+    runs = Run.objects.select_for_update() if for_update else Run.objects
+    run = runs.filter(run_id=run_id).first()
     if run is None:
         raise NotFound(f"Run {run_id!r} does not exist")
     return run
@@ -186,25 +188,39 @@ def run_transition(*, run_id: str, to: str, actor: str, reason: str = "") -> Run
     return run_get(run_id=run_id)
 
 
-def run_merge_result(*, run_id: str, patch: dict[str, Any], actor: str = "system") -> Run:
+def run_merge_result(
+    *, run_id: str, patch: dict[str, Any], actor: str = "system", locked: Run | None = None
+) -> Run:
     """Deep-merge ``patch`` into ``run.result`` under a row lock (no lost updates)."""
-    return run_update_result(run_id=run_id, mutate=lambda result: deep_merge(result, patch), actor=actor)
+    return run_update_result(
+        run_id=run_id, mutate=lambda result: deep_merge(result, patch), actor=actor, locked=locked
+    )
 
 
 def run_update_result(
-    *, run_id: str, mutate: Callable[[dict[str, Any]], dict[str, Any]], actor: str = "system"
+    *,
+    run_id: str,
+    mutate: Callable[[dict[str, Any]], dict[str, Any]],
+    actor: str = "system",
+    locked: Run | None = None,
 ) -> Run:
     """Apply ``mutate`` to a copy of ``run.result`` while holding the run's row lock.
 
     For changes a merge can't express (e.g. marking ``result.videos[i]``): the lock makes the
     read-modify-write atomic, so concurrent webhook handlers never lose each other's updates.
+    ``locked`` is the run as the caller read it with ``run_get(for_update=True)`` in the current
+    transaction (webhook handlers): it is updated in place with one statement, without reading
+    it again and without a savepoint of its own.
     """
+    if locked is not None:
+        return _store_result(locked, mutate)
     with transaction.atomic():
-        run = Run.objects.select_for_update().filter(run_id=run_id).first()
-        if run is None:
-            raise NotFound(f"Run {run_id!r} does not exist")
-        run.result = mutate(copy.deepcopy(run.result or {}))
-        Run.objects.filter(run_id=run_id).update(result=run.result, updated_at=Now())
+        return _store_result(run_get(run_id=run_id, for_update=True), mutate)
+
+
+def _store_result(run: Run, mutate: Callable[[dict[str, Any]], dict[str, Any]]) -> Run:
+    run.result = mutate(copy.deepcopy(run.result or {}))
+    Run.objects.filter(run_id=run.run_id).update(result=run.result, updated_at=Now())
     return run
 
 

@@ -5,7 +5,8 @@ nothing; it raises to fail (the event goes to the dead-letter queue) and returns
 :class:`Outcome` (``processed`` or ``ignored``) otherwise. Handlers are idempotent (artifacts carry
 a checksum, URLs are appended once), so a replay or an operator's reprocess never duplicates.
 Result changes go through ``run_update_result`` (row lock): concurrent callbacks for one run never
-lose each other's updates, and a refused transition (terminal run) is recorded, never forced.
+lose each other's updates, and a refused transition (terminal run) is recorded, never forced. A
+handler reads its run once, under that lock (``_require_run``), and hands it to the services.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from django.conf import settings
 from artifacts.models import ArtifactType
 from artifacts.services import artifact_create
 from myloware.lib.errors import Conflict, NotFound
-from runs.models import RunStatus
+from runs.models import Run, RunStatus
 from runs.services import run_get, run_merge_result, run_transition, run_update_result
 from socials.services import publication_complete, run_post_record
 from webhooks.models import EventStatus, WebhookEvent
@@ -63,11 +64,14 @@ def _actor(event: WebhookEvent) -> str:
     return f"webhook:{event.provider}"
 
 
-def _require_run(event: WebhookEvent) -> str:
+def _require_run(event: WebhookEvent, *, for_update: bool = False) -> Run:
+    """The event's run, read once and handed to the services so that they don't read it again;
+    ``for_update`` when the handler changes its result (a processor's batch holds the lock
+    already, so the locking read is cheap)."""
     if not event.run_id:
         raise HandlerError("the event names no run (no ?run_id= on the callback URL, none in the payload)")
-    run_get(run_id=event.run_id)  # NotFound -> DLQ: the run may not exist yet, or was deleted
-    return event.run_id
+    # NotFound -> DLQ: the run may not exist yet, or was deleted.
+    return run_get(run_id=event.run_id, for_update=for_update)
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -158,7 +162,8 @@ def _no_video_can_succeed(result: dict[str, Any]) -> bool:
 def handle_kieai(event: WebhookEvent) -> Outcome:
     """Success: a ``clip`` artifact and ``result.videos[i]`` generated; failure: an error artifact."""
     payload = event_payload(event)
-    run_id = _require_run(event)
+    run = _require_run(event, for_update=True)
+    run_id = run.run_id
     task_id = kieai_task_id(payload)
     index = _video_index(payload, event)
     data = _dict(payload.get("data"))
@@ -185,12 +190,14 @@ def handle_kieai(event: WebhookEvent) -> Outcome:
                 "resolution": info.get("resolution"),
                 "webhookEventId": str(event.id),
             },
+            run=run,
         )
         patch = {"status": "generated", "url": url, "taskId": task_id}
         run_update_result(
             run_id=run_id,
             mutate=lambda result: _update_video(result, index=index, task_id=task_id, patch=patch),
             actor=_actor(event),
+            locked=run,
         )
         return processed()
     message = str(payload.get("msg") or f"kie.ai failure code {code}")
@@ -202,12 +209,14 @@ def handle_kieai(event: WebhookEvent) -> Outcome:
         persona="riley",
         checksum=f"kieai:{task_id}:{index}:error",
         metadata={"code": code, "msg": message, "taskId": task_id, "videoIndex": index},
+        run=run,
     )
     patch = {"status": "failed", "error": message, "code": code, "taskId": task_id}
     run = run_update_result(
         run_id=run_id,
         mutate=lambda result: _update_video(result, index=index, task_id=task_id, patch=patch),
         actor=_actor(event),
+        locked=run,
     )
     if _no_video_can_succeed(run.result or {}):
         return _transition(
@@ -236,7 +245,8 @@ def handle_shotstack(event: WebhookEvent) -> Outcome:
         return ignored(f"shotstack {kind!r} callback (hosted asset copy) needs no action")
     if status not in ("done", "failed"):
         return ignored(f"shotstack render status {status!r} needs no action")
-    run_id = _require_run(event)
+    run = _require_run(event, for_update=True)
+    run_id = run.run_id
     render_id = str(payload.get("id") or "")
     if status == "failed":
         artifact_create(
@@ -247,6 +257,7 @@ def handle_shotstack(event: WebhookEvent) -> Outcome:
             persona="alex",
             checksum=f"shotstack:{render_id}:failed",
             metadata={"renderId": render_id, "error": payload.get("error")},
+            run=run,
         )
         return processed()
     url = check_untrusted_url(payload.get("url"))
@@ -263,8 +274,9 @@ def handle_shotstack(event: WebhookEvent) -> Outcome:
             "owner": payload.get("owner"),
             "completed": payload.get("completed"),
         },
+        run=run,
     )
-    run_merge_result(run_id=run_id, patch={"renderUrl": url}, actor=_actor(event))
+    run_merge_result(run_id=run_id, patch={"renderUrl": url}, actor=_actor(event), locked=run)
     return processed()
 
 
@@ -282,7 +294,8 @@ def handle_upload_post(event: WebhookEvent) -> Outcome:
     finished = _complete_publication(event, payload, outcome)
     if finished is not None:
         return finished
-    run_id = _require_run(event)
+    run = _require_run(event)
+    run_id = run.run_id
     job = str(payload.get("job_id") or payload.get("publish_id") or outcome.get("publish_id") or "")
     platform = payload.get("platform")
     details = {
@@ -301,6 +314,7 @@ def handle_upload_post(event: WebhookEvent) -> Outcome:
             persona="quinn",
             checksum=f"upload-post:{job}:{platform}:error",
             metadata={**details, "error": outcome.get("error")},
+            run=run,
         )
         return processed()
     url = check_untrusted_url(outcome.get("url"))
