@@ -8,6 +8,7 @@ import uuid
 from collections import Counter
 from datetime import timedelta
 from typing import Any
+from urllib.parse import parse_qsl
 
 import pytest
 from django.test import TestCase
@@ -20,7 +21,7 @@ from runs.models import Run
 from tests.race import race, raised
 from tests.webhooks.conftest import fixture_bytes, kieai_delivery, sign_standard
 from webhooks.handlers import Outcome, processed
-from webhooks.models import EventStatus, WebhookEvent, WebhookProcessorLease
+from webhooks.models import EventStatus, WebhookDLQ, WebhookEvent, WebhookProcessorLease
 from webhooks.services import webhook_events_drain, webhook_processing_wake, webhook_receive
 from webhooks.tasks import wake_processors
 
@@ -216,3 +217,50 @@ def test_processors_racing_over_batches_that_share_runs_lose_no_update_and_never
             ("generated", f"{run_id}_{index}") for index in range(CLIPS)
         ]
         assert Artifact.objects.filter(run_id=run_id, type="clip").count() == CLIPS
+
+
+def test_a_batch_sends_a_missing_run_and_an_untrusted_url_to_the_dlq_with_their_errors(
+    make_run: Any, settings: Any
+) -> None:
+    """The run is checked before the result URL (as before handlers were handed their run), and
+    one failing event leaves the rest of its batch processed."""
+    occupy_all_slots(settings)
+    run_id = make_run().run_id
+    untrusted = {"data__info": {"resultUrls": ["http://10.0.0.1/clip.mp4"]}}
+    cases = {
+        "missing-run": kieai_delivery("run_never_created", data__taskId="missing", **untrusted),
+        "untrusted-url": kieai_delivery(run_id, data__taskId="untrusted", **untrusted),
+        "fine": kieai_delivery(run_id, data__taskId="fine"),
+    }
+    for delivery in cases.values():
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            webhook_receive(
+                provider="kieai",
+                body=delivery.body,
+                headers=delivery.headers,
+                query=dict(parse_qsl(delivery.query)),
+            )
+    WebhookProcessorLease.objects.all().delete()
+    owner = str(uuid.uuid4())
+    WebhookProcessorLease.objects.create(
+        slot=1, owner=owner, expires_at=timezone.now() + timedelta(minutes=1)
+    )
+    assert webhook_events_drain(slot=1, owner=owner) == 3
+    outcome = {
+        event.run_id + ":" + event.idempotency_key.split(":")[0]: (event.status, event.error)
+        for event in WebhookEvent.objects.all()
+    }
+    assert outcome == {
+        "run_never_created:missing": (EventStatus.FAILED, "Run 'run_never_created' does not exist"),
+        f"{run_id}:untrusted": (
+            EventStatus.FAILED,
+            "untrusted result URL (not https): 'http://10.0.0.1/clip.mp4'",
+        ),
+        f"{run_id}:fine": (EventStatus.PROCESSED, None),
+    }
+    assert sorted(WebhookDLQ.objects.values_list("error_class", flat=True)) == [
+        "myloware.lib.errors.NotFound",
+        "webhooks.handlers.HandlerError",
+    ]
+    assert [v["taskId"] for v in Run.objects.get(pk=run_id).result["videos"]] == ["fine"]
+    assert Artifact.objects.filter(run_id=run_id).count() == 1
