@@ -6,7 +6,8 @@ nothing; it raises to fail (the event goes to the dead-letter queue) and returns
 a checksum, URLs are appended once), so a replay or an operator's reprocess never duplicates.
 Result changes go through ``run_update_result`` (row lock): concurrent callbacks for one run never
 lose each other's updates, and a refused transition (terminal run) is recorded, never forced. A
-handler reads its run once, under that lock (``_require_run``), and hands it to the services.
+handler reads its run once (``_require_run``; under that lock when it changes the result) and
+hands it to the services.
 """
 
 from __future__ import annotations
