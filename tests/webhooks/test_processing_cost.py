@@ -31,9 +31,10 @@ CLIPS = 5
 STATEMENTS_PER_EVENT = 5
 # Per drain: the lease renewal; per batch synchronous_commit, the claim, the runs' lock, one
 # UPDATE per outcome and the DLQ delete; the empty claim that ends the drain (with its
-# synchronous_commit), the lease's delete and the last look for waiting events; and, because a
-# test runs inside a transaction, the savepoints that are BEGIN/COMMIT in production (4).
-STATEMENTS_PER_DRAIN = 16
+# synchronous_commit), the lease's delete, the lease table's SHARE lock and the last look for
+# waiting events; and, because a test runs inside a transaction, the savepoints that are
+# BEGIN/COMMIT in production (4).
+STATEMENTS_PER_DRAIN = 17
 
 
 @pytest.fixture
