@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import threading
 import uuid
 from collections import Counter
 from datetime import timedelta
@@ -19,8 +18,7 @@ from myloware.workers import heartbeat
 from myloware.workers.models import WorkerHeartbeat
 from runs.models import Run
 from tests.race import race, raised
-from tests.webhooks.conftest import fixture_bytes, kieai_delivery, sign_standard
-from webhooks.handlers import Outcome, processed
+from tests.webhooks.conftest import Counting, fixture_bytes, kieai_delivery, sign_standard
 from webhooks.models import EventStatus, WebhookDLQ, WebhookEvent, WebhookProcessorLease
 from webhooks.services import webhook_events_drain, webhook_processing_wake, webhook_receive
 from webhooks.tasks import wake_processors
@@ -29,26 +27,6 @@ pytestmark = pytest.mark.django_db
 
 ROUNDS = 5
 EVENTS = 40
-
-
-class Counting:
-    """A test provider's handler: counts each event's effects (one per event, or it's a bug)."""
-
-    def __init__(self) -> None:
-        self.calls: Counter[str] = Counter()
-        self.lock = threading.Lock()
-
-    def __call__(self, event: WebhookEvent) -> Outcome:
-        with self.lock:
-            self.calls[event.idempotency_key] += 1
-        return processed()
-
-
-@pytest.fixture
-def counting(test_handler: Any) -> Counting:
-    handler = Counting()
-    test_handler("counting", handler)
-    return handler
 
 
 def drain_racing(processors: int) -> list[Any]:
