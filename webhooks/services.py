@@ -143,7 +143,7 @@ _TAKE_FREE_SLOT = _TAKE_FREE_SLOT_WHERE.format(also="")
 # The intake's one statement: store the event and, if it is new and valid, take a free slot for
 # the processor that will handle it (one round trip per delivery; the processor is started
 # after the commit). A processor that frees its slot while this runs cannot miss the event:
-# see webhook_events_waiting().
+# see webhook_events_waiting(after_intakes_in_flight=True).
 _EVENT_CTE = """
 WITH event AS (
     INSERT INTO webhook_events (
@@ -365,18 +365,20 @@ def _process_batch(*, limit: int, now: datetime | None) -> int:
     return len(events)
 
 
-def webhook_events_waiting() -> bool:
+def webhook_events_waiting(*, after_intakes_in_flight: bool = False) -> bool:
     """Is there a valid ``received`` event that no processor holds right now?
 
-    A processor asks this right after freeing its slot. An intake statement that started before
-    the slot was freed saw it taken and took none (its snapshot), and may commit after a plain
-    look here: its event would wait for the wake job. Every intake statement locks the lease
-    table (ROW EXCLUSIVE, taken before its snapshot), so the SHARE lock here first waits for
-    those in flight to commit; those that start later see the slot free and take it.
+    ``after_intakes_in_flight``: a processor asks right after freeing its slot. An intake
+    statement that started before the slot was freed saw it taken and took none (its snapshot),
+    and may commit after a plain look here: its event would wait for the wake job. Every intake
+    statement locks the lease table (ROW EXCLUSIVE, taken before its snapshot), so the SHARE lock
+    first waits for those in flight to commit; those that start later see the slot free and take
+    it. (The wake job needs no lock: it runs again in a few seconds.)
     """
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("LOCK TABLE webhook_processor_leases IN SHARE MODE")
+        if after_intakes_in_flight:
+            with connection.cursor() as cursor:
+                cursor.execute("LOCK TABLE webhook_processor_leases IN SHARE MODE")
         return _waiting_events().select_for_update(skip_locked=True).values_list("pk")[:1].exists()
 
 
@@ -423,7 +425,7 @@ def webhook_events_drain(*, slot: int, owner: str, now: datetime | None = None) 
             ):
                 time.sleep(settings.WEBHOOK_PROCESSOR_POLL)
     WebhookProcessorLease.objects.filter(slot=slot, owner=owner).delete()
-    if webhook_events_waiting():
+    if webhook_events_waiting(after_intakes_in_flight=True):
         webhook_processing_wake(now=now)
     return count
 
