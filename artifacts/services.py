@@ -76,33 +76,24 @@ def artifact_create(
     return Artifact.objects.get(run_id=run_id, type=type, checksum=checksum), False
 
 
-_INSERTED_COLUMNS = (
-    "id",
-    "run_id",
-    "type",
-    "provider",
-    "url",
-    "checksum",
-    "persona",
-    "retrieval_trace",
-    "metadata",
-)
+# Every column but created_at (the database stamps it and the statement returns it), read from
+# the model so that a new column is inserted too.
+_INSERTED_FIELDS = [field for field in Artifact._meta.concrete_fields if field.column != "created_at"]
 # One statement instead of a SELECT for the checksum and a savepoint around the INSERT: a
 # duplicate (a replay, a retried POST, a concurrent writer) inserts nothing and returns no row.
 # The conflict target is the partial unique index artifacts_run_type_checksum_uniq.
-_INSERT_UNLESS_CHECKSUM_EXISTS = """
-INSERT INTO artifacts (id, run_id, type, provider, url, checksum, persona, retrieval_trace, metadata)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
-ON CONFLICT (run_id, type, checksum) WHERE checksum IS NOT NULL DO NOTHING
-RETURNING created_at
-"""
+_INSERT_UNLESS_CHECKSUM_EXISTS = (
+    f"INSERT INTO artifacts ({', '.join(str(field.column) for field in _INSERTED_FIELDS)}) "  # noqa: S608 - model columns
+    f"VALUES ({', '.join(['%s'] * len(_INSERTED_FIELDS))}) "
+    "ON CONFLICT (run_id, type, checksum) WHERE checksum IS NOT NULL DO NOTHING RETURNING created_at"
+)
 
 
 def _insert_unless_checksum_exists(artifact: Artifact) -> bool:
     """Insert ``artifact`` unless its run already has one of that type and checksum; whether it did."""
-    by_column = {field.column: field for field in Artifact._meta.concrete_fields}
-    fields = [by_column[column] for column in _INSERTED_COLUMNS]
-    values = [field.get_db_prep_save(getattr(artifact, field.attname), connection) for field in fields]
+    values = [
+        field.get_db_prep_save(getattr(artifact, field.attname), connection) for field in _INSERTED_FIELDS
+    ]
     with connection.cursor() as cursor:
         cursor.execute(_INSERT_UNLESS_CHECKSUM_EXISTS, values)
         row = cursor.fetchone()
