@@ -69,7 +69,7 @@ def test_importing_settings_and_checking_migrations_start_no_database(tmp_path: 
 def test_a_failing_test_session_stops_the_server_it_started(tmp_path: Path) -> None:
     data_dir = tmp_path / "var"
     probe = Path(__file__).parent / "probe_failing_session.py"
-    env = _env(data_dir, MYLOWARE_PROBE="1", MYLOWARE_TEST_DB="probe")
+    env = _env(data_dir, MYLOWARE_TEST_DB="probe")
     assert _processes_using(data_dir) == []
     # Its own temporary folder: /tmp/pytest-of-<user> is shared with every other session on the
     # machine, and their clean-ups would race with this one's.
