@@ -23,6 +23,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from myloware.api.exceptions import database_unavailable_response
 from myloware.api.input import parse_bool_param
 from myloware.api.models import Scope
 from myloware.api.pagination import PAGE_PARAMETERS, keyset_page, page_serializer
@@ -171,7 +172,7 @@ class WebhookIntakeView(APIView):
         },
         tags=["webhooks"],
     )
-    def post(self, request: Request, provider: str) -> Response | JsonResponse:
+    def post(self, request: Request, provider: str) -> JsonResponse:
         raw = request._request
         config = provider_config(provider)
         body = read_body(raw, limit=config.max_body)
@@ -187,12 +188,9 @@ class WebhookIntakeView(APIView):
             )
         except DatabaseError:
             # Not stored means not acknowledged: the sender must retry later (never 500, never 410).
-            response = Response(
-                error_body(503, "database_unavailable", "Cannot store the webhook now; retry later"),
-                status=503,
+            return database_unavailable_response(
+                "Cannot store the webhook now; retry later", retry_after=settings.WEBHOOK_RETRY_AFTER
             )
-            response["Retry-After"] = str(settings.WEBHOOK_RETRY_AFTER)
-            return response
         return _receipt_response(receipt)
 
 

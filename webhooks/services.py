@@ -273,10 +273,10 @@ def webhook_receive(
 def webhook_processing_wake(*, now: datetime | None = None) -> int | None:
     """Start a processor if a slot is free: the slot it took, or None (all busy: nothing to do).
 
-    Called after an event commits. Every busy processor re-checks the queue after it frees its
-    slot, so an event committed while all slots are taken is still seen. One statement when
-    all slots are busy; a django-q2 task only when a slot was free. ``now`` is the fixed clock
-    of a caller that gave one (tests), passed on to the processing.
+    Called by the wake job and by a processor that leaves with events still waiting (the intake
+    takes its slot in its own statement). One statement when all slots are busy; a django-q2
+    task only when a slot was free. ``now`` is the fixed clock of a caller that gave one
+    (tests), passed on to the processing.
     """
     owner = str(uuid.uuid4())
     taken = execute_prepared(

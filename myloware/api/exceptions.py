@@ -20,11 +20,11 @@ logger = logging.getLogger(__name__)
 DB_RETRY_AFTER_SECONDS = 5
 
 
-def database_unavailable_response() -> JsonResponse:
-    response = JsonResponse(
-        error_body(503, "database_unavailable", "The database is unavailable; retry shortly"), status=503
-    )
-    response["Retry-After"] = str(DB_RETRY_AFTER_SECONDS)
+def database_unavailable_response(
+    message: str = "The database is unavailable; retry shortly", *, retry_after: int = DB_RETRY_AFTER_SECONDS
+) -> JsonResponse:
+    response = JsonResponse(error_body(503, "database_unavailable", message), status=503)
+    response["Retry-After"] = str(retry_after)
     return response
 
 
