@@ -118,7 +118,7 @@ def superuser_client(client, django_user_model):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def browser():  # type: ignore[no-untyped-def]
-    """A bare headless Chromium (skipped off CI when it is not installed)."""
+    """A bare headless Chromium (fails naming the install command when it is missing)."""
     driver = chromium_driver()
     yield driver
     driver.quit()
