@@ -1,26 +1,31 @@
-"""A graph process killed after a checkpoint: a fresh process resumes, finished nodes don't rerun."""
+"""A graph process killed after a checkpoint: a fresh process resumes, finished nodes don't rerun,
+and the readable state it had not written yet is rebuilt by the repair job."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from runs.langgraph import DjangoCheckpointSaver
+from runs.langgraph.services import checkpoints_refresh_readable_states
 from runs.models import OrchestrationCheckpoint, Run
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def worker(run_id: str, log: Path) -> subprocess.Popen[bytes]:
+def worker(run_id: str, log: Path, **env: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [
             sys.executable,
@@ -31,6 +36,7 @@ def worker(run_id: str, log: Path) -> subprocess.Popen[bytes]:
             connection.settings_dict["NAME"],
         ],
         cwd=settings.BASE_DIR,
+        env={**os.environ, **env},
     )
 
 
@@ -40,7 +46,8 @@ def test_a_killed_graph_process_resumes_in_a_fresh_one_without_rerunning_finishe
     run = make_run()
     log = tmp_path / "nodes.log"
     log.write_text("")
-    first = worker(run.run_id, log)
+    # The first process coalesces readable states for an hour: its kill loses the pending one.
+    first = worker(run.run_id, log, LANGGRAPH_READABLE_STATE_DELAY_MS="3600000")
     deadline = time.monotonic() + 60
     while "b" not in log.read_text().split() and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -53,6 +60,14 @@ def test_a_killed_graph_process_resumes_in_a_fresh_one_without_rerunning_finishe
     finally:
         saver.close()
     assert crashed_at.checkpoint["channel_values"]["done"] == ["a"]
+    assert not OrchestrationCheckpoint.objects.filter(run_id=run.run_id).exists()
+
+    # The repair job leaves checkpoints a live saver may still be writing, then rebuilds the state.
+    assert checkpoints_refresh_readable_states(now=timezone.now()) == 0
+    later = timezone.now() + timedelta(seconds=settings.LANGGRAPH_READABLE_STATE_GRACE_SECONDS + 1)
+    assert checkpoints_refresh_readable_states(now=later) == 1
+    assert OrchestrationCheckpoint.objects.get(run_id=run.run_id).state == {"done": ["a"]}
+    assert checkpoints_refresh_readable_states(now=later) == 0  # up to date now
 
     second = worker(run.run_id, log)
     assert second.wait(timeout=60) == 0
