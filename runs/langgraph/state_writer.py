@@ -65,12 +65,16 @@ class ReadableStateWriter:
     def submit(self, state: PendingState) -> None:
         """Queue ``state``; it replaces any pending state of the same run."""
         with self._changed:
+            idle = not self._pending
             self._pending[state.thread_id] = state
             self._closed = False
             if not self._running:
                 self._running = True
                 threading.Thread(target=self._loop, name="langgraph-readable-state", daemon=True).start()
-            self._changed.notify_all()
+            if idle:
+                # Only a writer waiting for work needs waking: one in its coalescing pause would
+                # wake, take the GIL from the caller and go back to sleep, at every put.
+                self._changed.notify_all()
 
     def flush(self, timeout: float | None = None) -> bool:
         """Write what is pending now; False if that did not finish within ``timeout`` seconds."""
