@@ -32,6 +32,9 @@ logger = logging.getLogger(__name__)
 
 RETRY_PAUSE_MAX = 5.0
 CLOSE_TIMEOUT = 10.0
+# An idle thread stops (a later submit starts another): it holds its saver, so a saver nobody
+# closes would otherwise live, with its connections, as long as the process.
+IDLE_SECONDS = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +107,9 @@ class ReadableStateWriter:
         pause = 0.0
         while True:
             with self._changed:
-                self._changed.wait_for(lambda: self._pending or self._closed)
+                self._changed.wait_for(lambda: self._pending or self._closed, IDLE_SECONDS)
                 if not self._pending or (self._closed and pause):
-                    # Closed, and nothing left (or only what the database keeps refusing).
+                    # Idle, or closed with nothing left (or only what the database keeps refusing).
                     self._running = False
                     self._changed.notify_all()
                     return

@@ -3,8 +3,11 @@ wins, kept through refused writes, written at close."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import random
+import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -183,3 +186,23 @@ def test_closing_the_saver_writes_what_is_pending(
 
     row = state_row(run)
     assert row is not None and row.state["step"] == 2
+
+
+def test_a_saver_nobody_closes_is_released_once_its_writer_is_idle(
+    settings: Any, make_run: Callable[..., Run]
+) -> None:
+    """The writer's thread holds its saver (and the saver its connections) only while it has work."""
+    run = make_run()
+    settings.LANGGRAPH_READABLE_STATE_DELAY_MS = 0
+    saver = DjangoCheckpointSaver()
+    chat_graph(saver).invoke({"messages": []}, config(run.run_id))
+    assert saver.flush(timeout=30)
+    released = weakref.ref(saver)
+    del saver
+
+    deadline = datetime.now(UTC) + timedelta(seconds=30)
+    while released() is not None:
+        assert datetime.now(UTC) < deadline, "the saver is still held by its writer thread"
+        gc.collect()
+        threading.Event().wait(0.05)
+    assert state_row(run) is not None
