@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +91,20 @@ class Console:
         self.driver.set_window_size(WIDTH, HEIGHT)
         self.shots.append(path)
         return path
+
+    @contextmanager
+    def reloads(self) -> Iterator[None]:
+        """The page replaces itself during the block (the live queue reloads when a gate opens or
+        closes); after it, the new page has loaded. Reading the old page while the reload pulls
+        it away would raise StaleElementReferenceException, so nothing of it is read: the wait
+        is for its root element to go stale, then for the new document to be complete."""
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support import expected_conditions as ec
+
+        old_page = self.driver.find_element(By.TAG_NAME, "html")
+        yield
+        self.wait.until(ec.staleness_of(old_page))
+        self.wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
 
     def find(self, css: str) -> Any:
         from selenium.webdriver.common.by import By

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from django.contrib.admin.utils import quote
 from django.contrib.auth.models import Group, User
+from django.db import transaction
 
 from artifacts.services import artifact_create
 from knowledge.services import kb_document_upsert
@@ -81,9 +82,10 @@ def test_the_approval_desk_refreshes_itself_and_decides_in_bulk(console: Any, op
     console.visit("/admin/runs/pendingapproval/", "queue")
     rows = console.driver.find_elements("css selector", "#result_list tbody tr")
     assert len(rows) == 1 and first.run_id in rows[0].text and "1 idea" in rows[0].text
-    # A gate opens elsewhere: the queue shows it without anyone reloading.
-    second = ideate_gate(project="asmr-2")
-    console.wait.until(lambda d: second.run_id in d.find_element("id", "result_list").text)
+    # A gate opens elsewhere: the queue reloads itself and shows it.
+    with console.reloads():
+        second = ideate_gate(project="asmr-2")
+    assert second.run_id in console.find("#result_list").text
     assert console.find("#approvals-count").text == "2"
     console.shot("queue-refreshed")
 
@@ -95,8 +97,10 @@ def test_the_approval_desk_refreshes_itself_and_decides_in_bulk(console: Any, op
     console.shot("bulk-approved")
     assert set(GateRequest.objects.values_list("status", flat=True)) == {GateStatus.APPROVED}
 
-    third, fourth = ideate_gate(), ideate_gate()
-    console.visit("/admin/runs/pendingapproval/", "queue-again")
+    # Two gates open together (one commit, so one reload shows both).
+    with console.reloads(), transaction.atomic():
+        third, fourth = ideate_gate(), ideate_gate()
+    console.shot("queue-again")
     console.find("#action-toggle").click()
     Select(console.find("select[name=action]")).select_by_value("reject_selected")
     console.find("button[name=index]").click()
