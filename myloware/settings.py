@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import socket
-import sys
 import warnings
 from pathlib import Path
 from typing import Any
@@ -235,14 +234,16 @@ LOGGING = {
     "filters": {"redact": {"()": "myloware.lib.redact.RedactSecretsFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {
-        "stdout": {
+        # stderr: a command's stdout is its output alone (`create_api_key … | tail -1` is the key);
+        # servers and workers write both streams to the same terminal or log collector.
+        "stderr": {
             "class": "logging.StreamHandler",
-            "stream": sys.stdout,
+            "stream": "ext://sys.stderr",
             "formatter": "plain",
             "filters": ["redact"],
         }
     },
-    "root": {"handlers": ["stdout"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["stderr"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
