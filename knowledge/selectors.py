@@ -22,6 +22,7 @@ from django.db.models import QuerySet
 from knowledge.embedding import STOPWORDS, active_model
 from knowledge.models import FULL_TEXT_CONFIG, KbDocument
 from myloware.lib.errors import NotFound
+from runs.selectors import project_has_runs
 
 SNIPPET_CHARS = 240
 _WORD = re.compile(r"[^\W_]{3,}", re.UNICODE)
@@ -373,6 +374,13 @@ def snippet(content: str, query: str, length: int = SNIPPET_CHARS) -> str:
         space = window.rfind(" ")
         window = (window[:space] if space > length // 2 else window) + " …"
     return ("… " if start else "") + window
+
+
+def project_known(project: str) -> bool:
+    """Whether a knowledge-base document or a run names ``project``: projects have no table of
+    their own, they exist by being used (a new project's first runs search before it has
+    documents, and see the global ones)."""
+    return KbDocument.objects.filter(project=project).exists() or project_has_runs(project=project)
 
 
 def scope_values() -> tuple[list[str], list[str]]:

@@ -23,7 +23,7 @@ from artifacts.models import ArtifactType
 from artifacts.services import artifact_create
 from knowledge.embedding import EmbeddingError, get_backend
 from knowledge.models import EmbeddingStatus, KbDocument, KbEmbedding
-from knowledge.selectors import SearchHit, passes_floor, search_documents
+from knowledge.selectors import SearchHit, passes_floor, project_known, scope_values, search_documents
 from knowledge.text import SUPPORTED_SUFFIXES, ChunkParams, chunk_text, render_source, scope_from_path, sha256
 from myloware.lib.errors import DomainError, InvalidInput, NotFound, PayloadTooLarge
 from myloware.lib.tasks import enqueue_on_commit
@@ -525,6 +525,8 @@ def kb_search(
         raise InvalidInput(f"mode must be one of {', '.join(SEARCH_MODES)}", details={"mode": mode})
     if run_id is not None:
         run_get(run_id=run_id)
+    if project:
+        _require_known_project(project)
     backend = get_backend()
     started = time.perf_counter()
     query_vector = _query_vector(backend, query, mode)
@@ -545,6 +547,27 @@ def kb_search(
             response, query=query, run_id=run_id, project=project, persona=persona, k=k, actor=actor
         )
     return response
+
+
+# At most this many projects are named in the error for an unknown one.
+_KNOWN_PROJECTS_SHOWN = 20
+
+
+def _require_known_project(project: str) -> None:
+    """A search scoped to a project nothing names is a mistake (a typo would otherwise quietly
+    search the global documents only): 404 naming it and the projects that have documents, like
+    a run_id that names no run (the request is well-formed; what it refers to does not exist)."""
+    if project_known(project):
+        return
+    projects = scope_values()[0]
+    listed = ", ".join(projects[:_KNOWN_PROJECTS_SHOWN]) + (
+        " …" if len(projects) > _KNOWN_PROJECTS_SHOWN else ""
+    )
+    raise NotFound(
+        f"Unknown project {project!r}: no knowledge-base document and no run names it"
+        + (f" (projects with documents: {listed})" if projects else ""),
+        details={"project": project},
+    )
 
 
 class EmbeddingUnavailable(DomainError):

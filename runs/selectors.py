@@ -90,6 +90,10 @@ def runs_list(
     return runs
 
 
+def project_has_runs(*, project: str) -> bool:
+    return Run.objects.filter(project=project).exists()
+
+
 def run_transitions(*, run_id: str) -> QuerySet[RunTransition]:
     return RunTransition.objects.filter(run_id=run_id).order_by("created_at", "id")
 

@@ -171,6 +171,16 @@ def test_bad_searches_get_a_clear_4xx(client: JobsRunningClient, body: dict, sta
     assert response.json()["error"]["status"] == status
 
 
+def test_a_search_in_an_unknown_project_is_a_404_naming_it(client: JobsRunningClient) -> None:
+    client.post("/api/v1/kb/documents", {"path": "kb/projects/aismr/a.md", "content": "hooks"}, format="json")
+    response = client.post("/api/v1/kb/search", {"query": "hooks", "project": "nosuch"}, format="json")
+    assert response.status_code == 404
+    error = response.json()["error"]
+    assert error["message"].startswith("Unknown project 'nosuch'") and error["details"] == {
+        "project": "nosuch"
+    }
+
+
 def test_the_api_needs_a_key(anonymous_client: APIClient) -> None:
     assert anonymous_client.post("/api/v1/kb/search", {"query": "x"}, format="json").status_code == 401
     assert anonymous_client.get("/api/v1/kb/documents").status_code == 401

@@ -242,6 +242,25 @@ def test_a_search_without_results_still_records_a_consistent_trace() -> None:
     assert trace.retrieval_trace["docIds"] == [] == trace.retrieval_trace["similarities"]
 
 
+def test_a_search_in_a_project_nothing_names_is_refused_naming_it(scoped_documents: None) -> None:
+    with pytest.raises(NotFound) as raised:
+        kb_search(query="hooks", actor="test", project="aismrr")
+    assert raised.value.message == (
+        "Unknown project 'aismrr': no knowledge-base document and no run names it "
+        "(projects with documents: aismr, other)"
+    )
+    assert raised.value.details == {"project": "aismrr"}
+
+
+def test_a_project_with_runs_and_no_documents_yet_searches_the_global_ones(scoped_documents: None) -> None:
+    run_create(project="fresh")
+    assert _paths(project="fresh") == {
+        "kb/global.md",
+        "kb/personas/iggy/hooks.md",
+        "kb/personas/riley/hooks.md",
+    }
+
+
 def test_a_search_for_an_unknown_run_is_refused_before_searching() -> None:
     with pytest.raises(NotFound):
         kb_search(query="hooks", actor="test", run_id="no-such-run")

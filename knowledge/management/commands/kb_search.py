@@ -16,7 +16,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("query")
-        parser.add_argument("--project")
+        parser.add_argument("--project", help="a project's documents plus global ones (a known project)")
         parser.add_argument("--persona")
         parser.add_argument("--k", type=int, default=5)
         parser.add_argument("--mode", choices=SEARCH_MODES, default="vector")
