@@ -693,12 +693,13 @@ def dlq_replay_due(
 def dlq_select(
     *, ids: list[str] | None = None, provider: str | None = None, include_dead: bool = False, limit: int = 100
 ) -> list[WebhookDLQ]:
-    """Entries an operator asked for (by id, or by provider), oldest first; dead ones on request."""
+    """Entries an operator asked for (by id, or by a configured provider), oldest first; dead ones
+    on request."""
     entries = WebhookDLQ.objects.all()
     if ids:
         entries = entries.filter(pk__in=ids)
     if provider:
-        entries = entries.filter(provider=provider)
+        entries = entries.filter(provider=provider_config(provider).slug)
     if not include_dead:
         entries = entries.live()
     return list(entries.order_by("created_at")[:limit])

@@ -25,7 +25,7 @@ from runs.langgraph import DjangoCheckpointSaver
 from runs.models import GateRequest, GateStatus, Run, RunStatus
 from runs.services import run_create, run_get, run_transition
 from socials.selectors import project_publish_target
-from socials.services import fake_publisher_allowed, project_social_link, social_create
+from socials.services import fake_publisher_allowed, project_slug_check, project_social_link, social_create
 
 if TYPE_CHECKING:
     from langchain_core.runnables import RunnableConfig
@@ -49,6 +49,7 @@ def pipeline_prepare(*, project: str, actor: str) -> list[str]:
     primary account, creates a TikTok account ``demo-<project>`` without credentials (served by
     the fake upload-post client, DEBUG only). Returns what it did, for the command to print.
     """
+    project_slug_check(project)  # before anything is written for it
     report = kb_ingest(root=DEMO_KB, actor=actor, prefix="demo-kb")
     try:
         target = project_publish_target(project=project)

@@ -7,14 +7,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-from tqdm import tqdm
+from django.core.management.base import CommandError, CommandParser
 
 from knowledge.services import kb_ingest
-from myloware.lib.errors import DomainError
+from myloware.lib.commands import MylowareCommand, progress
 
 
-class Command(BaseCommand):
+class Command(MylowareCommand):
     help = (
         "Ingest a folder of Markdown/JSON into the knowledge base (idempotent; only changed chunks are "
         "re-embedded). Exits non-zero when a file could not be read."
@@ -32,24 +31,21 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        def progress(files: list[Path]) -> Iterable[Path]:
-            return tqdm(
-                files, desc="ingest", unit="file", file=self.stderr, disable=options["verbosity"] == 0
-            )
+        def files_with_progress(files: list[Path]) -> Iterable[Path]:
+            if options["verbosity"] == 0:
+                return files
+            return progress(files, total=len(files), stream=self.stderr, desc="ingest", unit="file")
 
-        try:
-            report = kb_ingest(
-                root=options["path"],
-                actor=f"cli:{getpass.getuser()}",
-                project=options["project"],
-                persona=options["persona"],
-                prune=options["prune"],
-                dry_run=options["dry_run"],
-                prefix=options["prefix"],
-                progress=progress,
-            )
-        except DomainError as exc:
-            raise CommandError(exc.message) from None
+        report = kb_ingest(
+            root=options["path"],
+            actor=f"cli:{getpass.getuser()}",
+            project=options["project"],
+            persona=options["persona"],
+            prune=options["prune"],
+            dry_run=options["dry_run"],
+            prefix=options["prefix"],
+            progress=files_with_progress,
+        )
         if options["dry_run"] or options["verbosity"] > 1:
             for line in report.plan:
                 self.stdout.write(line)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import getpass
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandParser
 
 from knowledge.services import SEARCH_MODES, kb_search
-from myloware.lib.errors import DomainError
+from myloware.lib.commands import MylowareCommand
 
 
-class Command(BaseCommand):
+class Command(MylowareCommand):
     help = "Search the knowledge base and print ranked results with scores and snippets"
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -23,18 +23,15 @@ class Command(BaseCommand):
         parser.add_argument("--run-id", help="record retrieval.trace and citations artifacts on this run")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            response = kb_search(
-                query=options["query"],
-                actor=f"cli:{getpass.getuser()}",
-                k=options["k"],
-                project=options["project"],
-                persona=options["persona"],
-                mode=options["mode"],
-                run_id=options["run_id"],
-            )
-        except DomainError as exc:
-            raise CommandError(exc.message) from None
+        response = kb_search(
+            query=options["query"],
+            actor=f"cli:{getpass.getuser()}",
+            k=options["k"],
+            project=options["project"],
+            persona=options["persona"],
+            mode=options["mode"],
+            run_id=options["run_id"],
+        )
         for rank, hit in enumerate(response.hits, 1):
             scope = ", ".join(
                 filter(

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand
-
+from myloware.lib.commands import MylowareCommand
 from runs.services import gate_callback_deliver, gate_callbacks_due
 
 
-class Command(BaseCommand):
+class Command(MylowareCommand):
     help = "Send every gate-decision callback whose retry is due (normally done by the schedule)"
 
     def handle(self, *args: Any, **options: Any) -> None:

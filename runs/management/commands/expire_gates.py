@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand
-
+from myloware.lib.commands import MylowareCommand
 from runs.services import gate_expire_due
 
 
-class Command(BaseCommand):
+class Command(MylowareCommand):
     help = "Expire open HITL gates past their deadline (their runs fail with approval_expired)"
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -5,24 +5,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandParser
 
+from myloware.lib.commands import MylowareCommand, positive_int
 from socials.services import publications_poll_status
 
 
-class Command(BaseCommand):
+class Command(MylowareCommand):
     help = "Ask upload-post for the status of due 'processing' publications and finish final ones"
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--limit", type=int, default=None, help="at most N publications")
+        parser.add_argument("--limit", type=positive_int, default=None, help="at most N publications")
         parser.add_argument("--dry-run", action="store_true", help="only list the due publications")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        limit = options["limit"]
-        if limit is not None and limit < 1:
-            raise CommandError("--limit must be at least 1")
         summary = publications_poll_status(
-            actor="command:poll_publications", limit=limit, dry_run=options["dry_run"]
+            actor="command:poll_publications", limit=options["limit"], dry_run=options["dry_run"]
         )
         if options["dry_run"]:
             for publication_id in summary.due:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from myloware.lib.commands import MylowareCommand, positive_int
 from webhooks.services import dlq_replay_many, dlq_select
 
 
-class Command(BaseCommand):
+class Command(MylowareCommand):
     help = (
         "Replay dead-letter entries now: processing runs again on the stored event (nothing is "
         "re-posted). Without --id, every live entry (due or not) matching the filters, oldest first."
@@ -17,24 +19,31 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
-            "--id", dest="ids", action="append", default=[], metavar="ID", help="Entry id (repeatable)"
+            "--id",
+            dest="ids",
+            type=uuid.UUID,
+            action="append",
+            default=[],
+            metavar="ID",
+            help="Entry id, a UUID (repeatable)",
         )
-        parser.add_argument("--provider", help="Only entries of this provider")
-        parser.add_argument("--limit", type=int, default=100, help="At most this many entries (default 100)")
+        parser.add_argument("--provider", help="Only entries of this (configured) provider")
+        parser.add_argument(
+            "--limit", type=positive_int, default=100, help="At most this many entries (default 100)"
+        )
         parser.add_argument("--include-dead", action="store_true", help="Also replay entries parked as dead")
         parser.add_argument("--dry-run", action="store_true", help="Only print what would be replayed")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["limit"] < 1:
-            raise CommandError("--limit must be at least 1")
+        ids = [str(entry_id) for entry_id in options["ids"]]
         # Entries named by --id are replayed even when dead: naming one is an explicit request.
         entries = dlq_select(
-            ids=options["ids"] or None,
+            ids=ids or None,
             provider=options["provider"],
-            include_dead=options["include_dead"] or bool(options["ids"]),
+            include_dead=options["include_dead"] or bool(ids),
             limit=options["limit"],
         )
-        missing = sorted(set(options["ids"]) - {str(entry.pk) for entry in entries})
+        missing = sorted(set(ids) - {str(entry.pk) for entry in entries})
         for entry_id in missing:
             self.stderr.write(f"{entry_id}: no such dead-letter entry")
         if options["dry_run"]:
@@ -54,7 +63,10 @@ class Command(BaseCommand):
         succeeded = sum(1 for result in results if result.ok)
         failed = len(results) - succeeded
         self.stdout.write(f"replayed {len(results)}: {succeeded} succeeded, {failed} failed")
-        if failed or missing:
-            raise CommandError(
-                f"{failed} replays failed" + (f", {len(missing)} entries not found" if missing else "")
-            )
+        problems = []
+        if failed:
+            problems.append(f"{failed} replay(s) failed")
+        if missing:
+            problems.append(f"{len(missing)} id(s) not found")
+        if problems:
+            raise CommandError(", ".join(problems))

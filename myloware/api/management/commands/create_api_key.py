@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandParser
 
 from myloware.api.models import ALL_SCOPES
 from myloware.api.services import api_key_create
-from myloware.lib.errors import DomainError
+from myloware.lib.commands import MylowareCommand
 
 
-class Command(BaseCommand):
+class Command(MylowareCommand):
     help = "Create an API key for an API consumer; the key is printed once on the last line"
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -28,10 +28,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, name: str, scopes: list[str], **options: Any) -> None:
         wanted = [scope for value in scopes for scope in value.split(",")]
-        try:
-            key, raw_key = api_key_create(name=name, scopes=wanted)
-        except DomainError as exc:
-            raise CommandError(exc.message) from None
+        key, raw_key = api_key_create(name=name, scopes=wanted)
         self.stdout.write(
             f"Created API key {key.name!r} (prefix {key.prefix}, scopes {', '.join(key.scopes)}). "
             "Store it now; it is not shown again:"

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand
 from django_q.models import Schedule
 
+from myloware.lib.commands import MylowareCommand
 from myloware.workers.jobs import declared_jobs
 
 
@@ -17,7 +17,7 @@ def declared_schedules() -> list[dict[str, Any]]:
     return declared_jobs("SCHEDULES")
 
 
-class Command(BaseCommand):
+class Command(MylowareCommand):
     help = "Create or update the periodic jobs declared in each app's schedules.py"
 
     def handle(self, *args: Any, **options: Any) -> None:

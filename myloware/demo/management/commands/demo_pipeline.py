@@ -8,15 +8,17 @@ itself, through the same gate service an operator's click uses, and waits for th
 
 from __future__ import annotations
 
+import argparse
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from myloware.demo.pipeline import PipelineError, provider_secret
 from myloware.demo.services import pipeline_prepare, pipeline_start
-from myloware.lib.errors import DomainError
+from myloware.lib.commands import MylowareCommand, positive_seconds
 from runs.models import TERMINAL_STATUSES, Gate, GateRequest, GateStatus, HitlDecision, Run, RunStatus
 from runs.services import gate_decide
 
@@ -24,7 +26,15 @@ ACTOR = "command:demo_pipeline"
 APPROVER = "demo:auto-approve"
 
 
-class Command(BaseCommand):
+def http_url(text: str) -> str:
+    """An argument type: an http(s) URL with a host (where the provider callbacks are posted)."""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an http(s) URL such as http://127.0.0.1:8000")
+    return text
+
+
+class Command(MylowareCommand):
     help = "Start a run of the LangGraph demo pipeline (deterministic personas, real services)"
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -35,11 +45,15 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--base-url",
+            type=http_url,
             default=None,
             help=f"where this server is reachable (default LANGGRAPH_DEMO_BASE_URL, {settings.LANGGRAPH_DEMO_BASE_URL})",
         )
         parser.add_argument(
-            "--timeout", type=float, default=120.0, help="seconds to wait per stage with --auto-approve"
+            "--timeout",
+            type=positive_seconds,
+            default=120.0,
+            help="seconds to wait per stage with --auto-approve",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -55,11 +69,9 @@ class Command(BaseCommand):
             provider_secret("kieai"), provider_secret("shotstack")
         except PipelineError as exc:
             raise CommandError(str(exc)) from exc
-        self._prepare(project)
-        try:
-            run = pipeline_start(project=project, actor=ACTOR, base_url=base_url, topic=options["topic"])
-        except DomainError as exc:
-            raise CommandError(exc.message) from exc
+        for line in pipeline_prepare(project=project, actor=ACTOR):
+            self.stdout.write(line)
+        run = pipeline_start(project=project, actor=ACTOR, base_url=base_url, topic=options["topic"])
         self.stdout.write(f"Started run {run.run_id} ({project}): {run.status}")
         if not options["auto_approve"]:
             self.stdout.write(
@@ -75,14 +87,6 @@ class Command(BaseCommand):
         self.stdout.write(f"Run {run.run_id} ended {run.status}: {self._summary(run)}")
         if run.status != RunStatus.PUBLISHED:
             raise CommandError(f"Run {run.run_id} ended {run.status}")
-
-    def _prepare(self, project: str) -> None:
-        """The demo's knowledge base documents and a publishing account for the project."""
-        try:
-            for line in pipeline_prepare(project=project, actor=ACTOR):
-                self.stdout.write(line)
-        except DomainError as exc:
-            raise CommandError(exc.message) from exc
 
     def _approve(self, run_id: str, gate: str, timeout: float) -> bool:
         """Wait for ``gate`` to open, then approve it as an operator would; False if the run ended."""

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
+from myloware.lib.commands import MylowareCommand
 from myloware.workers.selectors import cluster_health
 
 
-class Command(BaseCommand):
+class Command(MylowareCommand):
     help = "Exit 1 when no task went through the named cluster within WORKER_STALE_AFTER seconds"
 
     def add_arguments(self, parser: Any) -> None:

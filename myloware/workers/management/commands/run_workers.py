@@ -6,12 +6,12 @@ import sys
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
 
+from myloware.lib.commands import MylowareCommand
 from myloware.workers.runner import WorkerRunner
 
 
-class Command(BaseCommand):
+class Command(MylowareCommand):
     help = "Run the django-q2 workers with heartbeats, a bounded stop and the repair jobs"
 
     def add_arguments(self, parser: Any) -> None:
