@@ -167,6 +167,10 @@ API_JSON_MAX_DEPTH = env_int("API_JSON_MAX_DEPTH", 64, minimum=2)
 # Every list is one keyset page (myloware.api.pagination): ?limit= from 1 to API_MAX_PAGE_SIZE.
 API_PAGE_SIZE = env_int("API_PAGE_SIZE", 50, minimum=1)
 API_MAX_PAGE_SIZE = env_int("API_MAX_PAGE_SIZE", 500, minimum=1)
+# How long the key a rotation replaced keeps working (rotate_api_key --grace overrides it).
+API_KEY_ROTATION_GRACE_HOURS = env_float("API_KEY_ROTATION_GRACE_HOURS", 24.0)
+if not 0 <= API_KEY_ROTATION_GRACE_HOURS <= 24 * 365:
+    raise ImproperlyConfigured("API_KEY_ROTATION_GRACE_HOURS must be between 0 and 8760 (a year)")
 SPECTACULAR_SETTINGS: dict[str, Any] = {
     "TITLE": "MyloWare control plane API",
     "DESCRIPTION": "Runs, artifacts, checkpoints, HITL gates, webhooks, knowledge base and publishing.",

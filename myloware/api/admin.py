@@ -5,9 +5,11 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest
+from django.utils import timezone
 
+from myloware.admin_utils import when
 from myloware.api.models import ApiKey, Scope
-from myloware.api.services import api_key_create, api_key_revoke, api_key_set_scopes
+from myloware.api.services import api_key_create, api_key_revoke, api_key_rotate, api_key_set_scopes
 from myloware.lib.errors import DomainError
 
 
@@ -35,12 +37,22 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "last_used_at",
         "revoked_at",
         "is_active",
+        "previous_key",
     )
     list_filter = (("revoked_at", admin.EmptyFieldListFilter), "legacy_full_access", "created_at")
     search_fields = ("name", "prefix")
-    readonly_fields = ("prefix", "legacy_access", "created_at", "last_used_at", "revoked_at")
-    fields = ("name", "prefix", "scopes", "legacy_access", "created_at", "last_used_at", "revoked_at")
-    actions = ("revoke_selected",)
+    readonly_fields = ("prefix", "previous_key", "legacy_access", "created_at", "last_used_at", "revoked_at")
+    fields = (
+        "name",
+        "prefix",
+        "previous_key",
+        "scopes",
+        "legacy_access",
+        "created_at",
+        "last_used_at",
+        "revoked_at",
+    )
+    actions = ("rotate_selected", "revoke_selected")
 
     @admin.display(description="scopes")
     def scope_list(self, obj: ApiKey) -> str:
@@ -51,6 +63,15 @@ class ApiKeyAdmin(admin.ModelAdmin):
         if not obj.legacy_full_access:
             return "no"
         return "yes: created before scopes, given every scope by migration; narrow its scopes"
+
+    @admin.display(description="replaced key")
+    def previous_key(self, obj: ApiKey) -> str:
+        if obj.previous_valid_until is None:
+            return "—"
+        ended = obj.previous_valid_until <= timezone.now()
+        return (
+            f"{obj.previous_prefix}… {'stopped' if ended else 'works until'} {when(obj.previous_valid_until)}"
+        )
 
     @admin.display(boolean=True, description="active")
     def is_active(self, obj: ApiKey) -> bool:
@@ -83,6 +104,24 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: ApiKey | None = None) -> bool:
         # Revoke instead of delete, so audit records keep naming a key that existed.
         return False
+
+    @admin.action(
+        description="Rotate selected API keys (new keys shown once; old keys work for the grace period)",
+        permissions=["change"],
+    )
+    def rotate_selected(self, request: HttpRequest, queryset: Any) -> None:
+        for key in queryset:
+            try:
+                rotated, raw_key = api_key_rotate(name=key.name, now=timezone.now())
+            except DomainError as exc:
+                self.message_user(request, exc.message, messages.ERROR)
+                continue
+            self.message_user(
+                request,
+                f"New key for {rotated.name!r}; copy it now, it will not be shown again: {raw_key} "
+                f"(the old key works until {when(rotated.previous_valid_until)})",
+                messages.WARNING,
+            )
 
     @admin.action(description="Revoke selected API keys", permissions=["change"])
     def revoke_selected(self, request: HttpRequest, queryset: Any) -> None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
@@ -19,7 +20,7 @@ class APIKeyAuthentication(authentication.BaseAuthentication):
         raw = request.headers.get(HEADER)
         if raw is None:
             return None
-        key = api_key_authenticate(raw.strip())
+        key = api_key_authenticate(raw.strip(), now=timezone.now())
         if key is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked API key")
         return key, key

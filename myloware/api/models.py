@@ -23,21 +23,32 @@ class Scope(models.TextChoices):
 
 
 ALL_SCOPES: tuple[str, ...] = tuple(Scope.values)
+NAME_MAX_LENGTH = 100
 
 
 class ApiKey(models.Model):
     """An API consumer's key. Only a SHA-256 of the key and a short clear prefix are stored.
 
+    One row per consumer: its name is the actor of what it does, so a rotation gives the row a new
+    key and keeps the old one (``previous_*``) for a grace period, rather than adding a row.
+
     Keys are 256-bit random tokens, so a fast hash is enough (no dictionary to attack); the
     prefix lets operators recognise a key in the admin and lets lookup avoid a full scan.
     """
 
-    name = models.CharField(max_length=100, unique=True, help_text="Who uses this key (shown as the actor)")
+    name = models.CharField(
+        max_length=NAME_MAX_LENGTH, unique=True, help_text="Who uses this key (shown as the actor)"
+    )
     prefix = models.CharField(max_length=16, db_index=True, editable=False)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True, db_default=Now())
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The key a rotation replaced, accepted until previous_valid_until (the grace period in which
+    # the consumer switches to the new key); one predecessor at most.
+    previous_prefix = models.CharField(max_length=16, blank=True, default="", db_index=True, editable=False)
+    previous_key_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    previous_valid_until = models.DateTimeField(null=True, blank=True, editable=False)
     scopes = ArrayField(
         models.CharField(max_length=32, choices=Scope.choices),
         default=list,

@@ -24,6 +24,7 @@ from django.core.management import CommandError, call_command, get_commands, loa
 from django.db import connection
 
 from knowledge.models import KbDocument
+from myloware.api.services import api_key_create
 from myloware.lib.commands import MylowareCommand
 from socials.models import Social
 
@@ -41,8 +42,17 @@ BAD_INPUT = [
     ("kb_search", ["hooks", "--run-id", "run_nosuch"], "Run 'run_nosuch' does not exist"),
     ("kb_ingest", ["/nonexistent/kb"], "/nonexistent/kb does not exist"),
     ("kb_reembed", ["--bogus"], "unrecognized arguments: --bogus"),
+    ("create_api_key", ["x" * 101, "--scope", "runs"], "at most 100 characters"),
     ("create_api_key", ["bot", "--scope", "everything"], "Unknown API key scope(s) everything"),
+    (
+        "create_api_key",
+        ["existing", "--scope", "runs"],
+        "already exists; to give its consumer a new key, rotate",
+    ),
     ("revoke_api_key", ["nosuch"], "No API key named 'nosuch'"),
+    ("rotate_api_key", ["nosuch"], "No API key named 'nosuch'"),
+    ("rotate_api_key", ["existing", "--grace", "-1"], "The grace period is 0 to 8760 hours"),
+    ("rotate_api_key", ["existing", "--grace", "soon"], "invalid float value: 'soon'"),
     ("demo_pipeline", ["--project", ""], "Invalid project slug ''"),
     ("demo_pipeline", ["--timeout", "0"], "'0' is not a number greater than 0"),
     ("demo_pipeline", ["--base-url", "localhost:8000"], "'localhost:8000' is not an http(s) URL"),
@@ -80,6 +90,7 @@ def demo_secrets(settings: Any) -> None:
 def test_bad_input_is_one_line_and_a_non_zero_exit(
     command: str, args: list[str], says: str, demo_secrets: None
 ) -> None:
+    api_key_create(name="existing", scopes=["runs"])
     out = io.StringIO()
     with pytest.raises(CommandError) as raised:
         call_command(command, *args, stdout=out, stderr=io.StringIO())
