@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from django.utils import timezone
 
@@ -58,21 +58,30 @@ def api_key_create(*, name: str, scopes: Iterable[str]) -> tuple[ApiKey, str]:
         raise InvalidInput(f"An API key's name has at most {NAME_MAX_LENGTH} characters")
     scopes = api_key_scopes_clean(scopes)
     existing = ApiKey.objects.filter(name=name).first()
-    if existing is not None and existing.revoked_at is not None:
-        raise Conflict(
-            f"An API key named {name!r} exists and was revoked at {existing.revoked_at:%Y-%m-%d %H:%M %Z}; "
-            "a name stays with its key's audit trail, so give the new key another name"
-        )
     if existing is not None:
-        raise Conflict(
-            f"An API key named {name!r} already exists; to give its consumer a new key, rotate it "
-            "(manage.py rotate_api_key, or the admin's rotate action)"
-        )
+        raise _name_taken(existing)
     raw_key = _new_raw_key()
-    key = ApiKey.objects.create(
-        name=name, prefix=raw_key[:_PREFIX_LEN], key_hash=_hash(raw_key), scopes=scopes
-    )
+    try:
+        with transaction.atomic():
+            key = ApiKey.objects.create(
+                name=name, prefix=raw_key[:_PREFIX_LEN], key_hash=_hash(raw_key), scopes=scopes
+            )
+    except IntegrityError:  # created meanwhile by someone else: the unique name decided
+        raise _name_taken(ApiKey.objects.get(name=name)) from None
     return key, raw_key
+
+
+def _name_taken(existing: ApiKey) -> Conflict:
+    if existing.revoked_at is not None:
+        return Conflict(
+            f"An API key named {existing.name!r} exists and was revoked at "
+            f"{existing.revoked_at:%Y-%m-%d %H:%M %Z}; a name stays with its key's audit trail, so "
+            "give the new key another name"
+        )
+    return Conflict(
+        f"An API key named {existing.name!r} already exists; to give its consumer a new key, rotate "
+        "it (manage.py rotate_api_key, or the admin's rotate action)"
+    )
 
 
 def api_key_set_scopes(*, name: str, scopes: Iterable[str]) -> ApiKey:

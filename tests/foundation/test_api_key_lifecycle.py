@@ -1,5 +1,6 @@
-"""Rotating an API key: a new key with the same name and scopes, the old one accepted for a grace
-period judged by the database at the moment the service is given, then refused."""
+"""An API key's lifecycle. Rotating: a new key with the same name and scopes, the old one accepted
+for a grace period judged by the database at the moment the service is given, then refused.
+Creating: a name is one consumer's for good (a revoked one is not reused, one name is one key)."""
 
 from __future__ import annotations
 
@@ -109,6 +110,19 @@ def test_the_command_prints_the_new_key_alone_on_the_last_line() -> None:
     )
     assert (status_with(old), status_with(lines[-1])) == (200, 200)
     assert ApiKey.objects.get(name="script").previous_valid_until is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_creations_of_one_name_at_once_make_one_key_and_conflicts() -> None:
+    for round_number in range(10):
+        name = f"twin-{round_number}"
+        outcomes = race(
+            8, lambda _, name=name: api_key_create(name=name, scopes=["runs"]), connect_first=True
+        )
+        errors = raised(outcomes)
+        assert len(errors) == 7 and all(isinstance(error, Conflict) for error in errors), errors
+        assert all("already exists" in error.message for error in errors if isinstance(error, Conflict))
+        assert ApiKey.objects.filter(name=name).count() == 1
 
 
 def test_creating_a_revoked_name_says_it_is_revoked_and_what_to_do() -> None:
