@@ -9,6 +9,7 @@ import email.policy
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -22,6 +23,7 @@ from aiosmtpd.controller import Controller
 class Mail:
     rcpt_tos: list[str]
     message: EmailMessage
+    at: float = field(default_factory=time.time)  # when the server accepted it (for bench/)
 
     @property
     def subject(self) -> str:
@@ -82,6 +84,7 @@ def smtp_server() -> Iterator[SmtpServer]:
 class ChatPost:
     path: str
     body: dict[str, Any]
+    at: float = field(default_factory=time.time)  # when it arrived (for bench/)
 
 
 @dataclass
