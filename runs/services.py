@@ -614,7 +614,8 @@ def _move_run_on_approval(gate_request: GateRequest, actor: str) -> None:
 def _gate_close(
     gate_request: GateRequest, status: str, actor: str, comment: str, *, notify: bool = True
 ) -> None:
-    """Close a gate (caller holds its lock) and, on commit, notify the orchestrator and hooks."""
+    """Close a gate (caller holds its lock); on commit the orchestrator, the hooks and the people
+    told about the gate hear of it."""
     now = timezone.now()
     gate_request.status = status
     gate_request.decided_at = now
