@@ -1,5 +1,5 @@
 # Gate notifications (one row per gate, kind, channel and target) and assigned approvers on gate
-# policies (copied onto each gate request); the notifications cascade with their gate in SQL too.
+# policies (copied onto each gate request).
 
 import django.contrib.postgres.fields
 import django.db.models.deletion
@@ -7,8 +7,6 @@ import django.db.models.functions.datetime
 import myloware.lib.validators
 from django.conf import settings
 from django.db import migrations, models
-
-from myloware.db_operations import CascadeOnDelete
 
 
 class Migration(migrations.Migration):
@@ -149,5 +147,4 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        CascadeOnDelete("gate_notifications", "gate_request_id"),
     ]

@@ -305,3 +305,19 @@ def test_a_share_of_zero_turns_the_reminder_or_the_escalation_off(
     gate_request = open_gate(make_run, django_capture_on_commit_callbacks)
     planned = set(gate_request.notifications.exclude(kind="opened").values_list("kind", flat=True))
     assert planned == kinds
+
+
+def test_deleting_a_run_in_sql_removes_its_gates_notifications_too(
+    notify: Notify, make_run, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+
+    gate_request = open_gate(make_run, django_capture_on_commit_callbacks)
+    assert GateNotification.objects.filter(gate_request=gate_request).count() == 6
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM runs WHERE run_id = %s", [gate_request.run_id])
+    assert not GateNotification.objects.exists()
+
+
+def test_the_backoff_doubles_from_30_seconds_up_to_an_hour():
+    assert [notify_backoff(n).total_seconds() for n in (1, 2, 3, 7, 8, 20)] == [30, 60, 120, 1920, 3600, 3600]
