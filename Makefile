@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test neural lint format check migrate bench-runs bench-webhooks bench-kb bench-kb-quality bench-checkpointer bench-socials bench-dashboard bench-worker-faults bench-redaction bench-pipeline stop-db venv
+.PHONY: run test neural lint format check migrate bench-runs bench-webhooks bench-kb bench-kb-quality bench-checkpointer bench-socials bench-dashboard bench-worker-faults bench-redaction bench-pipeline bench-gate-notify stop-db venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -77,6 +77,9 @@ bench-worker-faults: $(STAMP)
 
 bench-redaction: $(STAMP)
 	$(PY) bench/redaction.py
+
+bench-gate-notify: $(STAMP)
+	$(PY) bench/gate_notifications.py
 
 # From delivery to effect: gunicorn + qcluster(s) as `make run` starts them, ORM and Redis broker.
 bench-pipeline: $(STAMP)

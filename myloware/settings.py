@@ -16,7 +16,18 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 
 from myloware.db import embedded_database, parse_database_url
-from myloware.lib.env import env_bool, env_float, env_int, env_list, env_str, load_env_file
+from myloware.lib.env import (
+    env_bool,
+    env_emails,
+    env_float,
+    env_http_url,
+    env_http_urls,
+    env_int,
+    env_list,
+    env_share,
+    env_str,
+    load_env_file,
+)
 from runs.enums import Gate, RunStatus
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -277,6 +288,19 @@ if ORCHESTRATOR_CALLBACK_URL and not ORCHESTRATOR_CALLBACK_SECRET.startswith("wh
         "ORCHESTRATOR_CALLBACK_URL is set: ORCHESTRATOR_CALLBACK_SECRET must be a whsec_... secret"
     )
 CHECKPOINT_MAX_BYTES = env_int("CHECKPOINT_MAX_BYTES", 1024 * 1024, minimum=1)
+# Gate notifications (docs/runs.md, "Gate notifications"): who is told when a gate opens, nears
+# its deadline and closes. A gate policy's own lists replace these for its project and gate.
+GATE_NOTIFY_EMAILS = env_emails("GATE_NOTIFY_EMAILS")
+GATE_NOTIFY_WEBHOOK_URLS = env_http_urls("GATE_NOTIFY_WEBHOOK_URLS")  # Slack-compatible; secret paths
+GATE_ESCALATE_EMAILS = env_emails("GATE_ESCALATE_EMAILS")
+# The shares of a gate's time to its deadline after which the reminder and the escalation go
+# out (0: never).
+GATE_REMIND_AT = env_share("GATE_REMIND_AT", 0.5)
+GATE_ESCALATE_AT = env_share("GATE_ESCALATE_AT", 0.8)
+# Seconds per SMTP or chat attempt; attempts per message before it is marked failed (the
+# retries wait 30 s, 60 s, 120 s, … up to an hour: 8 attempts span about an hour).
+GATE_NOTIFY_TIMEOUT = env_float("GATE_NOTIFY_TIMEOUT", 10.0)
+GATE_NOTIFY_MAX_ATTEMPTS = env_int("GATE_NOTIFY_MAX_ATTEMPTS", 8, minimum=1)
 # One OpenAPI enum per choice set of the runs app (otherwise "status" fields collide by name).
 SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
     {
@@ -285,10 +309,25 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "GateCallbackStatusEnum": "runs.models.CallbackStatus",
         "GateDecisionEnum": "runs.models.HitlDecision",
         "GateNameEnum": "runs.models.Gate",
+        "GateNotificationKindEnum": "runs.models.NotificationKind",
+        "GateNotificationChannelEnum": "runs.models.NotificationChannel",
+        "GateNotificationStatusEnum": "runs.models.NotificationStatus",
         "WebhookEventStatusEnum": "webhooks.models.EventStatus",
         "SignatureStatusEnum": "webhooks.models.SignatureStatus",
     }
 )
+
+# --- e-mail (Django's e-mail framework; gate notifications) -----------------------------------
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL are exclusive: set one")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "myloware@localhost")
 
 # --- webhooks (webhooks app) ------------------------------------------------------------------
 # Providers (scheme, secrets, headers, tolerance, size limit) come from WEBHOOK_* variables; see
@@ -457,3 +496,7 @@ DEMO_PIPELINE_ENABLED = env_bool("DEMO_PIPELINE_ENABLED", DEBUG)
 # --- operators' console ---------------------------------------------------------------------
 # How often the header's approvals badge and the approvals queue poll for changes (seconds).
 CONSOLE_REFRESH_SECONDS = env_int("CONSOLE_REFRESH_SECONDS", 10, minimum=1)
+# Where operators reach the console: gate notifications link to its decision pages.
+CONSOLE_BASE_URL = env_http_url(
+    "CONSOLE_BASE_URL", f"http://{env_str('HOST', '127.0.0.1')}:{env_str('PORT', '8000')}"
+).rstrip("/")

@@ -4,14 +4,16 @@ their timeline, and read-only audit tables. Every write goes through runs.servic
 from __future__ import annotations
 
 import uuid
-from collections import Counter
 from typing import Any
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
+from django.contrib.postgres.forms import SimpleArrayField
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
@@ -26,6 +28,8 @@ from myloware.admin_utils import BigTableAdminMixin, ReadOnlyAdminMixin, pretty_
 from myloware.admin_utils import when as _when
 from myloware.api.request import actor_for, client_ip
 from myloware.lib.errors import DomainError
+from myloware.lib.redact import REDACTED, redact_url
+from myloware.lib.validators import validate_http_url
 from runs import selectors, services
 from runs.models import (
     CallbackEndpoint,
@@ -181,8 +185,78 @@ class GateRequestAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     readonly_fields = [f.name for f in GateRequest._meta.fields]
 
 
+class RedactedUrlsTextarea(forms.Textarea):
+    """URLs one per line, each shown redacted (its secret path never reaches the page)."""
+
+    def format_value(self, value: Any) -> str:
+        return "\n".join(redact_url(line.strip()) for line in str(value or "").splitlines() if line.strip())
+
+
+class GatePolicyForm(forms.ModelForm):
+    """A gate policy. Its chat webhook URLs are secrets: the form shows them redacted, one per
+    line, and a line left as shown keeps the saved URL it stands for."""
+
+    notify_emails = SimpleArrayField(
+        forms.EmailField(), required=False, help_text=GatePolicy._meta.get_field("notify_emails").help_text
+    )
+    escalate_emails = SimpleArrayField(
+        forms.EmailField(), required=False, help_text=GatePolicy._meta.get_field("escalate_emails").help_text
+    )
+    notify_webhook_urls = forms.CharField(
+        required=False,
+        widget=RedactedUrlsTextarea(attrs={"rows": 3, "autocomplete": "off", "spellcheck": "false"}),
+        help_text="Slack-compatible chat webhook URLs, one per line (empty: GATE_NOTIFY_WEBHOOK_URLS). "
+        "Saved URLs are shown redacted: leave a line as it is to keep its URL.",
+    )
+
+    class Meta:
+        model = GatePolicy
+        fields = [
+            "project",
+            "gate",
+            "enabled",
+            "deadline_hours",
+            "required_approvals",
+            "allow_self_approval",
+            "approve_to",
+            "approver_users",
+            "approver_groups",
+            "notify_emails",
+            "notify_webhook_urls",
+            "escalate_emails",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        saved = self.instance.notify_webhook_urls or []
+        self.saved_urls = {redact_url(url): url for url in saved}
+        self.initial["notify_webhook_urls"] = "\n".join(saved)
+
+    def clean_notify_webhook_urls(self) -> list[str]:
+        urls = []
+        for line in filter(None, map(str.strip, self.cleaned_data["notify_webhook_urls"].splitlines())):
+            url = self.saved_urls.get(line, line)
+            if f"/{REDACTED}#" in url:
+                raise ValidationError(f"{line} stands for a URL that is not saved: paste the full URL again")
+            validate_http_url(url)
+            urls.append(url)
+        return list(dict.fromkeys(urls))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        users, groups = data.get("approver_users"), data.get("approver_groups")
+        needed = data.get("required_approvals") or 1
+        if users and not groups and needed > len(users):
+            raise ValidationError(
+                f"{needed} approvals are required but only {len(users)} user(s) may decide: "
+                "assign more approvers (or a group) or require fewer approvals"
+            )
+        return data
+
+
 @admin.register(GatePolicy)
 class GatePolicyAdmin(admin.ModelAdmin):
+    form = GatePolicyForm
     list_display = (
         "project",
         "gate",
@@ -191,11 +265,23 @@ class GatePolicyAdmin(admin.ModelAdmin):
         "required_approvals",
         "allow_self_approval",
         "approve_to",
+        "told",
         "updated_at",
     )
     list_filter = ("gate", "enabled")
     search_fields = ("project",)
     readonly_fields = ("updated_at",)
+    filter_horizontal = ("approver_users", "approver_groups")
+
+    @admin.display(description="notifications")
+    def told(self, obj: GatePolicy) -> str:
+        """Counts only: the chat URLs are secrets."""
+        counts = {
+            "e-mail": len(obj.notify_emails),
+            "chat": len(obj.notify_webhook_urls),
+            "escalation": len(obj.escalate_emails),
+        }
+        return ", ".join(f"{n} {what}" for what, n in counts.items() if n) or "environment's"
 
 
 @admin.register(CallbackEndpoint)
@@ -288,8 +374,7 @@ class PendingApprovalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="under review")
     def under_review(self, obj: PendingApproval) -> str:
-        types = Artifact.objects.filter(id__in=obj.artifact_ids).values_list("type", flat=True)
-        counted = ", ".join(f"{n} {kind}" for kind, n in sorted(Counter(types).items())) or "no artifacts"
+        counted = selectors.gate_under_review(gate_request=obj)
         summary = obj.summary.splitlines()[0][:80] if obj.summary else ""
         return format_html("{}<br><small>{}</small>", counted, summary) if summary else counted
 
@@ -410,6 +495,7 @@ class PendingApprovalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         by_id = {str(a.id): a for a in Artifact.objects.filter(id__in=gate_request.artifact_ids)}
         artifacts = [by_id[i] for i in gate_request.artifact_ids if i in by_id]
         current_hash = selectors.artifacts_content_hash(gate_request.artifact_ids)
+        may_decide = selectors.gate_may_decide(gate_request=gate_request, actor=actor_for(request))
         run = gate_request.run
         context = {
             **self.admin_site.each_context(request),
@@ -423,8 +509,11 @@ class PendingApprovalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "content_hash": current_hash,
             "approvers": selectors.gate_approvers(gate_request=gate_request),
             "decisions": gate_request.approvals.order_by("created_at"),
+            "notifications": gate_request.notifications.order_by("id"),
             "timeline": selectors.run_timeline(run_id=gate_request.run_id),
-            "can_decide": gate_request.is_open and self.has_decide_permission(request),
+            "assignees": selectors.gate_assignees(gate_request=gate_request),
+            "may_decide": may_decide,
+            "can_decide": gate_request.is_open and self.has_decide_permission(request) and may_decide,
             # One key per rendering: a double-clicked submit replays the first decision.
             "idempotency_key": uuid.uuid4().hex,
             "now": timezone.now(),

@@ -30,7 +30,16 @@ from myloware.api.scopes import requires_scope
 from myloware.api.serializers import JsonObjectField, StrictInputSerializer
 from myloware.lib.errors import InvalidInput, PayloadTooLarge
 from runs import selectors, services
-from runs.models import Gate, GateRequest, HitlApproval, HitlDecision, Run, RunStatus, RunTransition
+from runs.models import (
+    Gate,
+    GateNotification,
+    GateRequest,
+    HitlApproval,
+    HitlDecision,
+    Run,
+    RunStatus,
+    RunTransition,
+)
 
 # --- serializers -----------------------------------------------------------------------------
 
@@ -72,8 +81,31 @@ class DecisionSerializer(serializers.ModelSerializer):
         fields = ["id", "gate", "decision", "approver", "approver_ip", "comment", "metadata", "created_at"]
 
 
+class GateNotificationSerializer(serializers.ModelSerializer):
+    target = serializers.CharField(
+        source="target_display",
+        read_only=True,
+        help_text="The e-mail address, or the chat webhook URL with its secret path redacted",
+    )
+
+    class Meta:
+        model = GateNotification
+        fields = [
+            "kind",
+            "channel",
+            "target",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "sent_at",
+            "last_error",
+        ]
+        read_only_fields = fields  # an answer only: every field is always present
+
+
 class GateSerializer(serializers.ModelSerializer):
     decisions = DecisionSerializer(source="approvals", many=True, read_only=True)
+    notifications = GateNotificationSerializer(many=True, read_only=True)
     approvals_needed = serializers.IntegerField(source="required_approvals", read_only=True)
 
     class Meta:
@@ -96,6 +128,7 @@ class GateSerializer(serializers.ModelSerializer):
             "decision_comment",
             "callback_status",
             "decisions",
+            "notifications",
         ]
 
 

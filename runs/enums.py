@@ -1,4 +1,4 @@
-"""The runs app's names: run statuses, gate names, gate statuses and decisions.
+"""The runs app's names: run statuses, gate names, gate statuses, decisions and gate notifications.
 
 Plain choices without models, so ``myloware.settings`` (the gate settings) can name them too.
 """
@@ -36,3 +36,22 @@ class GateStatus(models.TextChoices):
     REJECTED = "rejected", "Rejected"
     EXPIRED = "expired", "Expired"
     CANCELLED = "cancelled", "Cancelled (run ended)"
+
+
+class NotificationKind(models.TextChoices):
+    OPENED = "opened", "Gate opened"
+    REMINDER = "reminder", "Reminder"
+    ESCALATION = "escalation", "Escalation"
+    CLOSED = "closed", "Gate closed"
+
+
+class NotificationChannel(models.TextChoices):
+    EMAIL = "email", "E-mail"
+    CHAT = "chat", "Chat webhook"
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"  # due at next_attempt_at (a planned reminder, or a retry)
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed (gave up)"
+    SKIPPED = "skipped", "Skipped (gate closed first)"

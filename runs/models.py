@@ -1,12 +1,25 @@
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from myloware.lib.redact import redact_url
+from myloware.lib.validators import validate_http_url
+
 # The enums live in runs.enums (no models), so settings can use them too; imported here for the
 # many callers that take them from runs.models.
-from runs.enums import Gate, GateStatus, HitlDecision, RunStatus
+from runs.enums import (
+    Gate,
+    GateStatus,
+    HitlDecision,
+    NotificationChannel,
+    NotificationKind,
+    NotificationStatus,
+    RunStatus,
+)
 
 TERMINAL_STATUSES = frozenset(
     {RunStatus.PUBLISHED, RunStatus.FAILED, RunStatus.REJECTED, RunStatus.CANCELLED}
@@ -201,6 +214,33 @@ class GatePolicy(models.Model):
         default=RunStatus.RUNNING,
         help_text="Status an approved ideate/prepublish gate moves the run to",
     )
+    # Who is told (docs/runs.md, "Gate notifications"): an empty list means the environment's.
+    notify_emails = ArrayField(
+        models.EmailField(),
+        default=list,
+        blank=True,
+        help_text="Told when the gate opens, reminded, told how it closed (empty: GATE_NOTIFY_EMAILS)",
+    )
+    notify_webhook_urls = ArrayField(
+        models.TextField(validators=[validate_http_url]),
+        default=list,
+        blank=True,
+        help_text="Slack-compatible chat webhooks, told everything (empty: GATE_NOTIFY_WEBHOOK_URLS)",
+    )
+    escalate_emails = ArrayField(
+        models.EmailField(),
+        default=list,
+        blank=True,
+        help_text="Told when the gate nears its deadline undecided (empty: GATE_ESCALATE_EMAILS)",
+    )
+    # Who may decide; neither: every operator with the decide permission.
+    approver_users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="+",
+        help_text="Only these users and the members of these groups may decide (none: any operator)",
+    )
+    approver_groups = models.ManyToManyField("auth.Group", blank=True, related_name="+")
     updated_at = models.DateTimeField(auto_now=True, db_default=Now())
 
     class Meta:
@@ -245,6 +285,9 @@ class GateRequest(models.Model):
     required_approvals = models.PositiveSmallIntegerField(default=1)
     allow_self_approval = models.BooleanField(default=True)
     approve_to = models.TextField(default=RunStatus.RUNNING)
+    # Who may decide, copied from the policy (both empty: any operator with the permission).
+    approver_user_ids = ArrayField(models.IntegerField(), default=list, db_default=[], blank=True)
+    approver_group_ids = ArrayField(models.IntegerField(), default=list, db_default=[], blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.TextField(blank=True, default="")
     decision_comment = models.TextField(blank=True, default="")
@@ -308,6 +351,56 @@ class PendingApproval(GateRequest):
     class Meta:
         proxy = True
         verbose_name = "pending approval"
+
+
+class GateNotification(models.Model):
+    """One message about a gate to one target: planned when the gate opens (opened, reminder,
+    escalation) or closes (closed), sent once by a worker that claims it, retried with backoff.
+
+    The unique (gate, kind, channel, target) is what makes "sent once" hold whoever plans twice.
+    """
+
+    gate_request = models.ForeignKey(
+        GateRequest,
+        on_delete=models.CASCADE,
+        db_column="gate_request_id",
+        related_name="notifications",
+        db_index=False,  # the unique constraint's index starts with it
+    )
+    kind = models.TextField(choices=NotificationKind.choices)
+    channel = models.TextField(choices=NotificationChannel.choices)
+    target = models.TextField()  # an e-mail address, or a chat webhook URL (a secret: redact_url)
+    status = models.TextField(choices=NotificationStatus.choices, default=NotificationStatus.PENDING)
+    # When it is due (planned time, then the next retry; a claim leases it forward); null once final.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True, default="")
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        db_table = "gate_notifications"
+        ordering = ["gate_request", "id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status=NotificationStatus.PENDING),
+                name="gate_notifications_due_idx",
+            )
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["gate_request", "kind", "channel", "target"], name="gate_notifications_once_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.channel} of gate {self.gate_request_id} ({self.status})"
+
+    @property
+    def target_display(self) -> str:
+        """The target as every page and answer shows it: a chat URL's secret path is masked."""
+        return redact_url(self.target) if self.channel == NotificationChannel.CHAT else self.target
 
 
 class CallbackEndpoint(models.Model):

@@ -19,6 +19,13 @@ SCHEDULES = [
         "minutes": 1,
         "repeats": -1,
     },
+    {
+        "name": "runs.gate_notifications_due",
+        "func": "runs.tasks.gate_notifications_due",
+        "schedule_type": "I",
+        "minutes": 1,
+        "repeats": -1,
+    },
 ]
 
 # The LangGraph checkpoint retention job lives with its code; setup_schedules reads this module.

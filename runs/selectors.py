@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import Group, User
 from django.db import connection
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncDay
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from artifacts.models import Artifact, ArtifactType
+from myloware.api.request import is_api_actor, operator_username
 from runs.langgraph.models import LangGraphCheckpoint
 from runs.models import (
     Gate,
@@ -41,13 +44,21 @@ class GatePolicyValues:
     allow_self_approval: bool
     approve_to: str
     source: str  # "settings" or "policy:<project>"
+    # Who is told (a policy's empty list: the environment's) and who may decide (none: anyone).
+    notify_emails: list[str]
+    notify_webhook_urls: list[str]
+    escalate_emails: list[str]
+    approver_user_ids: list[int]
+    approver_group_ids: list[int]
 
 
 def gate_policy_for(*, project: str, gate: str) -> GatePolicyValues:
     """The policy in force: a row for (project, gate), else a row for (*, gate), else settings."""
     rows = {
         row.project: row
-        for row in GatePolicy.objects.filter(gate=gate, project__in=[project, GatePolicy.ANY_PROJECT])
+        for row in GatePolicy.objects.filter(
+            gate=gate, project__in=[project, GatePolicy.ANY_PROJECT]
+        ).prefetch_related("approver_users", "approver_groups")
     }
     row = rows.get(project) or rows.get(GatePolicy.ANY_PROJECT)
     if row is not None:
@@ -58,6 +69,11 @@ def gate_policy_for(*, project: str, gate: str) -> GatePolicyValues:
             allow_self_approval=row.allow_self_approval,
             approve_to=row.approve_to,
             source=f"policy:{row.project}",
+            notify_emails=row.notify_emails or list(settings.GATE_NOTIFY_EMAILS),
+            notify_webhook_urls=row.notify_webhook_urls or list(settings.GATE_NOTIFY_WEBHOOK_URLS),
+            escalate_emails=row.escalate_emails or list(settings.GATE_ESCALATE_EMAILS),
+            approver_user_ids=[user.pk for user in row.approver_users.all()],
+            approver_group_ids=[group.pk for group in row.approver_groups.all()],
         )
     return GatePolicyValues(
         enabled=gate not in settings.GATE_DISABLED,
@@ -66,7 +82,50 @@ def gate_policy_for(*, project: str, gate: str) -> GatePolicyValues:
         allow_self_approval=settings.GATE_ALLOW_SELF_APPROVAL,
         approve_to=settings.GATE_APPROVE_TO,
         source="settings",
+        notify_emails=list(settings.GATE_NOTIFY_EMAILS),
+        notify_webhook_urls=list(settings.GATE_NOTIFY_WEBHOOK_URLS),
+        escalate_emails=list(settings.GATE_ESCALATE_EMAILS),
+        approver_user_ids=[],
+        approver_group_ids=[],
     )
+
+
+def _assigned(user_ids: list[int], group_ids: list[int]) -> QuerySet[User]:
+    return User.objects.filter(is_active=True).filter(Q(pk__in=user_ids) | Q(groups__in=group_ids)).distinct()
+
+
+def approver_emails(*, user_ids: list[int], group_ids: list[int]) -> list[str]:
+    """The e-mail addresses of the assigned approvers (users and members of the groups)."""
+    emails = _assigned(user_ids, group_ids).exclude(email="").values_list("email", flat=True)
+    return sorted(set(emails))
+
+
+def gate_is_assigned(gate_request: GateRequest) -> bool:
+    return bool(gate_request.approver_user_ids or gate_request.approver_group_ids)
+
+
+def gate_may_decide(*, gate_request: GateRequest, actor: str) -> bool:
+    """Whether ``actor`` may decide the gate: any operator when nobody is assigned, else an
+    assigned user or a member of an assigned group. API keys keep their own rule (the
+    ``gates:decide`` scope); other actors may not decide an assigned gate."""
+    if not gate_is_assigned(gate_request) or is_api_actor(actor):
+        return True
+    username = operator_username(actor)
+    assigned = _assigned(gate_request.approver_user_ids, gate_request.approver_group_ids)
+    return username is not None and assigned.filter(username=username).exists()
+
+
+def gate_assignees(*, gate_request: GateRequest) -> list[str]:
+    """Who may decide, as the pages and messages name them: usernames, then groups."""
+    users = User.objects.filter(pk__in=gate_request.approver_user_ids).order_by("username")
+    groups = Group.objects.filter(pk__in=gate_request.approver_group_ids).order_by("name")
+    return [user.get_username() for user in users] + [f"group {group.name}" for group in groups]
+
+
+def gate_under_review(*, gate_request: GateRequest) -> str:
+    """The artifacts under review counted by type ("1 idea, 2 clip"), for the queue and messages."""
+    types = Artifact.objects.filter(id__in=gate_request.artifact_ids).values_list("type", flat=True)
+    return ", ".join(f"{n} {kind}" for kind, n in sorted(Counter(types).items())) or "no artifacts"
 
 
 def runs_list(
@@ -100,7 +159,7 @@ def run_transitions(*, run_id: str) -> QuerySet[RunTransition]:
 
 def run_gates(*, run_id: str) -> QuerySet[GateRequest]:
     """Gates opened on the run with their decisions (the page orders them, oldest first)."""
-    return GateRequest.objects.filter(run_id=run_id).prefetch_related("approvals")
+    return GateRequest.objects.filter(run_id=run_id).prefetch_related("approvals", "notifications")
 
 
 def gate_latest(*, run_id: str, gate: str) -> GateRequest | None:

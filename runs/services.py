@@ -13,6 +13,7 @@ import copy
 import json
 import logging
 import re
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -37,23 +38,37 @@ from myloware.lib.errors import (
 from myloware.lib.ids import is_uuid
 from myloware.lib.signing import standard_webhook_signature
 from myloware.lib.tasks import enqueue_on_commit
+from runs import notifications
 from runs.models import (
     ALLOWED_TRANSITIONS,
     TERMINAL_STATUSES,
     CallbackEndpoint,
     CallbackStatus,
     Gate,
+    GateNotification,
     GateRequest,
     GateStatus,
     HitlApproval,
     HitlDecision,
+    NotificationChannel,
+    NotificationKind,
+    NotificationStatus,
     OrchestrationCheckpoint,
     Run,
     RunStatus,
     RunTransition,
     sources_of,
 )
-from runs.selectors import artifacts_content_hash, gate_approvers, gate_policy_for, run_creator
+from runs.selectors import (
+    GatePolicyValues,
+    approver_emails,
+    artifacts_content_hash,
+    gate_approvers,
+    gate_assignees,
+    gate_may_decide,
+    gate_policy_for,
+    run_creator,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -398,13 +413,17 @@ def gate_open(
             required_approvals=policy.required_approvals,
             allow_self_approval=policy.allow_self_approval,
             approve_to=policy.approve_to,
+            approver_user_ids=policy.approver_user_ids,
+            approver_group_ids=policy.approver_group_ids,
         )
         if not policy.enabled:
             # Nothing to wait for: a workflow run is accepted, any other run keeps running.
             _gate_close(gate_request, GateStatus.APPROVED, "system:gate_disabled", "gate disabled by policy")
             if gate == Gate.WORKFLOW:
                 _move_run_on_approval(gate_request, "system:gate_disabled")
-        elif gate != Gate.WORKFLOW and run.status == RunStatus.RUNNING:
+            return gate_request, True
+        _notifications_plan(gate_request, policy)
+        if gate != Gate.WORKFLOW and run.status == RunStatus.RUNNING:
             run_transition(
                 run_id=run_id, to=RunStatus.AWAITING_APPROVAL, actor=actor, reason=f"{gate} gate opened"
             )
@@ -497,6 +516,12 @@ def gate_decide(
             return GateDecisionResult(gate_request, replay, False)
         if not gate_request.is_open:
             raise _gate_closed(gate_request)
+        if not gate_may_decide(gate_request=gate_request, actor=actor):
+            raise PermissionDenied(
+                f"{actor} may not decide the {gate} gate of run {run_id}: it is assigned to "
+                f"{', '.join(gate_assignees(gate_request=gate_request))}",
+                code="not_assigned",
+            )
         if decision == HitlDecision.APPROVE:
             _check_may_approve(gate_request, actor, content_hash)
         approval = HitlApproval.objects.create(
@@ -589,7 +614,8 @@ def _move_run_on_approval(gate_request: GateRequest, actor: str) -> None:
 def _gate_close(
     gate_request: GateRequest, status: str, actor: str, comment: str, *, notify: bool = True
 ) -> None:
-    """Close a gate (caller holds its lock) and, on commit, notify the orchestrator and hooks."""
+    """Close a gate (caller holds its lock); on commit the orchestrator, the hooks and the people
+    told about the gate hear of it."""
     now = timezone.now()
     gate_request.status = status
     gate_request.decided_at = now
@@ -612,6 +638,7 @@ def _gate_close(
         enqueue_on_commit("runs.tasks.gate_callback_deliver", pk)
     for handler in gate_decided_handlers():
         enqueue_on_commit(handler, pk)
+    _notifications_close(gate_request, now)
 
 
 def _initial_callback_status() -> str:
@@ -796,3 +823,138 @@ def gate_callbacks_due(*, now: datetime | None = None, batch: int = 100) -> list
     now = now or timezone.now()
     qs = GateRequest.objects.filter(callback_status=CallbackStatus.PENDING).filter(_due(now))
     return list(qs.order_by("callback_next_at").values_list("pk", flat=True)[:batch])
+
+
+# --- gate notifications: the approvers are told ------------------------------------------------
+
+NOTIFY_FIRST_BACKOFF_SECONDS = 30
+NOTIFY_MAX_BACKOFF_SECONDS = 3600
+# A claimed message is leased this long beyond the channel's timeout: a worker that dies while
+# sending leaves a lease that runs out, and the next schedule sends the message again.
+_NOTIFY_LEASE_MARGIN_SECONDS = 30
+
+Target = tuple[str, str]  # (channel, target)
+
+
+def _notifications_plan(gate_request: GateRequest, policy: GatePolicyValues) -> None:
+    """Plan the messages of a gate that opened (in its transaction; sent after the commit).
+
+    The approvers (the policy's e-mails and the assigned approvers' addresses, and the chat
+    webhooks) are told now and reminded at GATE_REMIND_AT of the time to the deadline; the
+    escalation contacts (and the chat webhooks) are told at GATE_ESCALATE_AT.
+    """
+    emails = {
+        *policy.notify_emails,
+        *approver_emails(user_ids=policy.approver_user_ids, group_ids=policy.approver_group_ids),
+    }
+    chats = {(NotificationChannel.CHAT.value, url) for url in policy.notify_webhook_urls}
+    approvers = {(NotificationChannel.EMAIL.value, email) for email in emails} | chats
+    escalation = {(NotificationChannel.EMAIL.value, email) for email in policy.escalate_emails} | chats
+    opened, span = gate_request.opened_at, gate_request.deadline_at - gate_request.opened_at
+    plan: list[tuple[str, set[Target], datetime]] = [(NotificationKind.OPENED, approvers, opened)]
+    if settings.GATE_REMIND_AT:
+        plan.append((NotificationKind.REMINDER, approvers, opened + span * settings.GATE_REMIND_AT))
+    if settings.GATE_ESCALATE_AT:
+        plan.append((NotificationKind.ESCALATION, escalation, opened + span * settings.GATE_ESCALATE_AT))
+    rows = [
+        GateNotification(
+            gate_request=gate_request, kind=kind, channel=channel, target=target, next_attempt_at=due
+        )
+        for kind, targets, due in plan
+        for channel, target in sorted(targets)
+    ]
+    if rows:
+        GateNotification.objects.bulk_create(rows)
+        enqueue_on_commit("runs.tasks.gate_notifications_send", gate_request.pk)
+
+
+def _notifications_close(gate_request: GateRequest, now: datetime) -> None:
+    """A gate closed (caller holds its lock): what was still to come is skipped, and everyone
+    the opening was for — and the escalation contacts, once escalated to — is told the outcome."""
+    notes = GateNotification.objects.filter(gate_request=gate_request)
+    notes.filter(status=NotificationStatus.PENDING).update(
+        status=NotificationStatus.SKIPPED, next_attempt_at=None
+    )
+    told = notes.filter(
+        Q(kind=NotificationKind.OPENED) | Q(kind=NotificationKind.ESCALATION, status=NotificationStatus.SENT)
+    ).values_list("channel", "target")
+    rows = [
+        GateNotification(
+            gate_request=gate_request,
+            kind=NotificationKind.CLOSED,
+            channel=channel,
+            target=target,
+            next_attempt_at=now,
+        )
+        for channel, target in sorted(set(told))
+    ]
+    if rows:
+        GateNotification.objects.bulk_create(rows, ignore_conflicts=True)
+        enqueue_on_commit("runs.tasks.gate_notifications_send", gate_request.pk)
+
+
+def notify_backoff(attempts: int) -> timedelta:
+    """30 s, 60 s, 120 s, ... doubling per attempt, at most an hour."""
+    seconds = NOTIFY_FIRST_BACKOFF_SECONDS * 2 ** max(attempts - 1, 0)
+    return timedelta(seconds=min(seconds, NOTIFY_MAX_BACKOFF_SECONDS))
+
+
+def gate_notifications_send_due(
+    *, now: datetime | None = None, gate_request_id: int | None = None, budget_seconds: float | None = None
+) -> int:
+    """Send the due gate notifications (of one gate, or all), one claim at a time; returns how
+    many went out. Stops when none is due or after ``budget_seconds`` (default: half the task
+    timeout), leaving the rest to the every-minute schedule. Never inside a gate's transaction:
+    it runs in the tasks queued on commit and in the schedule.
+    """
+    budget = settings.Q_CLUSTER["timeout"] / 2 if budget_seconds is None else budget_seconds
+    stop_at = time.monotonic() + budget
+    sent = 0
+    while time.monotonic() < stop_at:
+        note = _notification_claim(now=now or timezone.now(), gate_request_id=gate_request_id)
+        if note is None:
+            break
+        sent += _notification_deliver(note, now=now or timezone.now())
+    return sent
+
+
+def _notification_claim(*, now: datetime, gate_request_id: int | None) -> GateNotification | None:
+    """Lease the next due message: a row another worker holds is skipped (SKIP LOCKED), and
+    once leased it is not due again until the lease runs out, so each message goes once."""
+    due = GateNotification.objects.select_for_update(skip_locked=True).filter(
+        status=NotificationStatus.PENDING, next_attempt_at__lte=now
+    )
+    if gate_request_id is not None:
+        due = due.filter(gate_request_id=gate_request_id)
+    with transaction.atomic():
+        note = due.order_by("next_attempt_at", "id").first()
+        if note is None:
+            return None
+        note.attempts += 1
+        note.next_attempt_at = now + timedelta(
+            seconds=settings.GATE_NOTIFY_TIMEOUT + _NOTIFY_LEASE_MARGIN_SECONDS
+        )
+        note.save(update_fields=["attempts", "next_attempt_at"])
+    return note
+
+
+def _notification_deliver(note: GateNotification, *, now: datetime) -> int:
+    """Send one leased message and record the outcome under its lease (``attempts``)."""
+    gate_request = GateRequest.objects.select_related("run").get(pk=note.gate_request_id)
+    message = notifications.gate_message(gate_request, kind=note.kind, now=now)
+    mine = GateNotification.objects.filter(pk=note.pk, attempts=note.attempts)
+    try:
+        notifications.deliver(note.channel, note.target, message)
+    except notifications.DeliveryFailed as exc:
+        logger.warning("gate notification %s failed (attempt %s): %s", note.pk, note.attempts, exc)
+        final = note.attempts >= settings.GATE_NOTIFY_MAX_ATTEMPTS
+        # A gate that closed meanwhile skipped the message: it is not retried.
+        mine.filter(status=NotificationStatus.PENDING).update(
+            status=NotificationStatus.FAILED if final else NotificationStatus.PENDING,
+            next_attempt_at=None if final else now + notify_backoff(note.attempts),
+            last_error=str(exc),
+        )
+        return 0
+    # Recorded as sent even if the gate closed while it was on its way: it was sent.
+    mine.update(status=NotificationStatus.SENT, sent_at=now, next_attempt_at=None, last_error="")
+    return 1

@@ -23,3 +23,13 @@ def gate_callbacks_retry_due() -> int:
 def gates_expire_due() -> int:
     """Schedule: expire open gates past their deadline (run → failed, approval_expired)."""
     return services.gate_expire_due()
+
+
+def gate_notifications_send(gate_request_pk: int) -> int:
+    """Send a gate's due notifications (queued on commit when the gate opens or closes)."""
+    return services.gate_notifications_send_due(gate_request_id=gate_request_pk)
+
+
+def gate_notifications_due() -> int:
+    """Schedule: send every due gate notification (reminders, escalations, retries, lost tasks)."""
+    return services.gate_notifications_send_due()

@@ -7,15 +7,27 @@ from django.http import HttpRequest
 
 from myloware.api.models import ApiKey
 
+API_ACTOR_PREFIX = "api:"
+OPERATOR_ACTOR_PREFIX = "admin:"
+
 
 def actor_for(request: HttpRequest) -> str:
     """``api:<key name>`` for API consumers, ``admin:<username>`` for operators."""
     user = getattr(request, "user", None)
     if isinstance(user, ApiKey):
-        return f"api:{user.name}"
+        return f"{API_ACTOR_PREFIX}{user.name}"
     if user is not None and getattr(user, "is_authenticated", False):
-        return f"admin:{user.get_username()}"
+        return f"{OPERATOR_ACTOR_PREFIX}{user.get_username()}"
     return "anonymous"
+
+
+def is_api_actor(actor: str) -> bool:
+    return actor.startswith(API_ACTOR_PREFIX)
+
+
+def operator_username(actor: str) -> str | None:
+    """The username of an operator's actor string, None for any other actor."""
+    return actor.removeprefix(OPERATOR_ACTOR_PREFIX) if actor.startswith(OPERATOR_ACTOR_PREFIX) else None
 
 
 def client_ip(request: HttpRequest) -> str:

@@ -7,9 +7,13 @@ message naming the variable, instead of surfacing later as a confusing error.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ValidationError
+
+from myloware.lib.redact import redact_url
+from myloware.lib.validators import validate_email, validate_http_url
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -78,3 +82,46 @@ def load_env_file(path: Path) -> list[str]:
             os.environ[key] = value
             loaded.append(key)
     return loaded
+
+
+def env_emails(name: str) -> list[str]:
+    """A comma-separated list of e-mail addresses; a malformed one stops start-up."""
+    values = env_list(name)
+    for value in values:
+        if not _valid(validate_email, value):
+            raise ImproperlyConfigured(f"{name}: {value!r} is not an e-mail address")
+    return values
+
+
+def env_http_urls(name: str) -> list[str]:
+    """A comma-separated list of http(s) URLs; a malformed one stops start-up (shown redacted)."""
+    return [_http_url(name, value) for value in env_list(name)]
+
+
+def env_http_url(name: str, default: str) -> str:
+    """One http(s) URL, ``default`` when unset; a malformed one stops start-up (shown redacted)."""
+    raw = os.environ.get(name)
+    return default if raw is None else _http_url(name, raw.strip())
+
+
+def _http_url(name: str, value: str) -> str:
+    if not _valid(validate_http_url, value):
+        raise ImproperlyConfigured(f"{name}: {redact_url(value)} is not an http(s) URL")
+    return value
+
+
+def env_share(name: str, default: float) -> float:
+    """A share of something, from 0 (off) to below 1."""
+    value = env_float(name, default)
+    if not 0 <= value < 1:
+        raise ImproperlyConfigured(f"{name} must be at least 0 and below 1, got {value}")
+    return value
+
+
+def _valid(validator: Callable[[str], None], value: str) -> bool:
+    # The validators' own messages are translated lazily, which settings cannot do yet.
+    try:
+        validator(value)
+    except ValidationError:
+        return False
+    return True

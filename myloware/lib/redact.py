@@ -4,7 +4,11 @@ Two layers, both in :func:`redact_text`: patterns for secrets that look like sec
 (``token=`` in URLs, ``Apikey``/``Bearer`` values, ``whsec_`` keys, passwords in database URLs),
 and the literal values of every secret the process is configured with (environment variables
 whose names say secret/token/password/key/credential, e.g. ``WEBHOOK_SECRET_*`` even when a
-provider's token travels in a parameter with an innocent name).
+provider's token travels in a parameter with an innocent name; the path and query of chat
+webhook URLs, ``*_WEBHOOK_URLS``, which carry their secret in the path; and secrets read from the
+database that a sender registered with :func:`register_secrets`).
+
+:func:`redact_url` is how such a URL is shown (admin, API): scheme and host, the rest masked.
 
 :class:`RedactSecretsFilter` applies it to a log record's message, arguments and traceback; it is
 put on **every handler** of the process: by ``configure_logging`` (Django's ``LOGGING_CONFIG``),
@@ -14,11 +18,12 @@ again when the apps are ready (handlers libraries add on import), and by gunicor
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import logging.config
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -58,6 +63,8 @@ _TEXT_PATTERN_HINT = re.compile(r"(?i)=|whsec_|apikey|bearer|basic|postgres")
 _SECRET_ENV_NAME = re.compile(r"(SECRET|TOKEN|PASSWORD|PASSWD|API_KEY|APIKEY|CREDENTIAL|PRIVATE_KEY)")
 # ... but not the knobs that only name where or how a secret is found.
 _NOT_A_SECRET_NAME = re.compile(r"_(DIR|PREFIX|PARAM|HEADER|FILE|PATH)(_|$)")
+# Variables holding webhook URLs whose path and query are the secret (Slack-style chat webhooks).
+_SECRET_URL_ENV_NAME = re.compile(r"WEBHOOK_URLS?$")
 # Shorter values are not masked literally: "1" or "true" would blank out ordinary text.
 _MIN_LITERAL = 8
 
@@ -70,19 +77,47 @@ def configured_secrets() -> list[str]:
     cheap fingerprint (~5 µs), decoding and scanning every variable is not (~120 µs per line).
     """
     global _cache
-    snapshot = tuple(os.environ._data.items())  # type: ignore[attr-defined]
+    snapshot = (len(_registered), *os.environ._data.items())  # type: ignore[attr-defined]
     if snapshot != _cache[0]:
         _cache = (snapshot, _scan_environment())
     return _cache[1]
 
 
 _cache: tuple[tuple[Any, ...], list[str]] = ((), [])
+# Secrets this process read from the database (register_secrets); they only ever grow.
+_registered: set[str] = set()
+
+
+def register_secrets(values: Iterable[str]) -> None:
+    """Mask these values too, from now on, in this process: secrets that come from the database
+    rather than the environment (a gate policy's chat webhook URLs, registered by their sender
+    before the request that httpx logs)."""
+    _registered.update(value for value in values if len(value) >= _MIN_LITERAL)
+
+
+def url_secrets(url: str) -> list[str]:
+    """The secret parts of a webhook URL: its path and its query (a Slack-style URL carries its
+    token in the path), and its password if it has one."""
+    parts = urlsplit(url)
+    return [part for part in (parts.path, parts.query, parts.password or "") if len(part) >= _MIN_LITERAL]
+
+
+def redact_url(url: str) -> str:
+    """A webhook URL fit to show: scheme, host and port; credentials, path and query replaced by
+    ``[redacted]`` and a fingerprint of the whole URL, so two URLs of one host can be told apart."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    fingerprint = hashlib.sha256(url.encode()).hexdigest()[:8]
+    return f"{parts.scheme}://{host}/{REDACTED}#{fingerprint}"
 
 
 def _scan_environment() -> list[str]:
-    values: set[str] = set()
+    values: set[str] = set(_registered)
     for name, raw in os.environ.items():
         upper = name.upper()
+        if _SECRET_URL_ENV_NAME.search(upper):
+            values.update(secret for url in raw.split(",") for secret in url_secrets(url.strip()))
+            continue
         if not _SECRET_ENV_NAME.search(upper) or _NOT_A_SECRET_NAME.search(upper):
             continue
         for value in raw.split(","):  # rotation lists: "new,old"

@@ -26,6 +26,8 @@ from myloware.lib.redact import (
     configured_secrets,
     redact_headers,
     redact_text,
+    redact_url,
+    register_secrets,
 )
 
 
@@ -99,6 +101,39 @@ def test_knobs_that_only_name_where_a_secret_lives_are_not_masked(monkeypatch: p
     monkeypatch.setenv("SOCIALS_CREDENTIAL_ENV_PREFIX", "PUBLISH_CREDENTIAL_")
     monkeypatch.setenv("WEBHOOK_SECRET_SHORT", "abc")  # too short to mask without ruining text
     assert not {"/run/secrets/socials", "PUBLISH_CREDENTIAL_", "abc"} & set(configured_secrets())
+
+
+def test_chat_webhook_urls_of_the_environment_are_masked_by_their_secret_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(
+        "GATE_NOTIFY_WEBHOOK_URLS",
+        "https://hooks.slack.com/services/T01/B02/slackPathSecret123,https://chat.example.com/hook?key=x&t=querySecret456",
+    )
+    text = (
+        'HTTP Request: POST https://hooks.slack.com/services/T01/B02/slackPathSecret123 "HTTP/1.1 404"; '
+        "then https://chat.example.com/hook?key=x&t=querySecret456"
+    )
+    cleaned = redact_text(text)
+    assert "slackPathSecret123" not in cleaned and "querySecret456" not in cleaned
+    assert cleaned.startswith("HTTP Request: POST https://hooks.slack.com[redacted]")
+
+
+def test_secrets_a_sender_registers_from_the_database_are_masked_from_then_on() -> None:
+    text = "POST https://chat.example.com/hooks/db-stored-secret-789 failed"
+    assert "db-stored-secret-789" in redact_text(text)
+    register_secrets(["/hooks/db-stored-secret-789", "short"])
+    assert redact_text(text) == "POST https://chat.example.com[redacted] failed"
+    assert "short" not in configured_secrets()  # too short to mask without ruining text
+
+
+def test_a_webhook_url_is_shown_by_its_host_and_a_fingerprint_only() -> None:
+    url = "https://bot:pw-secret@hooks.slack.com:8443/services/T01/B02/pathSecret?q=querySecret"
+    shown = redact_url(url)
+    assert shown.startswith("https://hooks.slack.com:8443/[redacted]#")
+    assert not {"bot", "pw-secret", "T01", "pathSecret", "querySecret"} & set(shown.replace("/", " ").split())
+    assert "Secret" not in shown
+    assert redact_url(url) == shown != redact_url(url.replace("pathSecret", "otherSecret"))
 
 
 def test_tracebacks_and_stacks_are_redacted_too() -> None:

@@ -22,6 +22,7 @@ def test_setup_schedules_installs_every_declared_job_once() -> None:
     assert {
         "runs.gates_expire_due",
         "runs.gate_callbacks_retry_due",
+        "runs.gate_notifications_due",
         "runs.langgraph.prune_checkpoints",
         "runs.langgraph.refresh_readable_states",
         "socials.publications_recover_stale",

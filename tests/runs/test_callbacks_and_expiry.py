@@ -167,6 +167,7 @@ def test_scheduled_jobs_are_declared():
     assert {s["func"] for s in SCHEDULES} == {
         "runs.tasks.gates_expire_due",
         "runs.tasks.gate_callbacks_retry_due",
+        "runs.tasks.gate_notifications_due",
         "runs.langgraph.tasks.prune_checkpoints",
         "runs.langgraph.tasks.refresh_readable_states",
     }
