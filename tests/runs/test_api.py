@@ -168,7 +168,7 @@ def test_timeline_merges_transitions_artifacts_gates_decisions_webhooks_and_chec
     assert [e["at"] for e in events] == sorted(e["at"] for e in events)
 
 
-def test_checkpoint_put_get_and_if_match_conflict_is_412(api_client, make_run):
+def test_checkpoint_put_get_stale_if_match_is_412_and_a_missing_one_428(api_client, make_run):
     run = make_run()
     url = f"/api/v1/runs/{run.run_id}/checkpoint"
     before = api_client.get(url)
@@ -183,8 +183,12 @@ def test_checkpoint_put_get_and_if_match_conflict_is_412(api_client, make_run):
     stale = api_client.put(url, {"state": {"step": 3}}, format="json", HTTP_IF_MATCH='"1"')
     assert stale.status_code == 412
     assert stale.json()["error"]["details"]["current_version"] == 2
-    for blind in ({}, {"HTTP_IF_MATCH": '"0"'}):
-        assert api_client.put(url, {"state": {"step": 3}}, format="json", **blind).status_code == 412
+    first_again = api_client.put(url, {"state": {"step": 3}}, format="json", HTTP_IF_MATCH='"0"')
+    assert first_again.status_code == 412
+    # A save without If-Match once the checkpoint exists lacks its precondition (RFC 6585).
+    blind = api_client.put(url, {"state": {"step": 3}}, format="json")
+    assert blind.status_code == 428 and blind.json()["error"]["code"] == "precondition_required"
+    assert blind.json()["error"]["details"] == {"current_version": 2, "expected_version": None}
     assert api_client.get(url).json()["state"] == {"step": 2}
 
 
