@@ -86,6 +86,22 @@ def test_list_filters_by_project_status_and_created_range(api_client, make_run):
     assert api_client.get("/api/v1/runs?created_after=yesterday").status_code == 422
 
 
+def test_status_filter_takes_repeated_and_comma_separated_values(api_client, make_run):
+    # Generated clients send a list as ?status=a&status=b (the document's form, exploded).
+    make_run(status=RunStatus.RUNNING, project="aismr")
+    make_run(status=RunStatus.PENDING, project="aismr")
+    make_run(status=RunStatus.FAILED, project="aismr")
+    for query in (
+        "status=running&status=failed",
+        "status=running,failed",
+        "status=running&status=failed,running",
+    ):
+        rows = api_client.get(f"/api/v1/runs?{query}").json()["results"]
+        assert sorted(r["status"] for r in rows) == ["failed", "running"], query
+    refused = api_client.get("/api/v1/runs?status=running&status=bogus")
+    assert refused.status_code == 422 and "bogus" in refused.json()["error"]["message"]
+
+
 def test_a_run_inserted_after_the_first_page_does_not_shift_later_pages(api_client):
     for i in range(4):
         run_create(project="aismr", run_id=f"run_{i}")
