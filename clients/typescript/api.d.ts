@@ -690,6 +690,23 @@ export interface components {
         CheckpointPutRequest: {
             state: components["schemas"]["JsonObject"];
         };
+        Citation: {
+            /** @description One of the trace's docIds */
+            doc_id: string;
+            /** @description The document's knowledge-base path */
+            path: string;
+            /** @description Why it was cited */
+            reason: string;
+        };
+        /** @description The metadata of a citations artifact: the documents an output relied on */
+        Citations: {
+            /**
+             * Format: uuid
+             * @description The retrieval.trace artifact they come from (default: the run's latest of the persona)
+             */
+            trace_id?: string | null;
+            items: components["schemas"]["Citation"][];
+        };
         Decision: {
             readonly id: number;
             readonly gate: string;
@@ -869,6 +886,10 @@ export interface components {
          * @enum {string}
          */
         IntakeResponseStatusEnum: "accepted" | "duplicate";
+        /** @description Any JSON object. No text inside it, key or value at any depth, may contain NUL (\u0000), and it nests at most API_JSON_MAX_DEPTH levels (422 otherwise). */
+        JsonObject: {
+            [key: string]: unknown;
+        };
         KbDeleteResponse: {
             path: string;
             /** @description Rows removed: every chunk of the document's source path */
@@ -1157,6 +1178,16 @@ export interface components {
             provider: string;
             outcome: components["schemas"]["OutcomeEnum"];
             error: string;
+        };
+        /** @description One knowledge-base search: what was asked, which documents came back, how similar */
+        RetrievalTrace: {
+            query: string;
+            /** @description The documents found, best first */
+            docIds: string[];
+            /** @description Cosine similarity of each of docIds, in the same order (as many) */
+            similarities: number[];
+            persona: string | null;
+            project: string | null;
         };
         Run: {
             readonly run_id: string;
@@ -1456,37 +1487,6 @@ export interface components {
          * @enum {string}
          */
         WebhookEventStatusEnum: "received" | "processed" | "failed" | "ignored" | "rejected";
-        /** @description Any JSON object. No text inside it, key or value at any depth, may contain NUL (\u0000), and it nests at most API_JSON_MAX_DEPTH levels (422 otherwise). */
-        JsonObject: {
-            [key: string]: unknown;
-        };
-        /** @description One knowledge-base search: what was asked, which documents came back, how similar */
-        RetrievalTrace: {
-            query: string;
-            /** @description The documents found, best first */
-            docIds: string[];
-            /** @description Cosine similarity of each of docIds, in the same order (as many) */
-            similarities: number[];
-            persona: string | null;
-            project: string | null;
-        };
-        Citation: {
-            /** @description One of the trace's docIds */
-            doc_id: string;
-            /** @description The document's knowledge-base path */
-            path: string;
-            /** @description Why it was cited */
-            reason: string;
-        };
-        /** @description The metadata of a citations artifact: the documents an output relied on */
-        Citations: {
-            /**
-             * Format: uuid
-             * @description The retrieval.trace artifact they come from (default: the run's latest of the persona)
-             */
-            trace_id?: string | null;
-            items: components["schemas"]["Citation"][];
-        };
     };
     responses: never;
     parameters: never;

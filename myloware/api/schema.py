@@ -19,43 +19,67 @@ from rest_framework import serializers
 
 from myloware.api.input import NO_NUL_PATTERN
 
+# JSON shapes (components) and cross-field rules of components (JSON Schema if/then …) that
+# serializers can't state, by component name; written into the document by state_input_rules.
+DEFINED_COMPONENTS: dict[str, dict[str, Any]] = {}
+COMPONENT_RULES: dict[str, dict[str, Any]] = {}
+
+
+def define_component(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """Put the JSON Schema ``schema`` into the document as the component ``name``; returns a
+    reference to it, for ``extend_schema_field``."""
+    DEFINED_COMPONENTS[name] = schema
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def state_rules(component: str, rules: dict[str, Any]) -> None:
+    """Have the document state ``rules`` (JSON Schema keywords) on the component ``component``."""
+    COMPONENT_RULES[component] = rules
+
+
 # The keys of ``details`` that several errors share; each error may add its own (validation
 # errors map each field's path to its message).
-_ERROR_DETAILS_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "description": (
-        "Structured context of the error. Validation errors (400) map each field's path to its "
-        "message; other errors name what they are about with the keys below and their own."
-    ),
-    "properties": {
-        "field": {"type": "string", "description": "The parameter, header or body path at fault (422)"},
-        "current_status": {"type": "string", "description": "The run's status that forbids the operation"},
-        "allowed": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "The values or transitions that are allowed",
+_ERROR_DETAILS = define_component(
+    "ErrorDetails",
+    {
+        "type": "object",
+        "description": (
+            "Structured context of the error. Validation errors (400) map each field's path to its "
+            "message; other errors name what they are about with the keys below and their own."
+        ),
+        "properties": {
+            "field": {"type": "string", "description": "The parameter, header or body path at fault (422)"},
+            "current_status": {
+                "type": "string",
+                "description": "The run's status that forbids the operation",
+            },
+            "allowed": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "The values or transitions that are allowed",
+            },
+            "required_scope": {"type": "string", "description": "The scope the API key lacks (403)"},
+            "granted_scopes": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "The scopes the API key has (403)",
+            },
+            "retry_after": {"type": "integer", "description": "Seconds until a retry may succeed (429)"},
+            "current_version": {
+                "type": ["integer", "null"],
+                "description": "The checkpoint's version now; null when none exists (412, 428)",
+            },
+            "expected_version": {
+                "type": ["integer", "null"],
+                "description": "The version If-Match named; null without If-Match (412, 428)",
+            },
         },
-        "required_scope": {"type": "string", "description": "The scope the API key lacks (403)"},
-        "granted_scopes": {
-            "type": "array",
-            "items": {"type": "string"},
-            "description": "The scopes the API key has (403)",
-        },
-        "retry_after": {"type": "integer", "description": "Seconds until a retry may succeed (429)"},
-        "current_version": {
-            "type": ["integer", "null"],
-            "description": "The checkpoint's version now; null when none exists (412, 428)",
-        },
-        "expected_version": {
-            "type": ["integer", "null"],
-            "description": "The version If-Match named; null without If-Match (412, 428)",
-        },
+        "additionalProperties": True,
     },
-    "additionalProperties": True,
-}
+)
 
 
-@extend_schema_field(_ERROR_DETAILS_SCHEMA, component_name="ErrorDetails")
+@extend_schema_field(_ERROR_DETAILS)
 class _ErrorDetailsField(serializers.JSONField):
     pass
 
@@ -82,24 +106,6 @@ def errors(described: dict[int, str]) -> dict[int, OpenApiResponse]:
 
 
 _ERROR_REF = {"$ref": "#/components/schemas/Error"}
-# JSON shapes (components) and cross-field rules of components (JSON Schema if/then …) that
-# serializers can't state, by component name; written into the document by state_input_rules.
-DEFINED_COMPONENTS: dict[str, dict[str, Any]] = {}
-COMPONENT_RULES: dict[str, dict[str, Any]] = {}
-
-
-def define_component(name: str, schema: dict[str, Any]) -> dict[str, Any]:
-    """Put the JSON Schema ``schema`` into the document as the component ``name``; returns a
-    reference to it, for ``extend_schema_field``."""
-    DEFINED_COMPONENTS[name] = schema
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def state_rules(component: str, rules: dict[str, Any]) -> None:
-    """Have the document state ``rules`` (JSON Schema keywords) on the component ``component``."""
-    COMPONENT_RULES[component] = rules
-
-
 _EDGE_RESPONSES = {
     "400": (
         "Malformed request: a request line or header gunicorn cannot parse, or a JSON body that is "
@@ -236,8 +242,11 @@ def state_input_rules(result: dict[str, Any], generator: Any, request: Any, publ
         if component.get("type") == "object":
             component["additionalProperties"] = False
             _state_no_nul(component)
-    schemas = result.setdefault("components", {}).setdefault("schemas", {})
-    schemas.update(DEFINED_COMPONENTS)
+    components = result.setdefault("components", {})
+    # In name order, like the components drf-spectacular writes.
+    schemas = components["schemas"] = dict(
+        sorted({**components.get("schemas", {}), **DEFINED_COMPONENTS}.items())
+    )
     for schema in schemas.values():
         _nullable_as_any_of(schema)
     for name, rules in COMPONENT_RULES.items():
