@@ -103,6 +103,18 @@ class IgnoreAcceptHeader(BaseContentNegotiation):
         return first, first.media_type
 
 
+# The headers of the standard (Standard Webhooks) scheme; the other schemes read the headers their
+# provider's configuration names (docs/webhooks.md), which no static document can list.
+_STANDARD_WEBHOOK_HEADERS = [
+    OpenApiParameter(name, str, OpenApiParameter.HEADER, description=f"{meaning} (standard scheme)")
+    for name, meaning in (
+        ("webhook-id", "The delivery's id, its idempotency key"),
+        ("webhook-timestamp", "When it was signed, seconds since 1970"),
+        ("webhook-signature", "v1,<base64 HMAC-SHA256 of id.timestamp.body>, space-separated"),
+    )
+]
+
+
 class IntakeResponseSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=["accepted", "duplicate"])
     event_id = serializers.UUIDField()
@@ -159,6 +171,7 @@ class WebhookIntakeView(APIView):
         parameters=[
             OpenApiParameter("run_id", str, OpenApiParameter.QUERY, description="Run this callback concerns"),
             OpenApiParameter("token", str, OpenApiParameter.QUERY, description="Secret of the token scheme"),
+            *_STANDARD_WEBHOOK_HEADERS,
         ],
         responses={
             200: OpenApiResponse(

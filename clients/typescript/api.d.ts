@@ -5431,7 +5431,14 @@ export interface operations {
                 /** @description Secret of the token scheme */
                 token?: string;
             };
-            header?: never;
+            header?: {
+                /** @description The delivery's id, its idempotency key (standard scheme) */
+                "webhook-id"?: string;
+                /** @description v1,<base64 HMAC-SHA256 of id.timestamp.body>, space-separated (standard scheme) */
+                "webhook-signature"?: string;
+                /** @description When it was signed, seconds since 1970 (standard scheme) */
+                "webhook-timestamp"?: string;
+            };
             path: {
                 provider: string;
             };

@@ -19,8 +19,19 @@ def _get_kwargs(
     body: WebhooksReceiveJsonBody | File | WebhooksReceiveDataBody | Unset = UNSET,
     run_id: str | Unset = UNSET,
     token: str | Unset = UNSET,
+    webhook_id: str | Unset = UNSET,
+    webhook_signature: str | Unset = UNSET,
+    webhook_timestamp: str | Unset = UNSET,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
+    if not isinstance(webhook_id, Unset):
+        headers["webhook-id"] = webhook_id
+
+    if not isinstance(webhook_signature, Unset):
+        headers["webhook-signature"] = webhook_signature
+
+    if not isinstance(webhook_timestamp, Unset):
+        headers["webhook-timestamp"] = webhook_timestamp
 
     params: dict[str, Any] = {}
 
@@ -136,6 +147,9 @@ def sync_detailed(
     body: WebhooksReceiveJsonBody | File | WebhooksReceiveDataBody | Unset = UNSET,
     run_id: str | Unset = UNSET,
     token: str | Unset = UNSET,
+    webhook_id: str | Unset = UNSET,
+    webhook_signature: str | Unset = UNSET,
+    webhook_timestamp: str | Unset = UNSET,
 ) -> Response[Error | IntakeResponse]:
     """Receive a provider webhook
 
@@ -148,6 +162,9 @@ def sync_detailed(
         provider (str):
         run_id (str | Unset):
         token (str | Unset):
+        webhook_id (str | Unset):
+        webhook_signature (str | Unset):
+        webhook_timestamp (str | Unset):
         body (WebhooksReceiveJsonBody | Unset):
         body (File | Unset):
         body (WebhooksReceiveDataBody | Unset):
@@ -165,6 +182,9 @@ def sync_detailed(
         body=body,
         run_id=run_id,
         token=token,
+        webhook_id=webhook_id,
+        webhook_signature=webhook_signature,
+        webhook_timestamp=webhook_timestamp,
     )
 
     response = client.get_httpx_client().request(
@@ -181,6 +201,9 @@ def sync(
     body: WebhooksReceiveJsonBody | File | WebhooksReceiveDataBody | Unset = UNSET,
     run_id: str | Unset = UNSET,
     token: str | Unset = UNSET,
+    webhook_id: str | Unset = UNSET,
+    webhook_signature: str | Unset = UNSET,
+    webhook_timestamp: str | Unset = UNSET,
 ) -> Error | IntakeResponse | None:
     """Receive a provider webhook
 
@@ -193,6 +216,9 @@ def sync(
         provider (str):
         run_id (str | Unset):
         token (str | Unset):
+        webhook_id (str | Unset):
+        webhook_signature (str | Unset):
+        webhook_timestamp (str | Unset):
         body (WebhooksReceiveJsonBody | Unset):
         body (File | Unset):
         body (WebhooksReceiveDataBody | Unset):
@@ -211,6 +237,9 @@ def sync(
         body=body,
         run_id=run_id,
         token=token,
+        webhook_id=webhook_id,
+        webhook_signature=webhook_signature,
+        webhook_timestamp=webhook_timestamp,
     ).parsed
 
 
@@ -221,6 +250,9 @@ async def asyncio_detailed(
     body: WebhooksReceiveJsonBody | File | WebhooksReceiveDataBody | Unset = UNSET,
     run_id: str | Unset = UNSET,
     token: str | Unset = UNSET,
+    webhook_id: str | Unset = UNSET,
+    webhook_signature: str | Unset = UNSET,
+    webhook_timestamp: str | Unset = UNSET,
 ) -> Response[Error | IntakeResponse]:
     """Receive a provider webhook
 
@@ -233,6 +265,9 @@ async def asyncio_detailed(
         provider (str):
         run_id (str | Unset):
         token (str | Unset):
+        webhook_id (str | Unset):
+        webhook_signature (str | Unset):
+        webhook_timestamp (str | Unset):
         body (WebhooksReceiveJsonBody | Unset):
         body (File | Unset):
         body (WebhooksReceiveDataBody | Unset):
@@ -250,6 +285,9 @@ async def asyncio_detailed(
         body=body,
         run_id=run_id,
         token=token,
+        webhook_id=webhook_id,
+        webhook_signature=webhook_signature,
+        webhook_timestamp=webhook_timestamp,
     )
 
     response = await client.get_async_httpx_client().request(**kwargs)
@@ -264,6 +302,9 @@ async def asyncio(
     body: WebhooksReceiveJsonBody | File | WebhooksReceiveDataBody | Unset = UNSET,
     run_id: str | Unset = UNSET,
     token: str | Unset = UNSET,
+    webhook_id: str | Unset = UNSET,
+    webhook_signature: str | Unset = UNSET,
+    webhook_timestamp: str | Unset = UNSET,
 ) -> Error | IntakeResponse | None:
     """Receive a provider webhook
 
@@ -276,6 +317,9 @@ async def asyncio(
         provider (str):
         run_id (str | Unset):
         token (str | Unset):
+        webhook_id (str | Unset):
+        webhook_signature (str | Unset):
+        webhook_timestamp (str | Unset):
         body (WebhooksReceiveJsonBody | Unset):
         body (File | Unset):
         body (WebhooksReceiveDataBody | Unset):
@@ -295,5 +339,8 @@ async def asyncio(
             body=body,
             run_id=run_id,
             token=token,
+            webhook_id=webhook_id,
+            webhook_signature=webhook_signature,
+            webhook_timestamp=webhook_timestamp,
         )
     ).parsed
