@@ -35,6 +35,8 @@ def _run(command: list[str]) -> str:
 
 
 def generate(document: Path, output: Path) -> None:
+    if not OPENAPI_TYPESCRIPT.exists():
+        raise SystemExit("openapi-typescript is missing: run `npm ci` in clients/typescript (make does)")
     python = output / "python"
     shutil.rmtree(python, ignore_errors=True)
     _run(

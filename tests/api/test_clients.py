@@ -57,6 +57,9 @@ def _differences(generated: Path, committed: Path) -> list[str]:
 
 
 def test_generated_clients_work_and_match_the_committed_ones(gunicorn_url: str, tmp_path: Path) -> None:
+    assert TSC.exists(), (
+        "the TypeScript tools are missing: `make test` installs them (npm ci in clients/typescript)"
+    )
     answer = httpx.get(
         f"{gunicorn_url}/api/schema/", headers={"Accept": "application/vnd.oai.openapi+json"}, timeout=60
     )
