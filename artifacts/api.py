@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,9 +17,10 @@ from myloware.api.input import NO_NUL_PATTERN, NON_BLANK_PATTERN
 from myloware.api.models import Scope
 from myloware.api.pagination import PAGE_PARAMETERS, keyset_page, page_serializer
 from myloware.api.request import actor_for
-from myloware.api.schema import ErrorSerializer, error_responses, state_rules
+from myloware.api.schema import define_component, errors, state_rules
 from myloware.api.scopes import requires_scope
-from myloware.api.serializers import JsonObjectField, StrictInputSerializer
+from myloware.api.serializers import JSON_OBJECT, JsonObjectField, StrictInputSerializer
+from myloware.api.tags import Tag
 from runs.services import run_get
 
 
@@ -28,71 +29,111 @@ def _when_type(kind: str, then: dict[str, Any]) -> dict[str, Any]:
 
 
 _TEXT = {"type": "string", "pattern": NO_NUL_PATTERN}
-# The retrieval-audit conventions (artifacts.services, docs/runs.md) as JSON Schema; beyond what a schema can say, a
-# citations artifact's trace must exist and list every cited doc_id (409 otherwise).
+_TEXT_OR_NULL = {"type": ["string", "null"], "pattern": NO_NUL_PATTERN}
+# The retrieval-audit conventions (artifacts.services, docs/runs.md) as JSON Schema; beyond what a
+# schema can say, a citations artifact's trace must exist and list every cited doc_id (409).
+RETRIEVAL_TRACE = define_component(
+    "RetrievalTrace",
+    {
+        "type": "object",
+        "description": "One knowledge-base search: what was asked, which documents came back, how similar",
+        "required": ["query", "docIds", "similarities", "persona", "project"],
+        "properties": {
+            "query": _TEXT,
+            "docIds": {
+                "type": "array",
+                "items": {**_TEXT, "minLength": 1},
+                "maxItems": MAX_TRACE_DOCUMENTS,
+                "description": "The documents found, best first",
+            },
+            "similarities": {
+                "type": "array",
+                "items": {"type": "number", "minimum": -1, "maximum": 1},
+                "maxItems": MAX_TRACE_DOCUMENTS,
+                "description": "Cosine similarity of each of docIds, in the same order (as many)",
+            },
+            "persona": _TEXT_OR_NULL,
+            "project": _TEXT_OR_NULL,
+        },
+    },
+)
+CITATIONS = define_component(
+    "Citations",
+    {
+        "type": "object",
+        "description": "The metadata of a citations artifact: the documents an output relied on",
+        "required": ["items"],
+        "properties": {
+            "trace_id": {
+                "type": ["string", "null"],
+                "format": "uuid",
+                "description": "The retrieval.trace artifact they come from (default: the run's latest of the persona)",
+            },
+            "items": {
+                "type": "array",
+                "items": define_component(
+                    "Citation",
+                    {
+                        "type": "object",
+                        "required": ["doc_id", "path", "reason"],
+                        "properties": {
+                            "doc_id": {**_TEXT, "description": "One of the trace's docIds"},
+                            "path": {**_TEXT, "description": "The document's knowledge-base path"},
+                            "reason": {**_TEXT, "description": "Why it was cited"},
+                        },
+                    },
+                ),
+            },
+        },
+    },
+)
+# As many similarities as docIds (a rule JSON Schema states only case by case). Stated in an
+# if/then, which generators skip: openapi-python-client would make a model of each case.
+_EQUAL_LENGTHS = {
+    "anyOf": [
+        {
+            "properties": {
+                "docIds": {"minItems": n, "maxItems": n},
+                "similarities": {"minItems": n, "maxItems": n},
+            }
+        }
+        for n in range(MAX_TRACE_DOCUMENTS + 1)
+    ]
+}
 state_rules(
     "ArtifactCreateRequest",
     {
         "allOf": [
+            {
+                "if": {"required": ["retrieval_trace"]},
+                "then": {"properties": {"retrieval_trace": _EQUAL_LENGTHS}},
+            },
             _when_type(
                 ArtifactType.RETRIEVAL_TRACE,
-                {
-                    "required": ["retrieval_trace"],
-                    "properties": {
-                        "retrieval_trace": {
-                            "type": "object",
-                            "required": ["query", "docIds", "similarities", "persona", "project"],
-                            "properties": {
-                                "query": _TEXT,
-                                "docIds": {"type": "array", "items": {**_TEXT, "minLength": 1}},
-                                "similarities": {
-                                    "type": "array",
-                                    "items": {"type": "number", "minimum": -1, "maximum": 1},
-                                },
-                            },
-                            # As many similarities as docIds, at most MAX_TRACE_DOCUMENTS.
-                            "anyOf": [
-                                {
-                                    "properties": {
-                                        "docIds": {"minItems": n, "maxItems": n},
-                                        "similarities": {"minItems": n, "maxItems": n},
-                                    }
-                                }
-                                for n in range(MAX_TRACE_DOCUMENTS + 1)
-                            ],
-                        }
-                    },
-                },
+                {"required": ["retrieval_trace"], "properties": {"retrieval_trace": {"type": "object"}}},
             ),
             _when_type(
-                ArtifactType.CITATIONS,
-                {
-                    "required": ["metadata"],
-                    "properties": {
-                        "metadata": {
-                            "type": "object",
-                            "required": ["items"],
-                            "properties": {
-                                "trace_id": {"type": ["string", "null"], "format": "uuid"},
-                                "items": {
-                                    "type": "array",
-                                    "items": {
-                                        "type": "object",
-                                        "required": ["doc_id", "path", "reason"],
-                                        "properties": {"doc_id": _TEXT, "path": _TEXT, "reason": _TEXT},
-                                    },
-                                },
-                            },
-                        }
-                    },
-                },
+                ArtifactType.CITATIONS, {"required": ["metadata"], "properties": {"metadata": CITATIONS}}
             ),
         ]
     },
 )
 
 
+@extend_schema_field(RETRIEVAL_TRACE)
+class RetrievalTraceField(JsonObjectField):
+    """A retrieval trace; its rules are checked by artifacts.services (422 naming the rule)."""
+
+
+@extend_schema_field({"anyOf": [CITATIONS, JSON_OBJECT]})
+class MetadataField(JsonObjectField):
+    """Free JSON, but Citations for a citations artifact (checked by artifacts.services)."""
+
+
 class ArtifactSerializer(serializers.ModelSerializer):
+    retrieval_trace = RetrievalTraceField(read_only=True, allow_null=True)
+    metadata = MetadataField(read_only=True)
+
     class Meta:
         model = Artifact
         fields = [
@@ -107,6 +148,8 @@ class ArtifactSerializer(serializers.ModelSerializer):
             "metadata",
             "created_at",
         ]
+        # An answer only: every field is read-only, so the document lists each as always present.
+        read_only_fields = fields
 
 
 class ArtifactCreateSerializer(StrictInputSerializer):
@@ -115,12 +158,15 @@ class ArtifactCreateSerializer(StrictInputSerializer):
     url = serializers.CharField(required=False, allow_null=True, max_length=4000)
     checksum = serializers.CharField(required=False, allow_null=True, max_length=200)
     persona = serializers.CharField(required=False, allow_null=True, max_length=100)
-    retrieval_trace = JsonObjectField(required=False, allow_null=True)
-    metadata = JsonObjectField(required=False, allow_null=True)
+    retrieval_trace = RetrievalTraceField(
+        required=False, allow_null=True, help_text="Required for a retrieval.trace artifact"
+    )
+    metadata = MetadataField(
+        required=False, allow_null=True, help_text="Citations for a citations artifact, else free JSON"
+    )
 
 
 ArtifactPageSerializer = page_serializer(ArtifactSerializer, "ArtifactPage")
-_errors = error_responses
 
 
 def _page(request: Request, qs: Any, *, descending: bool) -> dict[str, Any]:
@@ -138,12 +184,19 @@ def _page(request: Request, qs: Any, *, descending: bool) -> dict[str, Any]:
 _PAGING = PAGE_PARAMETERS
 
 
+_PAGE = OpenApiResponse(ArtifactPageSerializer, description="One page of artifacts")
+
+
 class RunArtifactsView(APIView):
     @extend_schema(
         operation_id="runs_artifacts_list",
         summary="Artifacts of a run, oldest first",
         parameters=[OpenApiParameter("type", str, description="Only this artifact type"), *_PAGING],
-        responses={200: ArtifactPageSerializer, **_errors(401, 404, 422)},
+        responses={
+            200: _PAGE,
+            **errors({404: "No run with this run_id", 422: "The cursor or limit is invalid"}),
+        },
+        tags=[Tag.ARTIFACTS],
     )
     @requires_scope(Scope.ARTIFACTS)
     def get(self, request: Request, run_id: str) -> Response:
@@ -156,14 +209,17 @@ class RunArtifactsView(APIView):
         summary="Record an artifact (same run + type + checksum again: the existing one)",
         request=ArtifactCreateSerializer,
         responses={
-            201: ArtifactSerializer,
+            201: OpenApiResponse(ArtifactSerializer, description="The new artifact"),
             200: OpenApiResponse(ArtifactSerializer, description="Existing artifact (same checksum)"),
-            422: OpenApiResponse(ErrorSerializer, description="A retrieval-audit rule is broken"),
-            409: OpenApiResponse(
-                ErrorSerializer, description="citations that their retrieval.trace does not back"
+            **errors(
+                {
+                    404: "No run with this run_id",
+                    409: "Citations that their retrieval.trace (or the knowledge base) does not back",
+                    422: "A retrieval-audit rule is broken (the message starts with the rule)",
+                }
             ),
-            **_errors(400, 401, 404),
         },
+        tags=[Tag.ARTIFACTS],
     )
     @requires_scope(Scope.ARTIFACTS)
     def post(self, request: Request, run_id: str) -> Response:
@@ -188,7 +244,8 @@ class ArtifactListView(APIView):
             OpenApiParameter("provider", str, description="Only this provider"),
             *_PAGING,
         ],
-        responses={200: ArtifactPageSerializer, **_errors(401, 422)},
+        responses={200: _PAGE, **errors({422: "The cursor or limit is invalid"})},
+        tags=[Tag.ARTIFACTS],
     )
     @requires_scope(Scope.ARTIFACTS)
     def get(self, request: Request) -> Response:

@@ -54,7 +54,8 @@ def artifact_create(
         raise InvalidInput("metadata must be a JSON object")
     if retrieval_trace is not None and not isinstance(retrieval_trace, dict):
         raise InvalidInput("retrieval_trace must be a JSON object")
-    if type == ArtifactType.RETRIEVAL_TRACE:
+    # The column holds a retrieval trace, whatever the type; a retrieval.trace artifact needs one.
+    if type == ArtifactType.RETRIEVAL_TRACE or retrieval_trace is not None:
         validate_retrieval_trace(retrieval_trace)
     elif type == ArtifactType.CITATIONS:
         metadata = validate_citations(run_id=run_id, persona=persona, metadata=metadata)
@@ -113,6 +114,8 @@ def validate_retrieval_trace(trace: dict[str, Any] | None) -> None:
         raise InvalidInput(f"retrieval.trace: missing {', '.join(missing)}", details={"missing": missing})
     if not isinstance(trace["query"], str):
         raise InvalidInput("retrieval.trace: query must be a string")
+    if not all(trace[key] is None or isinstance(trace[key], str) for key in ("persona", "project")):
+        raise InvalidInput("retrieval.trace: persona and project must be strings or null")
     doc_ids, similarities = trace["docIds"], trace["similarities"]
     if not isinstance(doc_ids, list) or not all(isinstance(d, str) and d for d in doc_ids):
         raise InvalidInput("retrieval.trace: docIds must be a list of document ids (strings)")

@@ -16,13 +16,25 @@ from myloware.api.input import NON_BLANK_PATTERN, WHITESPACE, parse_bool_param
 from myloware.api.models import Scope
 from myloware.api.pagination import PAGE_PARAMETERS, keyset_page, page_serializer
 from myloware.api.request import actor_for
-from myloware.api.schema import ErrorSerializer
+from myloware.api.schema import errors, state_rules
 from myloware.api.scopes import requires_scope
 from myloware.api.serializers import StrictInputSerializer
+from myloware.api.tags import Tag
 
-ERROR = ErrorSerializer
 # A relative path: something besides whitespace and slashes (knowledge.services cleans the rest).
 _PATH_PATTERN = rf"^[^\u0000]*[^{WHITESPACE}\u0000/\\][^\u0000]*$"
+# A path that ends in .json once cleaned (knowledge.services._clean_path strips whitespace, then
+# slashes and backslashes): its content must be JSON text (knowledge.text.render_source; 422
+# otherwise). contentMediaType is only an annotation in JSON Schema 2020-12: no validator asserts
+# it and Schemathesis does not generate from it (schemathesis.toml allows this 422).
+_JSON_SUFFIX = rf"\.[Jj][Ss][Oo][Nn][/\\]*[{WHITESPACE}]*$"
+state_rules(
+    "KbDocumentUpsertRequest",
+    {
+        "if": {"required": ["path"], "properties": {"path": {"pattern": _JSON_SUFFIX}}},
+        "then": {"properties": {"content": {"contentMediaType": "application/json"}}},
+    },
+)
 
 
 class KbDocumentSerializer(serializers.ModelSerializer):
@@ -48,11 +60,14 @@ class KbDocumentSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+        # An answer only: every field is read-only, so the document lists each as always present.
+        read_only_fields = fields
 
 
 class KbDocumentDetailSerializer(KbDocumentSerializer):
     class Meta(KbDocumentSerializer.Meta):
         fields = [*KbDocumentSerializer.Meta.fields, "content"]
+        read_only_fields = fields
 
 
 class KbDocumentUpsertSerializer(StrictInputSerializer):
@@ -61,7 +76,9 @@ class KbDocumentUpsertSerializer(StrictInputSerializer):
         max_length=1000,
         help_text="Source path; scope derives from projects/<p>/, personas/<p>/",
     )
-    content = serializers.RegexField(NON_BLANK_PATTERN, help_text="Markdown/text, or JSON for a .json path")
+    content = serializers.RegexField(
+        NON_BLANK_PATTERN, help_text="Markdown/text; JSON text when the path ends in .json (422 otherwise)"
+    )
     project = serializers.CharField(
         required=False, allow_null=True, allow_blank=True, help_text="Overrides the path"
     )
@@ -71,13 +88,13 @@ class KbDocumentUpsertSerializer(StrictInputSerializer):
 
 
 class KbUpsertResponseSerializer(serializers.Serializer):
-    status = serializers.CharField(help_text="added | updated | unchanged")
+    status = serializers.ChoiceField(choices=["added", "updated", "unchanged"])
     path = serializers.CharField()
     embeddings_queued = serializers.IntegerField(help_text="Chunks whose (new) content waits for a vector")
     documents = KbDocumentSerializer(many=True, help_text="The chunks of this path, in order")
 
 
-class KbSearchRequestSerializer(StrictInputSerializer):
+class KbSearchSerializer(StrictInputSerializer):
     query = serializers.RegexField(NON_BLANK_PATTERN, max_length=4000)
     k = serializers.IntegerField(default=5, min_value=1, max_value=services.MAX_K)
     project = serializers.CharField(required=False, allow_null=True, allow_blank=True)
@@ -107,7 +124,7 @@ class KbSearchHitSerializer(serializers.Serializer):
 class KbSearchResponseSerializer(serializers.Serializer):
     results = KbSearchHitSerializer(many=True)
     latency_ms = serializers.FloatField()
-    mode = serializers.CharField()
+    mode = serializers.ChoiceField(choices=list(services.SEARCH_MODES))
     model = serializers.CharField(help_text="The embedding model whose vectors were compared")
     trace_id = serializers.CharField(allow_null=True, help_text="The retrieval.trace artifact (with run_id)")
     citations_id = serializers.CharField(allow_null=True, help_text="The citations artifact (with run_id)")
@@ -129,8 +146,13 @@ class KbDocumentsView(APIView):
             OpenApiParameter("path", str, description="Exact source path"),
             *PAGE_PARAMETERS,
         ],
-        responses={200: page_serializer(KbDocumentSerializer, "KbDocumentPage")},
-        tags=["knowledge"],
+        responses={
+            200: OpenApiResponse(
+                page_serializer(KbDocumentSerializer, "KbDocumentPage"), description="One page of documents"
+            ),
+            **errors({422: "A filter, the cursor or limit is invalid"}),
+        },
+        tags=[Tag.KNOWLEDGE],
     )
     @requires_scope(Scope.KB_READ)
     def get(self, request: Request) -> Response:
@@ -154,12 +176,18 @@ class KbDocumentsView(APIView):
         summary="Create or replace a document by path (chunked; only changed chunks re-embedded)",
         request=KbDocumentUpsertSerializer,
         responses={
-            201: KbUpsertResponseSerializer,
-            200: KbUpsertResponseSerializer,
-            413: OpenApiResponse(ERROR),
-            422: OpenApiResponse(ERROR),
+            201: OpenApiResponse(KbUpsertResponseSerializer, description="A new document (status added)"),
+            200: OpenApiResponse(
+                KbUpsertResponseSerializer, description="An existing path: status updated or unchanged"
+            ),
+            **errors(
+                {
+                    413: "The content is larger than KB_INGEST_MAX_FILE_BYTES",
+                    422: "An empty path or content, or content of a .json path that is not JSON",
+                }
+            ),
         },
-        tags=["knowledge"],
+        tags=[Tag.KNOWLEDGE],
     )
     @requires_scope(Scope.KB_WRITE)
     def post(self, request: Request) -> Response:
@@ -185,8 +213,11 @@ class KbDocumentView(APIView):
     @extend_schema(
         operation_id="kb_documents_retrieve",
         summary="One knowledge document (chunk) with its content",
-        responses={200: KbDocumentDetailSerializer, 404: OpenApiResponse(ERROR)},
-        tags=["knowledge"],
+        responses={
+            200: OpenApiResponse(KbDocumentDetailSerializer, description="The document with its content"),
+            **errors({404: "No document with this id"}),
+        },
+        tags=[Tag.KNOWLEDGE],
     )
     @requires_scope(Scope.KB_READ)
     def get(self, request: Request, doc_id: Any) -> Response:
@@ -195,8 +226,13 @@ class KbDocumentView(APIView):
     @extend_schema(
         operation_id="kb_documents_delete",
         summary="Delete a document: every chunk of its source path",
-        responses={200: KbDeleteResponseSerializer, 404: OpenApiResponse(ERROR)},
-        tags=["knowledge"],
+        responses={
+            200: OpenApiResponse(
+                KbDeleteResponseSerializer, description="Deleted: the path and how many chunks"
+            ),
+            **errors({404: "No document with this id"}),
+        },
+        tags=[Tag.KNOWLEDGE],
     )
     @requires_scope(Scope.KB_WRITE)
     def delete(self, request: Request, doc_id: Any) -> Response:
@@ -209,18 +245,22 @@ class KbSearchView(APIView):
     @extend_schema(
         operation_id="kb_search",
         summary="Top-k search (vector or hybrid) within a project/persona scope plus global documents",
-        request=KbSearchRequestSerializer,
+        request=KbSearchSerializer,
         responses={
-            200: KbSearchResponseSerializer,
-            404: OpenApiResponse(ERROR),
-            422: OpenApiResponse(ERROR),
-            503: OpenApiResponse(ERROR, description="the embedding backend is unavailable (vector mode)"),
+            200: OpenApiResponse(KbSearchResponseSerializer, description="The hits, best first"),
+            **errors(
+                {
+                    404: "run_id names no run",
+                    422: "A blank query, or a mode this server does not offer",
+                    503: "The embedding backend is unavailable (vector and hybrid modes)",
+                }
+            ),
         },
-        tags=["knowledge"],
+        tags=[Tag.KNOWLEDGE],
     )
     @requires_scope(Scope.KB_READ)
     def post(self, request: Request) -> Response:
-        body = KbSearchRequestSerializer(data=request.data)
+        body = KbSearchSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         response = services.kb_search(**body.validated_data, actor=actor_for(request))
         results = [

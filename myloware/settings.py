@@ -15,6 +15,7 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
+from myloware.api.tags import TAGS
 from myloware.db import embedded_database, parse_database_url
 from myloware.lib.env import (
     env_bool,
@@ -193,10 +194,14 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
     "COMPONENT_SPLIT_REQUEST": True,
     # 3.1: full JSON Schema, so the document can say what the server refuses (propertyNames).
     "OAS_VERSION": "3.1.0",
-    # The error answers of the API's edge, stated once for every operation (myloware.api.schema).
+    # One tag per area, described (myloware.api.tags); every operation names its own.
+    "TAGS": TAGS,
+    # The edge's answers and input rules and the JSON shapes, stated once for every operation
+    # (myloware.api.schema); which answer feeds which operation (myloware.api.links).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "myloware.api.schema.add_edge_responses",
+        "myloware.api.schema.state_input_rules",
         "myloware.api.links.add_links",
     ],
 }
@@ -314,6 +319,7 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
         "GateNotificationStatusEnum": "runs.models.NotificationStatus",
         "WebhookEventStatusEnum": "webhooks.models.EventStatus",
         "SignatureStatusEnum": "webhooks.models.SignatureStatus",
+        "ScopeEnum": "myloware.api.models.Scope",
     }
 )
 

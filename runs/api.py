@@ -25,9 +25,10 @@ from myloware.api.input import NON_BLANK_PATTERN, parse_datetime_param
 from myloware.api.models import Scope
 from myloware.api.pagination import keyset_page, page_parameters, page_serializer
 from myloware.api.request import actor_for, client_ip
-from myloware.api.schema import ErrorSerializer, error_responses
+from myloware.api.schema import errors
 from myloware.api.scopes import requires_scope
 from myloware.api.serializers import JsonObjectField, StrictInputSerializer
+from myloware.api.tags import Tag
 from myloware.lib.errors import InvalidInput, PayloadTooLarge
 from runs import selectors, services
 from runs.models import (
@@ -63,22 +64,30 @@ class TransitionInSerializer(StrictInputSerializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
+# Answers only: every field is read-only, so the document lists each as always present.
+
+
 class RunListItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = Run
         fields = ["run_id", "project", "status", "created_at", "updated_at"]
+        read_only_fields = fields
 
 
 class TransitionSerializer(serializers.ModelSerializer):
     class Meta:
         model = RunTransition
         fields = ["from_status", "to_status", "actor", "reason", "created_at"]
+        read_only_fields = fields
 
 
 class DecisionSerializer(serializers.ModelSerializer):
+    metadata = JsonObjectField(read_only=True)
+
     class Meta:
         model = HitlApproval
         fields = ["id", "gate", "decision", "approver", "approver_ip", "comment", "metadata", "created_at"]
+        read_only_fields = fields
 
 
 class GateNotificationSerializer(serializers.ModelSerializer):
@@ -107,6 +116,9 @@ class GateSerializer(serializers.ModelSerializer):
     decisions = DecisionSerializer(source="approvals", many=True, read_only=True)
     notifications = GateNotificationSerializer(many=True, read_only=True)
     approvals_needed = serializers.IntegerField(source="required_approvals", read_only=True)
+    artifact_ids = serializers.ListField(
+        child=serializers.UUIDField(), read_only=True, help_text="The artifacts under review"
+    )
 
     class Meta:
         model = GateRequest
@@ -130,10 +142,17 @@ class GateSerializer(serializers.ModelSerializer):
             "decisions",
             "notifications",
         ]
+        read_only_fields = fields
 
 
 class RunSerializer(serializers.ModelSerializer):
-    allowed_next = serializers.ListField(child=serializers.CharField(), read_only=True)
+    payload = JsonObjectField(read_only=True)
+    result = JsonObjectField(read_only=True, allow_null=True)
+    allowed_next = serializers.ListField(
+        child=serializers.ChoiceField(choices=RunStatus.choices),
+        read_only=True,
+        help_text="The statuses the run may move to from its current one",
+    )
     open_gate = serializers.SerializerMethodField()
     artifact_count = serializers.SerializerMethodField()
     transitions = serializers.SerializerMethodField()
@@ -153,6 +172,7 @@ class RunSerializer(serializers.ModelSerializer):
             "artifact_count",
             "transitions",
         ]
+        read_only_fields = fields
 
     @extend_schema_field(GateSerializer(allow_null=True))
     def get_open_gate(self, run: Run) -> dict[str, Any] | None:
@@ -197,7 +217,7 @@ class TimelineSerializer(serializers.Serializer):
 
 class CheckpointSerializer(serializers.Serializer):
     run_id = serializers.CharField()
-    state = serializers.JSONField()
+    state = JsonObjectField(help_text="{} until the first save")
     version = serializers.IntegerField(help_text="0 until the first save")
     updated_at = serializers.DateTimeField(allow_null=True, help_text="null until the first save")
 
@@ -228,14 +248,16 @@ class GateDecisionInSerializer(StrictInputSerializer):
     )
 
 
+# The two shapes of a decision, for the document only: the view reads GateDecisionInSerializer,
+# and gate_decide holds the rule that a reject needs a comment.
 class GateApproveInSerializer(GateDecisionInSerializer):
-    """Documentation only: the shape of an approval."""
+    """An approval."""
 
     decision = serializers.ChoiceField(choices=[HitlDecision.APPROVE])
 
 
 class GateRejectInSerializer(GateDecisionInSerializer):
-    """Documentation only: a reject needs a comment saying why (the rule is in gate_decide)."""
+    """A rejection, with a comment saying why."""
 
     decision = serializers.ChoiceField(choices=[HitlDecision.REJECT])
     comment = serializers.RegexField(
@@ -259,9 +281,6 @@ class GateDecisionOutSerializer(serializers.Serializer):
     gate = GateSerializer()
 
 
-_errors = error_responses
-
-
 def _parse_time(request: Request, name: str) -> datetime | None:
     raw = request.query_params.get(name)
     return None if raw is None else parse_datetime_param(name, raw)
@@ -269,16 +288,16 @@ def _parse_time(request: Request, name: str) -> datetime | None:
 
 # Keys of the runs list's cursor: run ids (services.RUN_ID_PATTERN without its anchors).
 _RUN_KEY = services.RUN_ID_PATTERN.pattern.removeprefix("^").removesuffix("$")
-_STATUS = "|".join(RunStatus.values)
 # Keys of the gates list's cursor: gate request ids (a bigint sequence).
 _GATE_KEY = r"[0-9]{1,19}"
 
 
 def _statuses(request: Request) -> list[str] | None:
-    raw = request.query_params.get("status")
-    if raw is None:
+    """``?status=a&status=b`` (as generated clients send a list) or ``?status=a,b``."""
+    raw = request.query_params.getlist("status")
+    if not raw:
         return None
-    wanted = raw.split(",")
+    wanted = [status for value in raw for status in value.split(",")]
     unknown = [s for s in wanted if s not in RunStatus.values]
     if unknown:
         raise InvalidInput(f"Unknown status {unknown[0]!r}", details={"allowed": list(RunStatus.values)})
@@ -301,14 +320,16 @@ _RUN_FILTERS = [
     OpenApiParameter("project", str, description="Only runs of this project"),
     OpenApiParameter(
         "status",
-        str,
-        pattern=rf"^({_STATUS})(,({_STATUS}))*$",
-        description="Only runs with this status (comma-separated for several)",
+        {"type": "array", "items": {"$ref": "#/components/schemas/RunStatusEnum"}},
+        explode=True,
+        description="Only runs with one of these statuses (repeat the parameter; commas also separate)",
     ),
     OpenApiParameter("created_after", OpenApiTypes.DATETIME, description="created_at >= this time"),
     OpenApiParameter("created_before", OpenApiTypes.DATETIME, description="created_at < this time"),
     *page_parameters(_RUN_KEY),
 ]
+_NO_RUN = {404: "No run with this run_id"}
+_RUN = OpenApiResponse(RunSerializer, description="The run, with its open gate and transition log")
 
 
 class RunListCreateView(APIView):
@@ -316,7 +337,11 @@ class RunListCreateView(APIView):
         operation_id="runs_list",
         summary="List runs, newest first (keyset cursor pagination)",
         parameters=_RUN_FILTERS,
-        responses={200: RunPageSerializer, **_errors(401, 422)},
+        responses={
+            200: OpenApiResponse(RunPageSerializer, description="One page of runs"),
+            **errors({422: "A filter or the cursor is invalid (details.field names it)"}),
+        },
+        tags=[Tag.RUNS],
     )
     @requires_scope(Scope.RUNS)
     def get(self, request: Request) -> Response:
@@ -343,12 +368,18 @@ class RunListCreateView(APIView):
         summary="Create a run (idempotent on run_id)",
         request=RunCreateSerializer,
         responses={
-            201: RunSerializer,
+            201: OpenApiResponse(RunSerializer, description="The new run"),
             200: OpenApiResponse(
                 RunSerializer, description="The same run_id and body again: the existing run"
             ),
-            **_errors(400, 401, 409, 422),
+            **errors(
+                {
+                    409: "A run with this run_id exists with a different body",
+                    422: "run_id, project or payload breaks its rule",
+                }
+            ),
         },
+        tags=[Tag.RUNS],
     )
     @requires_scope(Scope.RUNS)
     def post(self, request: Request) -> Response:
@@ -367,7 +398,8 @@ class RunDetailView(APIView):
     @extend_schema(
         operation_id="runs_retrieve",
         summary="A run with its open gate, artifact count and transition log",
-        responses={200: RunSerializer, **_errors(401, 404)},
+        responses={200: _RUN, **errors(_NO_RUN)},
+        tags=[Tag.RUNS],
     )
     @requires_scope(Scope.RUNS)
     def get(self, request: Request, run_id: str) -> Response:
@@ -377,7 +409,11 @@ class RunDetailView(APIView):
         operation_id="runs_patch",
         summary="JSON-merge result (and payload while the run has not started)",
         request=RunPatchSerializer,
-        responses={200: RunSerializer, **_errors(400, 401, 404, 409, 422)},
+        responses={
+            200: OpenApiResponse(RunSerializer, description="The run after the merge"),
+            **errors({**_NO_RUN, 409: "The run has started: its payload can no longer change"}),
+        },
+        tags=[Tag.RUNS],
     )
     @requires_scope(Scope.RUNS)
     def patch(self, request: Request, run_id: str) -> Response:
@@ -394,10 +430,15 @@ class RunTransitionView(APIView):
         summary="Move a run to another status",
         request=TransitionInSerializer,
         responses={
-            200: RunSerializer,
-            409: OpenApiResponse(ErrorSerializer, description="details: current_status, allowed"),
-            **_errors(400, 401, 404),
+            200: OpenApiResponse(RunSerializer, description="The run in its new status"),
+            **errors(
+                {
+                    **_NO_RUN,
+                    409: "The run cannot move there from its status (details: current_status, allowed)",
+                }
+            ),
         },
+        tags=[Tag.RUNS],
     )
     @requires_scope(Scope.RUNS)
     def post(self, request: Request, run_id: str) -> Response:
@@ -416,7 +457,11 @@ class RunStatsView(APIView):
             OpenApiParameter("project", str, description="Only this project"),
             OpenApiParameter("since", OpenApiTypes.DATETIME, description="Only runs created since"),
         ],
-        responses={200: RunStatsSerializer, **_errors(401, 422)},
+        responses={
+            200: OpenApiResponse(RunStatsSerializer, description="Counts by status and their total"),
+            **errors({422: "since is no time with a zone"}),
+        },
+        tags=[Tag.RUNS],
     )
     @requires_scope(Scope.RUNS)
     def get(self, request: Request) -> Response:
@@ -430,7 +475,11 @@ class RunTimelineView(APIView):
     @extend_schema(
         operation_id="runs_timeline",
         summary="Everything that happened to a run, oldest first",
-        responses={200: TimelineSerializer, **_errors(401, 404)},
+        responses={
+            200: OpenApiResponse(TimelineSerializer, description="The run's events, oldest first"),
+            **errors(_NO_RUN),
+        },
+        tags=[Tag.RUNS],
     )
     @requires_scope(Scope.RUNS)
     def get(self, request: Request, run_id: str) -> Response:
@@ -449,7 +498,7 @@ IF_MATCH_PATTERN = r'^(\*|(W/)?"?([0-9]{1,18})"?)$'
 def _if_match_version(request: Request, current: int | None) -> int | None:
     raw = request.headers.get("If-Match")
     if raw is None:
-        return None
+        return None  # the first save; once a checkpoint exists the service answers 428
     match = re.fullmatch(IF_MATCH_PATTERN, raw.strip())
     if match is None:
         raise InvalidInput(
@@ -461,11 +510,35 @@ def _if_match_version(request: Request, current: int | None) -> int | None:
     return int(match[3])
 
 
+_ETAG = OpenApiParameter(
+    "ETag",
+    str,
+    OpenApiParameter.HEADER,
+    response=[200, 201, 304],
+    required=True,
+    description='The checkpoint\'s version, quoted ("3"): send it back as If-Match to save, as If-None-Match to re-read',
+)
+
+
 class CheckpointView(APIView):
     @extend_schema(
         operation_id="runs_checkpoint_get",
         summary="The run's latest orchestrator state (ETag = version; version 0 before the first save)",
-        responses={200: CheckpointSerializer, 304: None, **_errors(401, 404)},
+        parameters=[
+            OpenApiParameter(
+                "If-None-Match",
+                str,
+                OpenApiParameter.HEADER,
+                description="The ETag you hold: 304 (no body) while it is still the current one",
+            ),
+            _ETAG,
+        ],
+        responses={
+            200: OpenApiResponse(CheckpointSerializer, description="The checkpoint"),
+            304: OpenApiResponse(description="If-None-Match is the current ETag: what you hold is current"),
+            **errors(_NO_RUN),
+        },
+        tags=[Tag.CHECKPOINTS],
     )
     @requires_scope(Scope.CHECKPOINTS)
     def get(self, request: Request, run_id: str) -> Response:
@@ -477,21 +550,38 @@ class CheckpointView(APIView):
     @extend_schema(
         operation_id="runs_checkpoint_put",
         summary="Save the run's orchestrator state (If-Match: the ETag you read)",
+        description=(
+            "Optimistic concurrency: send the ETag you read as If-Match. The first save of a run may "
+            'omit it (or send "0"); once the run has a checkpoint, If-Match is required (428 '
+            "without it) and must be its current version (412 otherwise: reload and retry)."
+        ),
         parameters=[
             OpenApiParameter(
                 "If-Match",
                 str,
                 OpenApiParameter.HEADER,
                 pattern=IF_MATCH_PATTERN,
-                description="ETag of the checkpoint you read; omit only to create the first one",
-            )
+                description=(
+                    'ETag of the checkpoint you read ("3"), or * for whatever exists; required once '
+                    'the run has a checkpoint, optional (or "0") for the first save'
+                ),
+            ),
+            _ETAG,
         ],
         request=CheckpointPutSerializer,
         responses={
-            200: CheckpointSerializer,
-            201: CheckpointSerializer,
-            **_errors(400, 401, 404, 412, 413, 422),
+            200: OpenApiResponse(CheckpointSerializer, description="Saved: the new version"),
+            201: OpenApiResponse(CheckpointSerializer, description="The run's first checkpoint (version 1)"),
+            **errors(
+                {
+                    **_NO_RUN,
+                    412: "If-Match is not the current version (details: current_version, expected_version)",
+                    413: "The state is larger than CHECKPOINT_MAX_BYTES",
+                    428: "The run has a checkpoint and If-Match is missing (details.current_version)",
+                }
+            ),
         },
+        tags=[Tag.CHECKPOINTS],
     )
     @requires_scope(Scope.CHECKPOINTS)
     def put(self, request: Request, run_id: str) -> Response:
@@ -525,7 +615,13 @@ class GateListOpenView(APIView):
         operation_id="runs_gates_list",
         summary="Gates opened on a run with their decisions, oldest first",
         parameters=page_parameters(_GATE_KEY),
-        responses={200: page_serializer(GateSerializer, "GatePage"), **_errors(401, 404, 422)},
+        responses={
+            200: OpenApiResponse(
+                page_serializer(GateSerializer, "GatePage"), description="One page of gates"
+            ),
+            **errors({**_NO_RUN, 422: "The cursor or limit is invalid"}),
+        },
+        tags=[Tag.GATES],
     )
     @requires_scope(Scope.RUNS)
     def get(self, request: Request, run_id: str) -> Response:
@@ -545,10 +641,16 @@ class GateListOpenView(APIView):
         summary="Open a gate: the run waits for an operator's decision",
         request=GateOpenSerializer,
         responses={
-            201: GateSerializer,
+            201: OpenApiResponse(GateSerializer, description="The gate, open"),
             200: OpenApiResponse(GateSerializer, description="That gate was already open"),
-            **_errors(400, 401, 404, 409, 422),
+            **errors(
+                {
+                    404: "No run with this run_id, or artifact_ids that are not its artifacts (details.unknown)",
+                    409: "Another gate is open on the run (details.open_gate), or its status does not allow this gate",
+                }
+            ),
         },
+        tags=[Tag.GATES],
     )
     @requires_scope(Scope.RUNS)
     def post(self, request: Request, run_id: str) -> Response:
@@ -570,14 +672,30 @@ class GateListOpenView(APIView):
 class GateDecisionView(APIView):
     @extend_schema(
         operation_id="runs_gates_decide",
-        parameters=[OpenApiParameter("gate", str, OpenApiParameter.PATH, enum=Gate.values)],
+        parameters=[
+            OpenApiParameter("gate", {"$ref": "#/components/schemas/GateNameEnum"}, OpenApiParameter.PATH),
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="Makes a retried decision replay the stored outcome (or idempotency_key in the body)",
+            ),
+        ],
         summary="Approve or reject a gate (idempotent with idempotency_key or Idempotency-Key)",
         request=GATE_DECISION_REQUEST,
         responses={
-            201: GateDecisionOutSerializer,
+            201: OpenApiResponse(GateDecisionOutSerializer, description="The decision, recorded"),
             200: OpenApiResponse(GateDecisionOutSerializer, description="A stored outcome replayed"),
-            **_errors(400, 401, 403, 404, 409, 422),
+            **errors(
+                {
+                    403: "The key's actor created the run and the gate does not allow self-approval (code self_approval)",
+                    404: "No run with this run_id, or no such gate opened on it (code no_gate)",
+                    409: "The gate is no longer open, or its artifacts changed since it opened (code stale_content)",
+                    422: "A reject without a comment",
+                }
+            ),
         },
+        tags=[Tag.GATES],
     )
     @requires_scope(Scope.GATES_DECIDE)
     def post(self, request: Request, run_id: str, gate: str) -> Response:

@@ -29,11 +29,13 @@ from django.utils import timezone
 from artifacts.models import Artifact
 from myloware.lib.errors import (
     Conflict,
+    DomainError,
     InvalidInput,
     NotFound,
     PayloadTooLarge,
     PermissionDenied,
     PreconditionFailed,
+    PreconditionRequired,
 )
 from myloware.lib.ids import is_uuid
 from myloware.lib.signing import standard_webhook_signature
@@ -303,8 +305,9 @@ def checkpoint_save(
     """Write the run's latest orchestrator state with optimistic concurrency.
 
     ``expected_version`` is the version the writer last read (the API's ``If-Match``), or None
-    (or 0, the version a run reads before its first save) to create the first checkpoint. A stale version, or None when one exists, is a 412: two
-    writers can never silently overwrite each other.
+    (or 0, the version a run reads before its first save) to create the first checkpoint. A stale
+    version is a 412 (PreconditionFailed); None once a checkpoint exists is a 428
+    (PreconditionRequired): two writers can never silently overwrite each other.
     """
     if not isinstance(state, dict):
         raise InvalidInput("state must be a JSON object")
@@ -321,7 +324,7 @@ def checkpoint_save(
                 return OrchestrationCheckpoint.objects.create(run_id=run_id, state=state, version=1)
         except IntegrityError:
             existing = OrchestrationCheckpoint.objects.get(run_id=run_id)
-            raise _stale(run_id, existing.version, None) from None
+            raise _stale(run_id, existing.version, expected_version) from None
     updated = OrchestrationCheckpoint.objects.filter(run_id=run_id, version=expected_version).update(
         state=state, version=expected_version + 1, updated_at=Now()
     )
@@ -332,14 +335,18 @@ def checkpoint_save(
     return cast(OrchestrationCheckpoint, current)
 
 
-def _stale(run_id: str, current: int | None, expected: int | None) -> PreconditionFailed:
+def _stale(run_id: str, current: int | None, expected: int | None) -> DomainError:
+    details = {"current_version": current, "expected_version": expected}
+    if expected is None:
+        return PreconditionRequired(
+            f'Run {run_id} already has checkpoint version {current}; send If-Match: "{current}"',
+            details=details,
+        )
     if current is None:
         message = f"Run {run_id} has no checkpoint yet; create it without If-Match"
-    elif expected is None:
-        message = f'Run {run_id} already has checkpoint version {current}; send If-Match: "{current}"'
     else:
         message = f"Checkpoint of run {run_id} is at version {current}, not {expected}: reload and retry"
-    return PreconditionFailed(message, details={"current_version": current, "expected_version": expected})
+    return PreconditionFailed(message, details=details)
 
 
 # --- gates -----------------------------------------------------------------------------------

@@ -7,25 +7,25 @@ from typing import Any
 
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from myloware.api.input import NO_NUL_PATTERN, NON_BLANK_PATTERN, WHITESPACE
+from myloware.api.input import NO_NUL_PATTERN, WHITESPACE
 from myloware.api.models import Scope
 from myloware.api.pagination import PAGE_PARAMETERS, keyset_page, page_serializer
 from myloware.api.request import actor_for
-from myloware.api.schema import ErrorSerializer
+from myloware.api.schema import errors
 from myloware.api.scopes import requires_scope
-from myloware.api.serializers import StrictInputSerializer, text_with_pattern
+from myloware.api.serializers import JsonObjectField, StrictInputSerializer, text_with_pattern
+from myloware.api.tags import Tag
 from myloware.lib.errors import InvalidInput, NotFound
 from socials import selectors, services
 from socials.credentials import credential_resolves
 from socials.models import Publication, Social
 
-ERROR = ErrorSerializer
 # The patterns state the rules of socials.services (which trims and lower-cases the provider).
 _WS = f"[{WHITESPACE}]*"
 _PROVIDER_PATTERN = rf"^{_WS}[A-Za-z0-9][A-Za-z0-9_-]{{0,31}}{_WS}$"
@@ -46,6 +46,8 @@ _VIDEO_URL_PATTERN = (
     rf"^{_WS}[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?(:[0-9]{{1,4}})?"
     rf"([/?#][^\u0000{WHITESPACE}]*)?{_WS}$"
 )
+# 1-200 characters once trimmed (the length is of the trimmed text, so no maxLength).
+_ACCOUNT_ID_PATTERN = rf"^{_WS}[^{WHITESPACE}\u0000]([^\u0000]{{0,198}}[^{WHITESPACE}\u0000])?{_WS}$"
 # A tag: one word (a leading "#" is dropped), at most MAX_TAG_LENGTH characters.
 _WORD = f"[^{WHITESPACE}\\u0000]"
 _TAG_PATTERN = rf"^{_WS}#*[^{WHITESPACE}\u0000#]{_WORD}{{0,{services.MAX_TAG_LENGTH - 1}}}{_WS}$"
@@ -63,6 +65,7 @@ PROJECT_PARAM = OpenApiParameter(
 
 
 class SocialSerializer(serializers.ModelSerializer):
+    default_tags = serializers.ListField(child=serializers.CharField(), read_only=True, allow_null=True)
     credential_resolves = serializers.SerializerMethodField(
         help_text="Whether credential_ref currently resolves (the secret itself is never returned)"
     )
@@ -85,10 +88,13 @@ class SocialSerializer(serializers.ModelSerializer):
             "next_publish_allowed_at",
             "created_at",
         ]
+        # An answer only: every field is read-only, so the document lists each as always present.
+        read_only_fields = fields
 
     def get_credential_resolves(self, social: Social) -> bool:
         return bool(social.credential_ref) and credential_resolves(social.credential_ref)
 
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_next_publish_allowed_at(self, social: Social) -> str | None:
         at = selectors.social_next_publish_at(social)
         return at.isoformat() if at else None
@@ -101,7 +107,7 @@ class SocialWriteSerializer(StrictInputSerializer):
         _PROVIDER_PATTERN, help_text="Platform slug, e.g. tiktok (stored lower-case, trimmed)"
     )
     account_id = text_with_pattern(
-        NON_BLANK_PATTERN, max_chars=200, help_text="The upload-post profile (user) of the account"
+        _ACCOUNT_ID_PATTERN, help_text="The upload-post profile (user) of the account (stored trimmed)"
     )
     credential_ref = text_with_pattern(
         _CREDENTIAL_REF_PATTERN,
@@ -138,7 +144,7 @@ class LinkCreateSerializer(StrictInputSerializer):
     is_primary = serializers.BooleanField(default=False)
 
 
-class PublishRequestSerializer(StrictInputSerializer):
+class PublishSerializer(StrictInputSerializer):
     caption = text_with_pattern(
         NO_NUL_PATTERN, max_chars=services.MAX_CAPTION, required=False, help_text="Default: the account's"
     )
@@ -154,6 +160,10 @@ class PublishRequestSerializer(StrictInputSerializer):
 class PublicationSerializer(serializers.ModelSerializer):
     run_id = serializers.CharField()
     social_id = serializers.UUIDField()
+    tags = serializers.ListField(child=serializers.CharField(), read_only=True)
+    provider_response = JsonObjectField(
+        read_only=True, allow_null=True, help_text="The provider's answer (secret-looking keys masked)"
+    )
 
     class Meta:
         model = Publication
@@ -181,6 +191,7 @@ class PublicationSerializer(serializers.ModelSerializer):
             "completed_at",
             "created_at",
         ]
+        read_only_fields = fields
 
 
 class PublishResponseSerializer(serializers.Serializer):
@@ -199,8 +210,13 @@ class SocialListView(APIView):
         operation_id="socials_list",
         summary="List social accounts, newest first",
         parameters=PAGE_PARAMETERS,
-        responses={200: page_serializer(SocialSerializer, "SocialPage")},
-        tags=["socials"],
+        responses={
+            200: OpenApiResponse(
+                page_serializer(SocialSerializer, "SocialPage"), description="One page of accounts"
+            ),
+            **errors({422: "The cursor or limit is invalid"}),
+        },
+        tags=[Tag.SOCIALS],
     )
     @requires_scope(Scope.SOCIALS_READ)
     def get(self, request: Request) -> Response:
@@ -216,8 +232,16 @@ class SocialListView(APIView):
         operation_id="socials_create",
         summary="Create a social account",
         request=SocialWriteSerializer,
-        responses={201: SocialSerializer, 409: ERROR, 422: ERROR},
-        tags=["socials"],
+        responses={
+            201: OpenApiResponse(SocialSerializer, description="The new account"),
+            **errors(
+                {
+                    409: "An account of this provider and account_id exists",
+                    422: "A field breaks its rule (details name each)",
+                }
+            ),
+        },
+        tags=[Tag.SOCIALS],
     )
     @requires_scope(Scope.SOCIALS_WRITE)
     def post(self, request: Request) -> Response:
@@ -231,8 +255,11 @@ class SocialDetailView(APIView):
     @extend_schema(
         operation_id="socials_retrieve",
         summary="Get a social account",
-        responses={200: SocialSerializer, 404: ERROR},
-        tags=["socials"],
+        responses={
+            200: OpenApiResponse(SocialSerializer, description="The account"),
+            **errors({404: "No account with this id"}),
+        },
+        tags=[Tag.SOCIALS],
     )
     @requires_scope(Scope.SOCIALS_READ)
     def get(self, request: Request, social_id: str) -> Response:
@@ -242,8 +269,17 @@ class SocialDetailView(APIView):
         operation_id="socials_update",
         summary="Change a social account",
         request=SocialWriteSerializer(partial=True),
-        responses={200: SocialSerializer, 404: ERROR, 409: ERROR, 422: ERROR},
-        tags=["socials"],
+        responses={
+            200: OpenApiResponse(SocialSerializer, description="The account, changed"),
+            **errors(
+                {
+                    404: "No account with this id",
+                    409: "Another account has this provider and account_id",
+                    422: "A field breaks its rule (details name each)",
+                }
+            ),
+        },
+        tags=[Tag.SOCIALS],
     )
     @requires_scope(Scope.SOCIALS_WRITE)
     def patch(self, request: Request, social_id: str) -> Response:
@@ -256,8 +292,11 @@ class SocialDetailView(APIView):
     @extend_schema(
         operation_id="socials_delete",
         summary="Delete a social account (refused once it has publications)",
-        responses={204: None, 404: ERROR, 409: ERROR},
-        tags=["socials"],
+        responses={
+            204: OpenApiResponse(description="Deleted, with its project links"),
+            **errors({404: "No account with this id", 409: "The account has publications: it is kept"}),
+        },
+        tags=[Tag.SOCIALS],
     )
     @requires_scope(Scope.SOCIALS_WRITE)
     def delete(self, request: Request, social_id: str) -> Response:
@@ -270,8 +309,14 @@ class ProjectSocialsView(APIView):
         operation_id="projects_socials_list",
         parameters=[PROJECT_PARAM, *PAGE_PARAMETERS],
         summary="List a project's linked accounts, oldest link first (is_primary marks the primary)",
-        responses={200: page_serializer(LinkSerializer, "ProjectSocialPage"), 422: ERROR},
-        tags=["socials"],
+        responses={
+            200: OpenApiResponse(
+                page_serializer(LinkSerializer, "ProjectSocialPage"),
+                description="One page of the project's links",
+            ),
+            **errors({422: "The project is no slug, or the cursor or limit is invalid"}),
+        },
+        tags=[Tag.SOCIALS],
     )
     @requires_scope(Scope.SOCIALS_READ)
     def get(self, request: Request, project: str) -> Response:
@@ -289,8 +334,17 @@ class ProjectSocialsView(APIView):
         parameters=[PROJECT_PARAM],
         summary="Link an account to a project (is_primary swaps the primary atomically)",
         request=LinkCreateSerializer,
-        responses={201: LinkSerializer, 404: ERROR, 409: ERROR, 422: ERROR},
-        tags=["socials"],
+        responses={
+            201: OpenApiResponse(LinkSerializer, description="The new link"),
+            **errors(
+                {
+                    404: "No account with this social_id",
+                    409: "The account is already linked to the project",
+                    422: "The project is no slug",
+                }
+            ),
+        },
+        tags=[Tag.SOCIALS],
     )
     @requires_scope(Scope.SOCIALS_WRITE)
     def post(self, request: Request, project: str) -> Response:
@@ -303,8 +357,11 @@ class ProjectSocialsView(APIView):
         summary="Unlink an account from a project (?social_id=...)",
         operation_id="projects_socials_unlink_by_query",
         parameters=[PROJECT_PARAM, OpenApiParameter("social_id", OpenApiTypes.UUID, required=True)],
-        responses={204: None, 404: ERROR, 422: ERROR},
-        tags=["socials"],
+        responses={
+            204: OpenApiResponse(description="Unlinked"),
+            **errors({404: "The account is not linked to the project", 422: "social_id is no UUID"}),
+        },
+        tags=[Tag.SOCIALS],
     )
     @requires_scope(Scope.SOCIALS_WRITE)
     def delete(self, request: Request, project: str) -> Response:
@@ -326,8 +383,11 @@ class ProjectSocialDetailView(APIView):
         operation_id="projects_socials_unlink",
         parameters=[PROJECT_PARAM],
         summary="Unlink an account from a project",
-        responses={204: None, 404: ERROR},
-        tags=["socials"],
+        responses={
+            204: OpenApiResponse(description="Unlinked"),
+            **errors({404: "The account is not linked to the project"}),
+        },
+        tags=[Tag.SOCIALS],
     )
     @requires_scope(Scope.SOCIALS_WRITE)
     def delete(self, request: Request, project: str, social_id: str) -> Response:
@@ -340,8 +400,11 @@ class ProjectSocialPrimaryView(APIView):
         parameters=[PROJECT_PARAM],
         summary="Make a linked account the project's primary (atomic swap)",
         request=None,
-        responses={200: LinkSerializer, 404: ERROR},
-        tags=["socials"],
+        responses={
+            200: OpenApiResponse(LinkSerializer, description="The link, now primary"),
+            **errors({404: "The account is not linked to the project"}),
+        },
+        tags=[Tag.SOCIALS],
     )
     @requires_scope(Scope.SOCIALS_WRITE)
     def post(self, request: Request, project: str, social_id: str) -> Response:
@@ -356,8 +419,11 @@ class PublishTargetView(APIView):
         operation_id="projects_publish_target",
         parameters=[PROJECT_PARAM],
         summary="The project's primary account (404 naming the project when it has none)",
-        responses={200: SocialSerializer, 404: ERROR},
-        tags=["socials"],
+        responses={
+            200: OpenApiResponse(SocialSerializer, description="The project's primary account"),
+            **errors({404: "The project has no primary account"}),
+        },
+        tags=[Tag.SOCIALS],
     )
     @requires_scope(Scope.SOCIALS_READ)
     def get(self, request: Request, project: str) -> Response:
@@ -374,20 +440,27 @@ class RunPublishView(APIView):
             "(details.current_status) or its prepublish gate is not approved; 429 with Retry-After inside "
             "the account's rate-limit window; 422 for refused video URLs."
         ),
-        request=PublishRequestSerializer,
+        request=PublishSerializer,
         responses={
-            202: PublishResponseSerializer,
-            200: PublishResponseSerializer,
-            404: ERROR,
-            409: ERROR,
-            422: ERROR,
-            429: OpenApiResponse(ERROR, description="Inside the window; Retry-After says when to retry"),
+            202: OpenApiResponse(PublishResponseSerializer, description="Queued: the new publication"),
+            200: OpenApiResponse(
+                PublishResponseSerializer,
+                description="The same content was requested before: its publication",
+            ),
+            **errors(
+                {
+                    404: "No run with this run_id",
+                    409: "The run is not running, its prepublish gate is not approved, or its project has no primary account",
+                    422: "The video URL is refused, or a field breaks its rule",
+                    429: "Inside the account's rate-limit window; Retry-After says when to retry",
+                }
+            ),
         },
-        tags=["socials"],
+        tags=[Tag.PUBLISHING],
     )
     @requires_scope(Scope.SOCIALS_PUBLISH)
     def post(self, request: Request, run_id: str) -> Response:
-        body = PublishRequestSerializer(data=request.data)
+        body = PublishSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         publication, created = services.publication_request(
             run_id=run_id, actor=actor_for(request), **body.validated_data
@@ -402,8 +475,14 @@ class RunPublicationsView(APIView):
         operation_id="runs_publications_list",
         summary="A run's publications, newest first",
         parameters=PAGE_PARAMETERS,
-        responses={200: page_serializer(PublicationSerializer, "PublicationPage")},
-        tags=["socials"],
+        responses={
+            200: OpenApiResponse(
+                page_serializer(PublicationSerializer, "PublicationPage"),
+                description="One page of publications",
+            ),
+            **errors({422: "The cursor or limit is invalid"}),
+        },
+        tags=[Tag.PUBLISHING],
     )
     @requires_scope(Scope.SOCIALS_READ)
     def get(self, request: Request, run_id: str) -> Response:
@@ -420,8 +499,11 @@ class PublicationDetailView(APIView):
     @extend_schema(
         operation_id="publications_retrieve",
         summary="One publication",
-        responses={200: PublicationSerializer, 404: ERROR},
-        tags=["socials"],
+        responses={
+            200: OpenApiResponse(PublicationSerializer, description="The publication"),
+            **errors({404: "No publication with this id"}),
+        },
+        tags=[Tag.PUBLISHING],
     )
     @requires_scope(Scope.SOCIALS_READ)
     def get(self, request: Request, publication_id: str) -> Response:

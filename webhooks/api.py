@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.generics import RetrieveAPIView
 from rest_framework.negotiation import BaseContentNegotiation
@@ -28,8 +28,9 @@ from myloware.api.input import parse_bool_param
 from myloware.api.models import Scope
 from myloware.api.pagination import PAGE_PARAMETERS, keyset_page, page_serializer
 from myloware.api.request import actor_for
-from myloware.api.schema import ErrorSerializer
+from myloware.api.schema import errors
 from myloware.api.scopes import requires_scope
+from myloware.api.tags import Tag
 from myloware.lib.errors import Conflict, InvalidInput, PayloadTooLarge, error_body
 from webhooks import selectors
 from webhooks.models import EventStatus, SignatureStatus, WebhookDLQ, WebhookEvent
@@ -102,7 +103,16 @@ class IgnoreAcceptHeader(BaseContentNegotiation):
         return first, first.media_type
 
 
-ERROR_SCHEMA = ErrorSerializer
+# The headers of the standard (Standard Webhooks) scheme; the other schemes read the headers their
+# provider's configuration names (docs/webhooks.md), which no static document can list.
+_STANDARD_WEBHOOK_HEADERS = [
+    OpenApiParameter(name, str, OpenApiParameter.HEADER, description=f"{meaning} (standard scheme)")
+    for name, meaning in (
+        ("webhook-id", "The delivery's id, its idempotency key"),
+        ("webhook-timestamp", "When it was signed, seconds since 1970"),
+        ("webhook-signature", "v1,<base64 HMAC-SHA256 of id.timestamp.body>, space-separated"),
+    )
+]
 
 
 class IntakeResponseSerializer(serializers.Serializer):
@@ -161,16 +171,25 @@ class WebhookIntakeView(APIView):
         parameters=[
             OpenApiParameter("run_id", str, OpenApiParameter.QUERY, description="Run this callback concerns"),
             OpenApiParameter("token", str, OpenApiParameter.QUERY, description="Secret of the token scheme"),
+            *_STANDARD_WEBHOOK_HEADERS,
         ],
         responses={
-            200: IntakeResponseSerializer,
-            401: ERROR_SCHEMA,
-            404: ERROR_SCHEMA,
-            413: ERROR_SCHEMA,
-            415: ERROR_SCHEMA,
-            503: ERROR_SCHEMA,
+            200: OpenApiResponse(
+                IntakeResponseSerializer,
+                description="Stored (accepted), or a delivery seen before (duplicate)",
+            ),
+            **errors(
+                {
+                    401: "Missing or invalid signature (code signature_missing or signature_invalid); stored for audit",
+                    404: "No such provider",
+                    413: "The body is larger than the provider's limit",
+                    415: "A content type the intake does not take",
+                    429: "Too many failed verifications from this client; Retry-After says when to retry",
+                    503: "The database cannot store the delivery now; retry after Retry-After seconds",
+                }
+            ),
         },
-        tags=["webhooks"],
+        tags=[Tag.WEBHOOKS],
     )
     def post(self, request: Request, provider: str) -> JsonResponse:
         raw = request._request
@@ -199,6 +218,8 @@ class WebhookIntakeView(APIView):
 
 class WebhookEventSerializer(serializers.ModelSerializer):
     payload_size = serializers.SerializerMethodField()
+    headers = serializers.DictField(child=serializers.CharField(), read_only=True, help_text="Redacted")
+    query = serializers.DictField(child=serializers.CharField(), read_only=True, help_text="Redacted")
 
     class Meta:
         model = WebhookEvent
@@ -220,6 +241,8 @@ class WebhookEventSerializer(serializers.ModelSerializer):
             "query",
             "payload_size",
         ]
+        # An answer only: every field is read-only, so the document lists each as always present.
+        read_only_fields = fields
 
     def get_payload_size(self, event: WebhookEvent) -> int:
         return len(event.payload or b"")
@@ -233,6 +256,7 @@ class WebhookEventDetailSerializer(WebhookEventSerializer):
 
     class Meta(WebhookEventSerializer.Meta):
         fields = [*WebhookEventSerializer.Meta.fields, "payload_base64", "payload_text"]
+        read_only_fields = fields
 
     def get_payload_base64(self, event: WebhookEvent) -> str:
         return base64.b64encode(bytes(event.payload or b"")).decode()
@@ -266,6 +290,7 @@ class WebhookDLQSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
+        read_only_fields = fields
 
     def get_dead(self, entry: WebhookDLQ) -> bool:
         return entry.is_dead
@@ -274,6 +299,7 @@ class WebhookDLQSerializer(serializers.ModelSerializer):
 class WebhookDLQDetailSerializer(WebhookDLQSerializer):
     class Meta(WebhookDLQSerializer.Meta):
         fields = [*WebhookDLQSerializer.Meta.fields, "traceback"]
+        read_only_fields = fields
 
 
 class ReplayResultSerializer(serializers.Serializer):
@@ -297,13 +323,18 @@ class WebhookEventListView(APIView):
         summary="List stored webhook events, newest first",
         parameters=[
             OpenApiParameter("provider", str),
-            OpenApiParameter("signature_status", str, enum=SignatureStatus.values),
-            OpenApiParameter("status", str, enum=EventStatus.values),
+            OpenApiParameter("signature_status", {"$ref": "#/components/schemas/SignatureStatusEnum"}),
+            OpenApiParameter("status", {"$ref": "#/components/schemas/WebhookEventStatusEnum"}),
             OpenApiParameter("run_id", str),
             *PAGE_PARAMETERS,
         ],
-        responses={200: page_serializer(WebhookEventSerializer, "WebhookEventPage")},
-        tags=["webhooks"],
+        responses={
+            200: OpenApiResponse(
+                page_serializer(WebhookEventSerializer, "WebhookEventPage"), description="One page of events"
+            ),
+            **errors({422: "A filter, the cursor or limit is invalid"}),
+        },
+        tags=[Tag.WEBHOOKS],
     )
     @requires_scope(Scope.WEBHOOKS_READ)
     def get(self, request: Request) -> Response:
@@ -335,8 +366,13 @@ class WebhookDLQListView(APIView):
             OpenApiParameter("dead", bool, description="Only parked (true) or live (false) entries"),
             *PAGE_PARAMETERS,
         ],
-        responses={200: page_serializer(WebhookDLQSerializer, "WebhookDLQPage")},
-        tags=["webhooks"],
+        responses={
+            200: OpenApiResponse(
+                page_serializer(WebhookDLQSerializer, "WebhookDLQPage"), description="One page of entries"
+            ),
+            **errors({422: "A filter, the cursor or limit is invalid"}),
+        },
+        tags=[Tag.WEBHOOKS],
     )
     @requires_scope(Scope.WEBHOOKS_READ)
     def get(self, request: Request) -> Response:
@@ -363,7 +399,11 @@ class WebhookEventDetailView(RetrieveAPIView):
     @extend_schema(
         operation_id="webhooks_events_retrieve",
         summary="One stored event with its raw body",
-        tags=["webhooks"],
+        responses={
+            200: OpenApiResponse(WebhookEventDetailSerializer, description="The event with its body"),
+            **errors({404: "No event with this id"}),
+        },
+        tags=[Tag.WEBHOOKS],
     )
     @requires_scope(Scope.WEBHOOKS_READ)
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -380,7 +420,11 @@ class WebhookDLQDetailView(RetrieveAPIView):
     @extend_schema(
         operation_id="webhooks_dlq_retrieve",
         summary="One dead-letter entry with its traceback",
-        tags=["webhooks"],
+        responses={
+            200: OpenApiResponse(WebhookDLQDetailSerializer, description="The entry with its traceback"),
+            **errors({404: "No entry with this id"}),
+        },
+        tags=[Tag.WEBHOOKS],
     )
     @requires_scope(Scope.WEBHOOKS_READ)
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -392,8 +436,11 @@ class WebhookDLQReplayView(APIView):
         operation_id="webhooks_dlq_replay",
         summary="Replay one dead-letter entry now (re-runs processing on the stored event)",
         request=None,
-        responses={200: ReplayResultSerializer, 404: ERROR_SCHEMA, 409: ERROR_SCHEMA},
-        tags=["webhooks"],
+        responses={
+            200: OpenApiResponse(ReplayResultSerializer, description="What the replay did (outcome)"),
+            **errors({404: "No entry with this id", 409: "Another replay of this entry is running"}),
+        },
+        tags=[Tag.WEBHOOKS],
     )
     @requires_scope(Scope.WEBHOOKS_REPLAY)
     def post(self, request: Request, entry_id: str) -> Response:

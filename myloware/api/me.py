@@ -4,33 +4,38 @@ from __future__ import annotations
 
 from typing import cast
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from myloware.api.models import ApiKey
+from myloware.api.models import ApiKey, Scope
 from myloware.api.request import actor_for
 from myloware.api.scopes import any_key
+from myloware.api.tags import Tag
 
 
 class MeView(APIView):
     @extend_schema(
         operation_id="me",
         summary="The API key in use",
-        responses=inline_serializer(
-            "Me",
-            {
-                "name": serializers.CharField(),
-                "prefix": serializers.CharField(),
-                "actor": serializers.CharField(),
-                "scopes": serializers.ListField(child=serializers.CharField()),
-                "legacy_full_access": serializers.BooleanField(
-                    help_text="created before scopes existed and given every scope by migration"
-                ),
-            },
+        responses=OpenApiResponse(
+            inline_serializer(
+                "Me",
+                {
+                    "name": serializers.CharField(),
+                    "prefix": serializers.CharField(),
+                    "actor": serializers.CharField(help_text="The name decisions and transitions record"),
+                    "scopes": serializers.ListField(child=serializers.ChoiceField(choices=Scope.choices)),
+                    "legacy_full_access": serializers.BooleanField(
+                        help_text="created before scopes existed and given every scope by migration"
+                    ),
+                },
+            ),
+            description="The key's name, actor and scopes",
         ),
+        tags=[Tag.KEYS],
     )
     @any_key
     def get(self, request: Request) -> Response:

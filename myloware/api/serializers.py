@@ -16,29 +16,30 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from myloware.api.input import NO_NUL_PATTERN
+from myloware.api.schema import define_component
 
-# Any JSON value whose texts PostgreSQL can store (no NUL at any depth; see myloware.api.input).
-JSON_VALUE_SCHEMA: dict[str, Any] = {
-    "anyOf": [
-        {"type": "null"},
-        {"type": "string", "pattern": NO_NUL_PATTERN},
-        {"type": "number"},
-        {"type": "boolean"},
-        {"type": "array", "items": {"$ref": "#/components/schemas/JsonValue"}},
-        {"$ref": "#/components/schemas/JsonObject"},
-    ],
-}
-JSON_OBJECT_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    # Keys without NUL either.
-    "propertyNames": {"pattern": NO_NUL_PATTERN},
-    "additionalProperties": {"$ref": "#/components/schemas/JsonValue"},
-}
+# Free JSON (payload, result, state, metadata): an open object. Not a recursive schema of JSON
+# values: client generators cannot build one (openapi-python-client drops every operation that
+# uses it, openapi-typescript's types do not compile). What the edge refuses inside (NUL, lone
+# surrogates, nesting deeper than API_JSON_MAX_DEPTH: 422) is said in words and, for the keys at
+# the top, by propertyNames.
+JSON_OBJECT = define_component(
+    "JsonObject",
+    {
+        "type": "object",
+        "description": (
+            "Any JSON object. No text inside it, key or value at any depth, may contain NUL "
+            "(\\u0000), and it nests at most API_JSON_MAX_DEPTH levels (422 otherwise)."
+        ),
+        "propertyNames": {"pattern": NO_NUL_PATTERN},
+        "additionalProperties": True,
+    },
+)
 
 
-@extend_schema_field({"$ref": "#/components/schemas/JsonObject"})
+@extend_schema_field(JSON_OBJECT)
 class JsonObjectField(serializers.JSONField):
-    """A JSON object (payload, result, state): any keys, any JSON values inside."""
+    """A JSON object (payload, result, state, metadata): any keys, any JSON values inside."""
 
     default_error_messages = {"not_object": "Must be a JSON object."}
 
@@ -46,11 +47,6 @@ class JsonObjectField(serializers.JSONField):
         if not isinstance(data, dict):
             self.fail("not_object")
         return super().to_internal_value(data)
-
-
-@extend_schema_field({"$ref": "#/components/schemas/JsonValue"})
-class JsonValueField(serializers.JSONField):
-    """Any JSON value (artifact metadata, retrieval traces)."""
 
 
 class _PatternText(serializers.Field):

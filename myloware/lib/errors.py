@@ -56,6 +56,14 @@ class PreconditionFailed(DomainError):
     code = "precondition_failed"
 
 
+class PreconditionRequired(DomainError):
+    """A write that must be conditional came without its precondition (428, RFC 6585): e.g. a
+    checkpoint save without If-Match once the checkpoint exists."""
+
+    http_status = 428
+    code = "precondition_required"
+
+
 class PayloadTooLarge(DomainError):
     http_status = 413
     code = "payload_too_large"

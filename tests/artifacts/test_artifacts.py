@@ -62,6 +62,29 @@ def test_broken_retrieval_trace_is_422_naming_the_rule(api_client, run_id, trace
     assert rule in response.json()["error"]["message"]
 
 
+@pytest.mark.parametrize(
+    ("trace", "rule"),
+    [
+        ({"steps": 3}, "missing query"),
+        (_trace(["a"], persona=7), "persona and project must be strings or null"),
+        (_trace(["a", "b"], [0.5]), "equal length"),
+    ],
+)
+def test_a_retrieval_trace_has_its_shape_on_any_artifact_type(api_client, run_id, trace, rule):
+    # The document types retrieval_trace as a RetrievalTrace on every artifact, so the server does.
+    response = _post(
+        api_client, f"/api/v1/runs/{run_id}/artifacts", {"type": "idea", "retrieval_trace": trace}
+    )
+    assert response.status_code == 422
+    assert rule in response.json()["error"]["message"]
+    accepted = _post(
+        api_client,
+        f"/api/v1/runs/{run_id}/artifacts",
+        {"type": "idea", "retrieval_trace": _trace(["a"], persona=None)},
+    )
+    assert accepted.status_code == 201 and accepted.json()["retrieval_trace"]["persona"] is None
+
+
 def test_citations_must_cite_documents_of_their_trace(run_id):
     trace, _ = artifact_create(
         run_id=run_id, type="retrieval.trace", persona="brendan", retrieval_trace=_trace(["d1", "d2"])

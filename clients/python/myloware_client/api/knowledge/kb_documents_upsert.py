@@ -1,0 +1,234 @@
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.error import Error
+from ...models.kb_document_upsert_request import KbDocumentUpsertRequest
+from ...models.kb_upsert_response import KbUpsertResponse
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    *,
+    body: KbDocumentUpsertRequest,
+    x_api_key: str | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(x_api_key, Unset):
+        headers["X-API-Key"] = x_api_key
+
+    _kwargs: dict[str, Any] = {
+        "method": "post",
+        "url": "/api/v1/kb/documents",
+    }
+
+    _kwargs["json"] = body.to_dict()
+
+    headers["Content-Type"] = "application/json"
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Error | KbUpsertResponse | None:
+    if response.status_code == 200:
+        response_200 = KbUpsertResponse.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 201:
+        response_201 = KbUpsertResponse.from_dict(response.json())
+
+        return response_201
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 413:
+        response_413 = Error.from_dict(response.json())
+
+        return response_413
+
+    if response.status_code == 414:
+        response_414 = Error.from_dict(response.json())
+
+        return response_414
+
+    if response.status_code == 415:
+        response_415 = Error.from_dict(response.json())
+
+        return response_415
+
+    if response.status_code == 422:
+        response_422 = Error.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 431:
+        response_431 = Error.from_dict(response.json())
+
+        return response_431
+
+    if response.status_code == 503:
+        response_503 = Error.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Error | KbUpsertResponse]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: KbDocumentUpsertRequest,
+    x_api_key: str | Unset = UNSET,
+) -> Response[Error | KbUpsertResponse]:
+    """Create or replace a document by path (chunked; only changed chunks re-embedded)
+
+     Requires the API key scope `kb:write`.
+
+    Args:
+        x_api_key (str | Unset):
+        body (KbDocumentUpsertRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error | KbUpsertResponse]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+        x_api_key=x_api_key,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    body: KbDocumentUpsertRequest,
+    x_api_key: str | Unset = UNSET,
+) -> Error | KbUpsertResponse | None:
+    """Create or replace a document by path (chunked; only changed chunks re-embedded)
+
+     Requires the API key scope `kb:write`.
+
+    Args:
+        x_api_key (str | Unset):
+        body (KbDocumentUpsertRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Error | KbUpsertResponse
+    """
+
+    return sync_detailed(
+        client=client,
+        body=body,
+        x_api_key=x_api_key,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    body: KbDocumentUpsertRequest,
+    x_api_key: str | Unset = UNSET,
+) -> Response[Error | KbUpsertResponse]:
+    """Create or replace a document by path (chunked; only changed chunks re-embedded)
+
+     Requires the API key scope `kb:write`.
+
+    Args:
+        x_api_key (str | Unset):
+        body (KbDocumentUpsertRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error | KbUpsertResponse]
+    """
+
+    kwargs = _get_kwargs(
+        body=body,
+        x_api_key=x_api_key,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    body: KbDocumentUpsertRequest,
+    x_api_key: str | Unset = UNSET,
+) -> Error | KbUpsertResponse | None:
+    """Create or replace a document by path (chunked; only changed chunks re-embedded)
+
+     Requires the API key scope `kb:write`.
+
+    Args:
+        x_api_key (str | Unset):
+        body (KbDocumentUpsertRequest):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Error | KbUpsertResponse
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            body=body,
+            x_api_key=x_api_key,
+        )
+    ).parsed

@@ -1,0 +1,307 @@
+import datetime
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.error import Error
+from ...models.run_page import RunPage
+from ...models.run_status_enum import RunStatusEnum
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    *,
+    created_after: datetime.datetime | Unset = UNSET,
+    created_before: datetime.datetime | Unset = UNSET,
+    cursor: str | Unset = UNSET,
+    limit: int | Unset = UNSET,
+    project: str | Unset = UNSET,
+    status: list[RunStatusEnum] | Unset = UNSET,
+    x_api_key: str | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(x_api_key, Unset):
+        headers["X-API-Key"] = x_api_key
+
+    params: dict[str, Any] = {}
+
+    json_created_after: str | Unset = UNSET
+    if not isinstance(created_after, Unset):
+        json_created_after = created_after.isoformat()
+    params["created_after"] = json_created_after
+
+    json_created_before: str | Unset = UNSET
+    if not isinstance(created_before, Unset):
+        json_created_before = created_before.isoformat()
+    params["created_before"] = json_created_before
+
+    params["cursor"] = cursor
+
+    params["limit"] = limit
+
+    params["project"] = project
+
+    json_status: list[str] | Unset = UNSET
+    if not isinstance(status, Unset):
+        json_status = []
+        for status_item_data in status:
+            status_item = status_item_data.value
+            json_status.append(status_item)
+
+    params["status"] = json_status
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/api/v1/runs",
+        "params": params,
+    }
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Error | RunPage | None:
+    if response.status_code == 200:
+        response_200 = RunPage.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Error.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Error.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Error.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 414:
+        response_414 = Error.from_dict(response.json())
+
+        return response_414
+
+    if response.status_code == 422:
+        response_422 = Error.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 431:
+        response_431 = Error.from_dict(response.json())
+
+        return response_431
+
+    if response.status_code == 503:
+        response_503 = Error.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Error | RunPage]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    created_after: datetime.datetime | Unset = UNSET,
+    created_before: datetime.datetime | Unset = UNSET,
+    cursor: str | Unset = UNSET,
+    limit: int | Unset = UNSET,
+    project: str | Unset = UNSET,
+    status: list[RunStatusEnum] | Unset = UNSET,
+    x_api_key: str | Unset = UNSET,
+) -> Response[Error | RunPage]:
+    """List runs, newest first (keyset cursor pagination)
+
+     Requires the API key scope `runs`.
+
+    Args:
+        created_after (datetime.datetime | Unset):
+        created_before (datetime.datetime | Unset):
+        cursor (str | Unset):
+        limit (int | Unset):
+        project (str | Unset):
+        status (list[RunStatusEnum] | Unset):
+        x_api_key (str | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error | RunPage]
+    """
+
+    kwargs = _get_kwargs(
+        created_after=created_after,
+        created_before=created_before,
+        cursor=cursor,
+        limit=limit,
+        project=project,
+        status=status,
+        x_api_key=x_api_key,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    created_after: datetime.datetime | Unset = UNSET,
+    created_before: datetime.datetime | Unset = UNSET,
+    cursor: str | Unset = UNSET,
+    limit: int | Unset = UNSET,
+    project: str | Unset = UNSET,
+    status: list[RunStatusEnum] | Unset = UNSET,
+    x_api_key: str | Unset = UNSET,
+) -> Error | RunPage | None:
+    """List runs, newest first (keyset cursor pagination)
+
+     Requires the API key scope `runs`.
+
+    Args:
+        created_after (datetime.datetime | Unset):
+        created_before (datetime.datetime | Unset):
+        cursor (str | Unset):
+        limit (int | Unset):
+        project (str | Unset):
+        status (list[RunStatusEnum] | Unset):
+        x_api_key (str | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Error | RunPage
+    """
+
+    return sync_detailed(
+        client=client,
+        created_after=created_after,
+        created_before=created_before,
+        cursor=cursor,
+        limit=limit,
+        project=project,
+        status=status,
+        x_api_key=x_api_key,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    created_after: datetime.datetime | Unset = UNSET,
+    created_before: datetime.datetime | Unset = UNSET,
+    cursor: str | Unset = UNSET,
+    limit: int | Unset = UNSET,
+    project: str | Unset = UNSET,
+    status: list[RunStatusEnum] | Unset = UNSET,
+    x_api_key: str | Unset = UNSET,
+) -> Response[Error | RunPage]:
+    """List runs, newest first (keyset cursor pagination)
+
+     Requires the API key scope `runs`.
+
+    Args:
+        created_after (datetime.datetime | Unset):
+        created_before (datetime.datetime | Unset):
+        cursor (str | Unset):
+        limit (int | Unset):
+        project (str | Unset):
+        status (list[RunStatusEnum] | Unset):
+        x_api_key (str | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Error | RunPage]
+    """
+
+    kwargs = _get_kwargs(
+        created_after=created_after,
+        created_before=created_before,
+        cursor=cursor,
+        limit=limit,
+        project=project,
+        status=status,
+        x_api_key=x_api_key,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    created_after: datetime.datetime | Unset = UNSET,
+    created_before: datetime.datetime | Unset = UNSET,
+    cursor: str | Unset = UNSET,
+    limit: int | Unset = UNSET,
+    project: str | Unset = UNSET,
+    status: list[RunStatusEnum] | Unset = UNSET,
+    x_api_key: str | Unset = UNSET,
+) -> Error | RunPage | None:
+    """List runs, newest first (keyset cursor pagination)
+
+     Requires the API key scope `runs`.
+
+    Args:
+        created_after (datetime.datetime | Unset):
+        created_before (datetime.datetime | Unset):
+        cursor (str | Unset):
+        limit (int | Unset):
+        project (str | Unset):
+        status (list[RunStatusEnum] | Unset):
+        x_api_key (str | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Error | RunPage
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            created_after=created_after,
+            created_before=created_before,
+            cursor=cursor,
+            limit=limit,
+            project=project,
+            status=status,
+            x_api_key=x_api_key,
+        )
+    ).parsed
