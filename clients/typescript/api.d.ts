@@ -783,6 +783,7 @@ export interface components {
             readonly decision_comment: string;
             readonly callback_status: components["schemas"]["GateCallbackStatusEnum"];
             readonly decisions: components["schemas"]["Decision"][];
+            readonly notifications: components["schemas"]["GateNotification"][];
         };
         /**
          * @description * `approve` - approve
@@ -831,6 +832,41 @@ export interface components {
          * @enum {string}
          */
         GateNameEnum: "workflow" | "ideate" | "prepublish";
+        GateNotification: {
+            readonly kind: components["schemas"]["GateNotificationKindEnum"];
+            readonly channel: components["schemas"]["GateNotificationChannelEnum"];
+            /** @description The e-mail address, or the chat webhook URL with its secret path redacted */
+            readonly target: string;
+            readonly status: components["schemas"]["GateNotificationStatusEnum"];
+            readonly attempts: number;
+            /** Format: date-time */
+            readonly next_attempt_at: string | null;
+            /** Format: date-time */
+            readonly sent_at: string | null;
+            readonly last_error: string;
+        };
+        /**
+         * @description * `email` - E-mail
+         *     * `chat` - Chat webhook
+         * @enum {string}
+         */
+        GateNotificationChannelEnum: "email" | "chat";
+        /**
+         * @description * `opened` - Gate opened
+         *     * `reminder` - Reminder
+         *     * `escalation` - Escalation
+         *     * `closed` - Gate closed
+         * @enum {string}
+         */
+        GateNotificationKindEnum: "opened" | "reminder" | "escalation" | "closed";
+        /**
+         * @description * `pending` - Pending
+         *     * `sent` - Sent
+         *     * `failed` - Failed (gave up)
+         *     * `skipped` - Skipped (gate closed first)
+         * @enum {string}
+         */
+        GateNotificationStatusEnum: "pending" | "sent" | "failed" | "skipped";
         GateOpenRequest: {
             gate: components["schemas"]["GateNameEnum"];
             /** @default  */
@@ -1024,17 +1060,6 @@ export interface components {
          * @enum {string}
          */
         KbUpsertResponseStatusEnum: "added" | "updated" | "unchanged";
-        /**
-         * @description * `transition` - transition
-         *     * `artifact` - artifact
-         *     * `gate.opened` - gate.opened
-         *     * `gate.closed` - gate.closed
-         *     * `decision` - decision
-         *     * `webhook` - webhook
-         *     * `checkpoint` - checkpoint
-         * @enum {string}
-         */
-        KindEnum: "transition" | "artifact" | "gate.opened" | "gate.closed" | "decision" | "webhook" | "checkpoint";
         Link: {
             /** Format: uuid */
             id: string;
@@ -1331,13 +1356,24 @@ export interface components {
         TimelineEvent: {
             /** Format: date-time */
             at: string;
-            kind: components["schemas"]["KindEnum"];
+            kind: components["schemas"]["TimelineEventKindEnum"];
             summary: string;
             actor: string;
             details: {
                 [key: string]: unknown;
             };
         };
+        /**
+         * @description * `transition` - transition
+         *     * `artifact` - artifact
+         *     * `gate.opened` - gate.opened
+         *     * `gate.closed` - gate.closed
+         *     * `decision` - decision
+         *     * `webhook` - webhook
+         *     * `checkpoint` - checkpoint
+         * @enum {string}
+         */
+        TimelineEventKindEnum: "transition" | "artifact" | "gate.opened" | "gate.closed" | "decision" | "webhook" | "checkpoint";
         Transition: {
             readonly from_status: string;
             readonly to_status: string;

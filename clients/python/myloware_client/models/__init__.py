@@ -19,6 +19,10 @@ from .gate_callback_status_enum import GateCallbackStatusEnum
 from .gate_decision_enum import GateDecisionEnum
 from .gate_decision_out import GateDecisionOut
 from .gate_name_enum import GateNameEnum
+from .gate_notification import GateNotification
+from .gate_notification_channel_enum import GateNotificationChannelEnum
+from .gate_notification_kind_enum import GateNotificationKindEnum
+from .gate_notification_status_enum import GateNotificationStatusEnum
 from .gate_open_request import GateOpenRequest
 from .gate_page import GatePage
 from .gate_reject_in_decision_enum import GateRejectInDecisionEnum
@@ -37,7 +41,6 @@ from .kb_search_request import KbSearchRequest
 from .kb_search_response import KbSearchResponse
 from .kb_upsert_response import KbUpsertResponse
 from .kb_upsert_response_status_enum import KbUpsertResponseStatusEnum
-from .kind_enum import KindEnum
 from .link import Link
 from .link_create_request import LinkCreateRequest
 from .me import Me
@@ -69,6 +72,7 @@ from .social_write_request import SocialWriteRequest
 from .timeline import Timeline
 from .timeline_event import TimelineEvent
 from .timeline_event_details import TimelineEventDetails
+from .timeline_event_kind_enum import TimelineEventKindEnum
 from .transition import Transition
 from .transition_in_request import TransitionInRequest
 from .webhook_dlq import WebhookDLQ
@@ -105,6 +109,10 @@ __all__ = (
     "GateDecisionEnum",
     "GateDecisionOut",
     "GateNameEnum",
+    "GateNotification",
+    "GateNotificationChannelEnum",
+    "GateNotificationKindEnum",
+    "GateNotificationStatusEnum",
     "GateOpenRequest",
     "GatePage",
     "GateRejectInDecisionEnum",
@@ -123,7 +131,6 @@ __all__ = (
     "KbSearchResponse",
     "KbUpsertResponse",
     "KbUpsertResponseStatusEnum",
-    "KindEnum",
     "Link",
     "LinkCreateRequest",
     "Me",
@@ -155,6 +162,7 @@ __all__ = (
     "Timeline",
     "TimelineEvent",
     "TimelineEventDetails",
+    "TimelineEventKindEnum",
     "Transition",
     "TransitionInRequest",
     "WebhookDLQ",

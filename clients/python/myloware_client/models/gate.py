@@ -14,6 +14,7 @@ from ..models.gate_status_enum import GateStatusEnum
 
 if TYPE_CHECKING:
     from ..models.decision import Decision
+    from ..models.gate_notification import GateNotification
 
 
 T = TypeVar("T", bound="Gate")
@@ -50,6 +51,7 @@ class Gate:
             * `disabled` - Endpoint disabled (410)
             * `not_configured` - No orchestrator URL configured
         decisions (list[Decision]):
+        notifications (list[GateNotification]):
     """
 
     id: int
@@ -69,6 +71,7 @@ class Gate:
     decision_comment: str
     callback_status: GateCallbackStatusEnum
     decisions: list[Decision]
+    notifications: list[GateNotification]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -116,6 +119,11 @@ class Gate:
             decisions_item = decisions_item_data.to_dict()
             decisions.append(decisions_item)
 
+        notifications = []
+        for notifications_item_data in self.notifications:
+            notifications_item = notifications_item_data.to_dict()
+            notifications.append(notifications_item)
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -137,6 +145,7 @@ class Gate:
                 "decision_comment": decision_comment,
                 "callback_status": callback_status,
                 "decisions": decisions,
+                "notifications": notifications,
             }
         )
 
@@ -145,6 +154,7 @@ class Gate:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.decision import Decision  # noqa: PLC0415
+        from ..models.gate_notification import GateNotification  # noqa: PLC0415
 
         d = dict(src_dict)
         id = d.pop("id")
@@ -204,6 +214,13 @@ class Gate:
 
             decisions.append(decisions_item)
 
+        notifications = []
+        _notifications = d.pop("notifications")
+        for notifications_item_data in _notifications:
+            notifications_item = GateNotification.from_dict(notifications_item_data)
+
+            notifications.append(notifications_item)
+
         gate = cls(
             id=id,
             run_id=run_id,
@@ -222,6 +239,7 @@ class Gate:
             decision_comment=decision_comment,
             callback_status=callback_status,
             decisions=decisions,
+            notifications=notifications,
         )
 
         gate.additional_properties = d

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.kind_enum import KindEnum
+from ..models.timeline_event_kind_enum import TimelineEventKindEnum
 
 if TYPE_CHECKING:
     from ..models.timeline_event_details import TimelineEventDetails
@@ -21,7 +21,7 @@ class TimelineEvent:
     """
     Attributes:
         at (datetime.datetime):
-        kind (KindEnum): * `transition` - transition
+        kind (TimelineEventKindEnum): * `transition` - transition
             * `artifact` - artifact
             * `gate.opened` - gate.opened
             * `gate.closed` - gate.closed
@@ -34,7 +34,7 @@ class TimelineEvent:
     """
 
     at: datetime.datetime
-    kind: KindEnum
+    kind: TimelineEventKindEnum
     summary: str
     actor: str
     details: TimelineEventDetails
@@ -72,7 +72,7 @@ class TimelineEvent:
         d = dict(src_dict)
         at = datetime.datetime.fromisoformat(d.pop("at"))
 
-        kind = KindEnum(d.pop("kind"))
+        kind = TimelineEventKindEnum(d.pop("kind"))
 
         summary = d.pop("summary")
 

@@ -1,7 +1,7 @@
 from enum import StrEnum
 
 
-class KindEnum(StrEnum):
+class TimelineEventKindEnum(StrEnum):
     ARTIFACT = "artifact"
     CHECKPOINT = "checkpoint"
     DECISION = "decision"
