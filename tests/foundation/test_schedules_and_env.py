@@ -23,7 +23,6 @@ def test_setup_schedules_installs_every_declared_job_once() -> None:
         "runs.gates_expire_due",
         "runs.gate_callbacks_retry_due",
         "runs.langgraph.prune_checkpoints",
-        "runs.langgraph.refresh_readable_states",
         "socials.publications_recover_stale",
         "socials.publications_poll_status",
     } <= names

@@ -168,7 +168,6 @@ def test_scheduled_jobs_are_declared():
         "runs.tasks.gates_expire_due",
         "runs.tasks.gate_callbacks_retry_due",
         "runs.langgraph.tasks.prune_checkpoints",
-        "runs.langgraph.tasks.refresh_readable_states",
     }
 
 
