@@ -14,15 +14,13 @@ checkpoint with the changed channels' new versions. Afterwards, per thread, ``ge
 latest checkpoint, ``get_tuple`` of a specific older one and ``list(limit=10)``, three times each,
 alternating between the savers read by read.
 
-Our threads are runs (rows in ``runs``), as in production, so every root ``put`` also queues the
-run's readable state for ``orchestration_checkpoints`` — work PostgresSaver does not do — which the
-saver's writer thread upserts beside the timed puts (coalesced per run,
-``LANGGRAPH_READABLE_STATE_DELAY_MS``). After the main phase the bench flushes it, checks that
-every run's state shows its last checkpoint, and prints how many rows and statements that took and
-their CPU (writer thread + its server process) per ``put``. A third workload (afterwards, so both
-savers' tables hold the same rows in the same layout) runs our saver on threads that are not
-runs. Ours and theirs alternate step by step (and which goes first alternates) so that noise on
-this shared machine hits both alike. Prints median and p99 per operation and the ratio ours/theirs.
+Our threads are runs (rows in ``runs``), as in production, so every root ``put`` also upserts the
+run's readable state into ``orchestration_checkpoints``, in the same statement — work PostgresSaver
+does not do; the bench checks afterwards that every run's state shows its last checkpoint. A third
+workload (afterwards, so both savers' tables hold the same rows in the same layout) runs our saver
+on threads that are not runs, to show what that upsert costs. Ours and theirs alternate step by
+step (and which goes first alternates) so that noise on this shared machine hits both alike.
+Prints median and p99 per operation and the ratio ours/theirs.
 """
 
 from __future__ import annotations
@@ -220,7 +218,7 @@ def run(threads: int, steps: int, rounds: int, use_async: bool) -> dict[str, Met
                     for reads in zip(*(workload.reads() for _, workload in pair), strict=True):
                         for (name, _), (op, read) in zip(pair, reads, strict=True):
                             meters[name].time(op, read)
-        check_readable_states(saver, rounds, threads, steps)
+        check_readable_states(rounds, threads, steps)
         # Separately, so that both savers' tables above hold the same rows in the same layout.
         for t in range(threads):
             workload = Workload(ours, f"thread_bench_{t}")
@@ -233,25 +231,16 @@ def run(threads: int, steps: int, rounds: int, use_async: bool) -> dict[str, Met
     return meters
 
 
-def check_readable_states(saver: Any, rounds: int, threads: int, steps: int) -> None:
-    """Every run's readable state is its last checkpoint's, once the saver's writer has flushed;
-    prints what that writer did meanwhile (in its own thread, beside the timed puts)."""
+def check_readable_states(rounds: int, threads: int, steps: int) -> None:
+    """Every run's readable state is its last checkpoint's: ``put`` wrote it in its own statement."""
     from runs.models import OrchestrationCheckpoint
 
-    assert saver.flush(timeout=60), "the readable states were not written"
     steps_shown = OrchestrationCheckpoint.objects.filter(run__run_id__startswith="run_bench_").values_list(
         "state__step", flat=True
     )
     current = sum(1 for step in steps_shown if step == steps - 1)
-    writer, puts = saver.readable_states, rounds * threads * steps
-    # The writer's connection serves nothing else: its server process's CPU is the writes' cost.
-    server_pid = saver._state_connection.wrapper.connection.info.backend_pid
-    server_ns = int(Path(f"/proc/{server_pid}/schedstat").read_text().split()[0])
     print(
-        f"readable state (ours, written by the saver's writer thread, delay {writer.delay * 1000:.0f} ms): "
-        f"{current} of {rounds * threads} runs show their last checkpoint; {writer.rows} rows in "
-        f"{writer.statements} statements for {puts} puts; CPU (writer thread + its server process) "
-        f"{(writer.cpu_seconds * 1e9 + server_ns) / 1000 / puts:.0f} µs per put"
+        f"readable state (ours, written by put): {current} of {rounds * threads} runs show their last checkpoint"
     )
     assert current == rounds * threads, "a run's readable state is behind its last checkpoint"
 
@@ -275,7 +264,7 @@ def report(meters: dict[str, Meter], args: argparse.Namespace) -> None:
             + cpu_columns(ours.cpu[op], theirs.cpu[op])
         )
     print("times in ms, CPU (this thread + the saver's server process) in µs, medians;")
-    print("ratio = ours / PostgresSaver (goal: <= 1.0)")
+    print("ratio = ours / PostgresSaver (goal: put <= 1.15, every other operation <= 1.0)")
     print("ours, on threads that are not runs (no orchestration_checkpoints row; a phase of its own):")
     no_run = meters["ours_no_run"]
     n50, n99 = statistics.median(no_run.wall["put"]), percentile(no_run.wall["put"], 0.99)

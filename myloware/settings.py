@@ -473,13 +473,6 @@ LANGGRAPH_ASYNC_WORKERS = env_int("LANGGRAPH_ASYNC_WORKERS", 4, minimum=1)
 # Server-side prepared statements for the checkpointer's queries; turn off behind a pooler in
 # transaction mode that does not support them (PgBouncer < 1.21).
 LANGGRAPH_PREPARED_STATEMENTS = env_bool("LANGGRAPH_PREPARED_STATEMENTS", True)
-# How long the checkpointer coalesces runs' readable state (orchestration_checkpoints) before it
-# writes it: at most this far (plus one write) behind the latest checkpoint. 0 = write each one.
-LANGGRAPH_READABLE_STATE_DELAY_MS = env_int("LANGGRAPH_READABLE_STATE_DELAY_MS", 200, minimum=0)
-# The refresh_readable_states schedule rebuilds a run's readable state from its latest
-# checkpoint when that checkpoint is older than this and the state still behind it (its
-# writer's process died before writing it).
-LANGGRAPH_READABLE_STATE_GRACE_SECONDS = env_int("LANGGRAPH_READABLE_STATE_GRACE_SECONDS", 60, minimum=1)
 # Demo pipeline (manage.py demo_pipeline): where our own webhook endpoint is reachable (riley's
 # and alex's stand-in provider callbacks are POSTed there), how long a persona waits for its
 # callback to be processed or its publication to finish, and the HTTP timeout of those POSTs.

@@ -10,11 +10,10 @@ inline, one blob per channel version, pending writes per task), on the Django co
   for why not the calling thread's). Statements run on a raw psycopg cursor of that connection
   (server-side binding, binary results, prepared on first use): Django's own cursor binds
   client-side, which would hex-escape every blob into the SQL text.
-- ``put`` of a root checkpoint also hands its channel values to the saver's readable-state
-  writer (``state_writer.py``), which upserts ``orchestration_checkpoints`` (the one-row-per-run
-  view the admin shows) with them as readable JSON, coalesced per run, at most
-  ``LANGGRAPH_READABLE_STATE_DELAY_MS`` after the checkpoint, and only when ``thread_id`` names
-  an existing run.
+- ``put`` of a root checkpoint also upserts ``orchestration_checkpoints`` (the one-row-per-run
+  view the admin shows) with the checkpoint's channel values as readable JSON, in the same
+  statement, and only when ``thread_id`` names an existing run: the view is current the moment
+  ``put`` returns, and a crash can't leave it behind the checkpoint.
 - Blobs (channel values, pending writes) of 2 KiB or more are stored zstd-compressed
   (``compression.py``): cheaper than the server's own pglz compression of them.
 - Async methods run the sync ones on a small thread pool of the saver's (each thread with its own
@@ -32,7 +31,6 @@ import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import orjson
@@ -57,13 +55,11 @@ from psycopg.types.json import Jsonb
 
 from myloware.lib.sql import allow_prepared_statements
 from runs.langgraph import compression, readable
-from runs.langgraph.state_writer import PendingState, ReadableStateWriter
 
 T = TypeVar("T")
 
 PRUNE_STRATEGIES = ("keep_latest", "delete")
 PRUNE_BATCH = 200
-STATES_BATCH = 100
 FLOAT_INLINE_LIMIT = 1e16
 
 # --- SQL ----------------------------------------------------------------------------------------
@@ -94,22 +90,15 @@ ckpt AS (
     DO UPDATE SET checkpoint = EXCLUDED.checkpoint, metadata = EXCLUDED.metadata
 )"""
 
-
-@functools.cache
-def states_sql(rows: int) -> str:
-    """Readable states of runs: only threads that are runs (the join finds them), and a row is
-    only replaced by a newer state (updated_at = the checkpoint's time). `version` is the API's
-    optimistic concurrency counter, bumped so an API reader sees the state moved."""
-    values = ", ".join(f"(%(r{i})s, %(s{i})s, %(u{i})s)" for i in range(rows))
-    # Only placeholders are generated; every value is a bound parameter.
-    return f"""
-INSERT INTO orchestration_checkpoints (run_id, state, updated_at, version)
-SELECT r.run_id, s.state, s.updated_at, 1
-FROM (VALUES {values}) AS s (run_id, state, updated_at) JOIN runs r ON r.run_id = s.run_id
-ON CONFLICT (run_id) DO UPDATE
-SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at, version = orchestration_checkpoints.version + 1
-WHERE orchestration_checkpoints.updated_at <= EXCLUDED.updated_at"""  # noqa: S608
-
+# Only when the thread is a run (the SELECT finds it); `version` is the API's optimistic
+# concurrency counter, bumped so an API reader sees the state moved.
+STATE_CTE = """
+state AS (
+    INSERT INTO orchestration_checkpoints (run_id, state, updated_at, version)
+    SELECT r.run_id, %(state)s, clock_timestamp(), 1 FROM runs r WHERE r.run_id = %(thread_id)s
+    ON CONFLICT (run_id) DO UPDATE
+    SET state = EXCLUDED.state, updated_at = EXCLUDED.updated_at, version = orchestration_checkpoints.version + 1
+)"""
 
 # One primary-key lookup per channel of the checkpoint. `OFFSET 0` keeps the planner from
 # flattening the lookup into a hash join, which it prefers because it guesses 100 channels:
@@ -282,15 +271,6 @@ def _inline(value: Any) -> bool:
     return False
 
 
-def _checkpoint_time(checkpoint: Checkpoint) -> datetime:
-    """The checkpoint's own timestamp (LangGraph's ISO ``ts``), which orders readable states."""
-    try:
-        taken = datetime.fromisoformat(checkpoint["ts"])
-    except (KeyError, TypeError, ValueError):
-        return datetime.now(UTC)
-    return taken if taken.tzinfo else taken.replace(tzinfo=UTC)
-
-
 def _jsonb(encoded: bytes) -> Jsonb:
     """Already-encoded JSON as a jsonb parameter, sent as it is (no decode to str and back)."""
     return Jsonb(encoded, dumps=_as_is)
@@ -369,10 +349,6 @@ class DjangoCheckpointSaver(BaseCheckpointSaver[str]):
         self._local = threading.local()
         self._worker_connections: list[_Connection] = []
         self._state_encoder = readable.StateEncoder()
-        self._state_connection: _Connection | None = None
-        self.readable_states = ReadableStateWriter(
-            self._write_states, delay=settings.LANGGRAPH_READABLE_STATE_DELAY_MS / 1000
-        )
 
     # --- plumbing -------------------------------------------------------------------------------
 
@@ -503,7 +479,7 @@ class DjangoCheckpointSaver(BaseCheckpointSaver[str]):
         metadata: CheckpointMetadata,
         new_versions: ChannelVersions,
     ) -> RunnableConfig:
-        """Store a checkpoint in one statement; a run's root checkpoint also queues its readable state."""
+        """Store a checkpoint (and, for a run's root graph, its readable state) in one statement."""
         configurable = config["configurable"]
         thread_id = str(configurable["thread_id"])
         ns = configurable.get("checkpoint_ns", "")
@@ -530,9 +506,10 @@ class DjangoCheckpointSaver(BaseCheckpointSaver[str]):
         if blob_versions := {k: v for k, v in new_versions.items() if k in blobs}:
             ctes.append(blobs_cte(len(blob_versions)))
             self._blob_params(params, blobs, blob_versions)
-        self._execute("WITH " + ",".join(ctes) + " SELECT 1", params)
         if ns == "":
-            self.readable_states.submit(self._pending_state(thread_id, checkpoint))
+            ctes.append(STATE_CTE)
+            params["state"] = self._readable_state(thread_id, checkpoint)
+        self._execute("WITH " + ",".join(ctes) + " SELECT 1", params)
         return {
             "configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": checkpoint["id"]}
         }
@@ -543,53 +520,12 @@ class DjangoCheckpointSaver(BaseCheckpointSaver[str]):
             params[f"bc{i}"], params[f"bv{i}"] = channel, str(version)
             params[f"bt{i}"], params[f"bb{i}"] = compression.pack(*dumps(values[channel]))
 
-    # --- readable state ---------------------------------------------------------------------------
-
-    @staticmethod
-    def _pending_state(thread_id: str, checkpoint: Checkpoint) -> PendingState:
-        # Shallow copies: LangGraph builds the next checkpoint from the same dicts.
-        return PendingState(
-            thread_id,
-            _checkpoint_time(checkpoint),
-            dict(checkpoint["channel_values"]),
-            dict(checkpoint["channel_versions"]),
-        )
-
-    def _write_states(self, states: builtins.list[PendingState]) -> None:
-        """The readable-state writer's statement (on a connection of its own, so no put waits)."""
-        with self._executor_lock:
-            if self._state_connection is None:
-                self._state_connection = _Connection(self.using, prepare=False)
-            connection = self._state_connection
-        for start in range(0, len(states), STATES_BATCH):
-            batch = states[start : start + STATES_BATCH]
-            params: dict[str, Any] = {}
-            for i, state in enumerate(batch):
-                params[f"r{i}"], params[f"u{i}"] = state.thread_id, state.taken_at
-                params[f"s{i}"] = self._readable_state(state)
-            with connection.cursor() as cursor:
-                self._run_statement(cursor, states_sql(len(batch)), params, hot=False)
-
-    def _readable_state(self, state: PendingState) -> Jsonb:
+    def _readable_state(self, thread_id: str, checkpoint: Checkpoint) -> Jsonb:
         values = {
             channel: value.value if isinstance(value, _DeltaSnapshot) else value
-            for channel, value in state.values.items()
+            for channel, value in checkpoint["channel_values"].items()
         }
-        return _jsonb(self._state_encoder.encode(state.thread_id, values, state.versions))
-
-    def flush(self, timeout: float | None = None) -> bool:
-        """Write the runs' readable state of every checkpoint saved so far (False: timed out)."""
-        return self.readable_states.flush(timeout)
-
-    def refresh_readable_states(self, thread_ids: Sequence[str]) -> None:
-        """Rebuild the readable state of ``thread_ids`` from their latest root checkpoints now."""
-        states = []
-        for thread_id in thread_ids:
-            latest = self.get_tuple({"configurable": {"thread_id": str(thread_id), "checkpoint_ns": ""}})
-            if latest is not None:
-                states.append(self._pending_state(str(thread_id), latest.checkpoint))
-        if states:
-            self._write_states(states)
+        return _jsonb(self._state_encoder.encode(thread_id, values, checkpoint["channel_versions"]))
 
     def put_writes(
         self,
@@ -697,17 +633,14 @@ class DjangoCheckpointSaver(BaseCheckpointSaver[str]):
             self._worker_connections.append(self._local.connection)
 
     def close(self) -> None:
-        """Write the pending readable states, close the saver's connections, stop its threads."""
+        """Close the saver's database connections and stop its async worker threads."""
         with self._executor_lock:
             executor, self._executor = self._executor, None
+            shared, self._shared = self._shared, None
+            workers, self._worker_connections = self._worker_connections, []
         if executor is not None:
             executor.shutdown(wait=True)
-        self.readable_states.close()
-        with self._executor_lock:
-            shared, self._shared = self._shared, None
-            state, self._state_connection = self._state_connection, None
-            workers, self._worker_connections = self._worker_connections, []
-        for conn in [*workers, *(c for c in (shared, state) if c)]:
+        for conn in [*workers, *([shared] if shared else [])]:
             conn.close()
 
     async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:

@@ -13,11 +13,4 @@ SCHEDULES = [
         "schedule_type": "H",
         "repeats": -1,
     },
-    {
-        "name": "runs.langgraph.refresh_readable_states",
-        "func": "runs.langgraph.tasks.refresh_readable_states",
-        "schedule_type": "I",
-        "minutes": 1,
-        "repeats": -1,
-    },
 ]

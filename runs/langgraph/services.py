@@ -1,4 +1,4 @@
-"""Services of the LangGraph integration: checkpoint retention, readable-state repair.
+"""Services of the LangGraph integration: checkpoint retention.
 
 The demo pipeline that runs on this checkpointer is the ``myloware.demo`` app.
 """
@@ -9,12 +9,10 @@ import logging
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from runs.langgraph.models import LangGraphCheckpoint
-from runs.langgraph.selectors import runs_with_stale_readable_state
 from runs.models import TERMINAL_STATUSES, GateRequest, GateStatus, Run, RunTransition
 
 if TYPE_CHECKING:
@@ -93,38 +91,3 @@ def _prune(saver: DjangoCheckpointSaver, run_ids: list[str]) -> int:
         except NotImplementedError:
             logger.warning("Not pruning the checkpoints of run %s: its graph uses a DeltaChannel", run_id)
     return done
-
-
-# --- readable state --------------------------------------------------------------------------------
-
-RECENTLY_ENDED = timedelta(days=1)
-
-
-def checkpoints_refresh_readable_states(*, now: datetime | None = None, batch: int = 200) -> int:
-    """Rebuild the readable state of runs whose saver died before writing it; returns how many.
-
-    A saver writes a run's ``orchestration_checkpoints`` row shortly after each checkpoint
-    (``state_writer.py``); a process killed in between leaves the row behind its latest
-    checkpoint. This finds such runs — their latest root checkpoint older than
-    ``LANGGRAPH_READABLE_STATE_GRACE_SECONDS`` and newer than their row — among runs not ended
-    or updated in the last day, and writes the state from that checkpoint.
-    """
-    from runs.langgraph.saver import DjangoCheckpointSaver
-
-    now = now or timezone.now()
-    settled = now - timedelta(seconds=settings.LANGGRAPH_READABLE_STATE_GRACE_SECONDS)
-    run_ids = runs_with_stale_readable_state(settled_before=settled, recent=now - RECENTLY_ENDED, limit=batch)
-    if not run_ids:
-        return 0
-    saver = DjangoCheckpointSaver()
-    try:
-        saver.refresh_readable_states(run_ids)
-    finally:
-        saver.close()
-    logger.warning(
-        "Rebuilt the readable state of %d runs from their latest checkpoints (their saver stopped "
-        "before writing it): %s",
-        len(run_ids),
-        ", ".join(run_ids[:10]),
-    )
-    return len(run_ids)

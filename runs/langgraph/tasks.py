@@ -12,8 +12,3 @@ def prune_checkpoints() -> int:
     return services.checkpoints_prune_ended_runs(
         older_than_days=settings.LANGGRAPH_RETENTION_DAYS, actor="system:langgraph_retention"
     )
-
-
-def refresh_readable_states() -> int:
-    """Schedule: rebuild runs' readable state their saver's process died before writing."""
-    return services.checkpoints_refresh_readable_states()

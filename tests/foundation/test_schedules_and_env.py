@@ -24,13 +24,34 @@ def test_setup_schedules_installs_every_declared_job_once() -> None:
         "runs.gate_callbacks_retry_due",
         "runs.gate_notifications_due",
         "runs.langgraph.prune_checkpoints",
-        "runs.langgraph.refresh_readable_states",
         "socials.publications_recover_stale",
         "socials.publications_poll_status",
     } <= names
     assert any(name.startswith("knowledge") for name in names)
     # The queue's repair jobs are not tasks of the queue (run_workers runs them in its main process).
     assert "webhooks.replay_due_webhooks" not in names
+
+
+@pytest.mark.django_db
+def test_setup_schedules_deletes_recurring_schedules_no_longer_declared_and_keeps_one_off_jobs() -> None:
+    Schedule.objects.create(
+        name="runs.langgraph.retired_job",
+        func="runs.langgraph.tasks.prune_checkpoints",
+        schedule_type=Schedule.MINUTES,
+        minutes=1,
+    )
+    Schedule.objects.create(
+        name="a job queued for later", func="runs.tasks.gates_expire_due", schedule_type=Schedule.ONCE
+    )
+    out = io.StringIO()
+
+    call_command("setup_schedules", stdout=out)
+
+    names = set(Schedule.objects.values_list("name", flat=True))
+    assert "runs.langgraph.retired_job" not in names
+    assert "deleted schedule runs.langgraph.retired_job" in out.getvalue().splitlines()
+    assert "a job queued for later" in names
+    assert "runs.langgraph.prune_checkpoints" in names
 
 
 def test_env_file_fills_gaps_but_never_overrides_the_environment(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

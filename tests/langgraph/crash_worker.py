@@ -1,8 +1,9 @@
-"""A graph process for the crash test: ``python -m tests.langgraph.crash_worker RUN_ID LOG DB``.
+"""A graph process for the crash tests: ``python -m tests.langgraph.crash_worker GRAPH RUN_ID LOG DB``.
 
-Nodes a → b → c append their name to LOG when they start; b then waits (for the test to kill
-the process) unless LOG already shows it started once. With ``durability="sync"`` a node starts
-only after the previous step's checkpoint is committed.
+``abc``: nodes a → b → c append their name to LOG when they start; b then waits (for the test
+to kill the process) unless LOG already shows it started once. ``loop``: one node adds 1 to a
+counter, superstep after superstep, until the test kills the process. With
+``durability="sync"`` a node starts only after the previous step's checkpoint is committed.
 """
 
 from __future__ import annotations
@@ -11,25 +12,23 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TypedDict
+from typing import Any, TypedDict
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "myloware.settings_test")
+
+LOOP_STEPS = 1_000_000  # more than a test ever waits for: the loop ends by the kill
 
 
 class State(TypedDict, total=False):
     done: list[str]
 
 
-def main(run_id: str, log: Path, database: str) -> None:
-    import django
-    from django.conf import settings
+class Counter(TypedDict):
+    count: int
 
-    django.setup()
-    settings.DATABASES["default"]["NAME"] = database  # the test database of the parent
 
+def abc_graph(log: Path) -> Any:
     from langgraph.graph import END, START, StateGraph
-
-    from runs.langgraph import DjangoCheckpointSaver
 
     def node(name: str):  # type: ignore[no-untyped-def]
         def run(state: State) -> State:
@@ -49,14 +48,37 @@ def main(run_id: str, log: Path, database: str) -> None:
     builder.add_edge("a", "b")
     builder.add_edge("b", "c")
     builder.add_edge("c", END)
+    return builder
+
+
+def loop_graph(log: Path) -> Any:
+    from langgraph.graph import START, StateGraph
+
+    builder = StateGraph(Counter)
+    builder.add_node("tick", lambda state: {"count": state["count"] + 1})
+    builder.add_edge(START, "tick")
+    builder.add_edge("tick", "tick")
+    return builder
+
+
+def main(graph: str, run_id: str, log: Path, database: str) -> None:
+    import django
+    from django.conf import settings
+
+    django.setup()
+    settings.DATABASES["default"]["NAME"] = database  # the test database of the parent
+
+    from runs.langgraph import DjangoCheckpointSaver
+
     saver = DjangoCheckpointSaver()
-    graph = builder.compile(checkpointer=saver)
-    config = {"configurable": {"thread_id": run_id}}
+    compiled = {"abc": abc_graph, "loop": loop_graph}[graph](log).compile(checkpointer=saver)
+    config: Any = {"configurable": {"thread_id": run_id}, "recursion_limit": LOOP_STEPS}
     # A thread with a checkpoint is resumed from it (input None); a new one starts.
-    started = graph.get_state(config).next or graph.get_state(config).values
-    graph.invoke(None if started else {"done": []}, config, durability="sync")
+    started = compiled.get_state(config).next or compiled.get_state(config).values
+    first_input = {"done": []} if graph == "abc" else {"count": 0}
+    compiled.invoke(None if started else first_input, config, durability="sync")
     saver.close()
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], Path(sys.argv[2]), sys.argv[3])
+    main(sys.argv[1], sys.argv[2], Path(sys.argv[3]), sys.argv[4])

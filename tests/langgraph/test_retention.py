@@ -76,8 +76,5 @@ def test_pruning_never_touches_a_run_waiting_at_a_gate(
     assert checkpoints(ended) == 1
 
 
-def test_the_retention_and_repair_jobs_are_declared_as_schedules() -> None:
-    assert [spec["func"] for spec in SCHEDULES] == [
-        "runs.langgraph.tasks.prune_checkpoints",
-        "runs.langgraph.tasks.refresh_readable_states",
-    ]
+def test_the_retention_job_is_declared_as_a_schedule() -> None:
+    assert [spec["func"] for spec in SCHEDULES] == ["runs.langgraph.tasks.prune_checkpoints"]

@@ -8,7 +8,6 @@ import operator
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, TypedDict
 
@@ -16,12 +15,14 @@ import psycopg
 import pytest
 from django.db import connection
 from langchain_core.messages import AIMessage, HumanMessage
+from langgraph.checkpoint.base import empty_checkpoint
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command, interrupt
 
 from runs.langgraph import DjangoCheckpointSaver
 from runs.langgraph.models import LangGraphCheckpoint, LangGraphCheckpointBlob, LangGraphCheckpointWrite
 from runs.models import OrchestrationCheckpoint, Run
+from tests.race import race, raised
 
 # The saver writes on connections of its own (as in production), which only see committed rows.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -64,7 +65,6 @@ def test_a_graph_run_writes_our_tables_and_the_runs_readable_state(
     assert LangGraphCheckpoint.objects.filter(thread_id=run.run_id).count() == 4  # input + 3 steps
     assert LangGraphCheckpointBlob.objects.filter(thread_id=run.run_id, channel="messages").exists()
     assert LangGraphCheckpointWrite.objects.filter(thread_id=run.run_id).exists()
-    assert saver.flush(timeout=30)
     state = OrchestrationCheckpoint.objects.get(run_id=run.run_id).state
     assert state == {
         "messages": ["<HumanMessage: make a soap-cutting video>", "<AIMessage: Here are three ideas>"],
@@ -77,31 +77,85 @@ def test_a_graph_run_writes_our_tables_and_the_runs_readable_state(
     assert [m.content for m in restored["messages"]] == ["make a soap-cutting video", "Here are three ideas"]
 
 
-def test_each_state_written_moves_updated_at_to_its_checkpoints_time_and_the_api_version(
+def test_each_checkpoint_moves_updated_at_and_the_api_version(
     saver: DjangoCheckpointSaver, make_run: Callable[..., Run]
 ) -> None:
     run = make_run()
     graph = chat_graph(saver)
     graph.invoke({"messages": []}, config(run.run_id))
-    assert saver.flush(timeout=30)
     first = OrchestrationCheckpoint.objects.get(run_id=run.run_id)
 
     graph.invoke({"messages": [HumanMessage("again")]}, config(run.run_id))
-    assert saver.flush(timeout=30)
 
     second = OrchestrationCheckpoint.objects.get(run_id=run.run_id)
     assert second.updated_at > first.updated_at
-    assert second.version > first.version
+    assert second.version == first.version + 4
     assert len(second.state["messages"]) == 5
-    latest = saver.get_tuple(config(run.run_id)).checkpoint
-    assert second.updated_at == datetime.fromisoformat(latest["ts"])
+
+
+def put_step(saver: DjangoCheckpointSaver, after: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """``saver.put`` of the next checkpoint of ``after``'s thread and namespace, with ``values``."""
+    checkpoint = empty_checkpoint()
+    checkpoint["channel_values"] = values
+    checkpoint["channel_versions"] = {channel: saver.get_next_version(None, None) for channel in values}
+    return saver.put(after, checkpoint, {"source": "loop", "step": values.get("step", 0)}, {})
+
+
+def test_the_readable_state_is_the_checkpoints_the_moment_put_returns(
+    saver: DjangoCheckpointSaver, make_run: Callable[..., Run]
+) -> None:
+    run = make_run()
+    root = {"configurable": {"thread_id": run.run_id, "checkpoint_ns": ""}}
+    for step in range(1, 21):
+        root = put_step(saver, root, {"step": step, "topic": f"take {step}"})
+        row = OrchestrationCheckpoint.objects.get(run_id=run.run_id)
+        assert (row.state, row.version) == ({"step": step, "topic": f"take {step}"}, step)
+
+    # A subgraph's checkpoint (a namespace of its own) is not the run's state.
+    put_step(saver, {"configurable": {"thread_id": run.run_id, "checkpoint_ns": "child:1"}}, {"step": 99})
+    row = OrchestrationCheckpoint.objects.get(run_id=run.run_id)
+    assert (row.state["step"], row.version) == (20, 20)
+
+
+RACE_ROUNDS = 10
+RACE_SAVERS = 4
+RACE_PUTS = 25
+
+
+def race_puts(run_id: str) -> list[Any]:
+    """RACE_SAVERS savers, each putting RACE_PUTS checkpoints of its own on the run, at once."""
+    savers = [DjangoCheckpointSaver() for _ in range(RACE_SAVERS)]
+
+    def puts(index: int) -> None:
+        after = {"configurable": {"thread_id": run_id, "checkpoint_ns": ""}}
+        for step in range(RACE_PUTS):
+            after = put_step(savers[index], after, {"saver": index, "step": step})
+
+    try:
+        return race(RACE_SAVERS, puts)
+    finally:
+        for saver in savers:
+            saver.close()
+
+
+def test_savers_racing_on_one_run_count_every_put_and_leave_a_last_put_whole(
+    make_run: Callable[..., Run],
+) -> None:
+    for _ in range(RACE_ROUNDS):
+        run = make_run()  # no readable row yet: the first puts race to insert it
+
+        assert raised(race_puts(run.run_id)) == []
+
+        row = OrchestrationCheckpoint.objects.get(run_id=run.run_id)
+        assert row.version == RACE_SAVERS * RACE_PUTS
+        # Each saver's puts are in turn, so the last one committed is some saver's last put.
+        assert row.state["step"] == RACE_PUTS - 1 and set(row.state) == {"saver", "step"}
 
 
 def test_a_thread_that_is_not_a_run_gets_checkpoints_but_no_orchestration_row(
     saver: DjangoCheckpointSaver, db: None
 ) -> None:
     chat_graph(saver).invoke({"messages": []}, config("scratch-thread"))
-    assert saver.flush(timeout=30)
 
     assert LangGraphCheckpoint.objects.filter(thread_id="scratch-thread").count() == 4
     assert not OrchestrationCheckpoint.objects.filter(run_id="scratch-thread").exists()
@@ -148,7 +202,6 @@ def test_values_json_cannot_express_round_trip_exactly_and_read_as_descriptions(
     assert restored["price"] == Decimal("1.10")
     assert restored["tags"] == {"asmr"} and restored[3] == "int key"
     assert list(restored["pair"]) == [1, 2]  # LangGraph's msgpack serializer returns tuples as lists
-    assert saver.flush(timeout=30)
     shown = OrchestrationCheckpoint.objects.get(run_id=run.run_id).state["payload"]
     assert shown == {
         "nul": "a\\u0000b",
@@ -194,7 +247,6 @@ def test_large_channel_values_and_writes_are_stored_compressed_and_restored_exac
         (channel, value) for t in saver.list(config(run.run_id)) for _, channel, value in t.pending_writes
     ]
     assert ("payload", {"script": script}) in pending
-    assert saver.flush(timeout=30)
     assert OrchestrationCheckpoint.objects.get(run_id=run.run_id).state["payload"] == {"script": script}
 
 

@@ -169,7 +169,6 @@ def test_scheduled_jobs_are_declared():
         "runs.tasks.gate_callbacks_retry_due",
         "runs.tasks.gate_notifications_due",
         "runs.langgraph.tasks.prune_checkpoints",
-        "runs.langgraph.tasks.refresh_readable_states",
     }
 
 
