@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -18,6 +18,7 @@ from myloware.db import started_by_this_process, stop_embedded_server
 from runs.models import Run
 from tests import factories
 from tests.browser import Console, chromium_driver, console_fixture
+from tests.servers import gunicorn
 
 # --- the embedded server's lifetime ----------------------------------------------------------
 # The first connection starts the embedded PostgreSQL (myloware.embedded_pg). A test session that
@@ -114,6 +115,14 @@ def superuser_client(client, django_user_model):  # type: ignore[no-untyped-def]
     admin = django_user_model.objects.create_superuser("root", "root@example.com", "root-pass-123")
     client.force_login(admin)
     return client
+
+
+@pytest.fixture
+def gunicorn_url(transactional_db: None, tmp_path: Path) -> Iterator[str]:
+    """Base URL of gunicorn serving the test database with our gunicorn configuration (its
+    settings from the environment: ``monkeypatch.setenv`` before this fixture)."""
+    with gunicorn(tmp_path) as base:
+        yield base
 
 
 @pytest.fixture
