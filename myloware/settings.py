@@ -288,7 +288,7 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
 # --- webhooks (webhooks app) ------------------------------------------------------------------
 # Providers (scheme, secrets, headers, tolerance, size limit) come from WEBHOOK_* variables; see
 # docs/webhooks.md and webhooks/conf.py for the names.
-from webhooks.conf import providers_from_env  # noqa: E402 - framework-free, reads env only
+from webhooks.conf import DEFAULT_MAX_BODY, providers_from_env  # noqa: E402 - framework-free, reads env only
 
 WEBHOOK_PROVIDERS = providers_from_env()
 # Dead-letter queue: next_retry_at = now + min(base * 2**retry_count, cap) * (1 ± jitter).
@@ -321,6 +321,16 @@ WEBHOOK_PROCESSOR_POLL = env_float("WEBHOOK_PROCESSOR_POLL", 0.01)
 WEBHOOK_WAKE_SECONDS = env_int("WEBHOOK_WAKE_SECONDS", 2, minimum=1)
 if Q_CLUSTER["timeout"] <= WEBHOOK_PROCESSOR_BUDGET + WEBHOOK_PROCESSOR_LINGER:
     raise ImproperlyConfigured("WEBHOOK_PROCESSOR_BUDGET + WEBHOOK_PROCESSOR_LINGER must be below Q_TIMEOUT")
+# Deliveries that fail verification (docs/webhooks.md, "Unauthenticated deliveries"): their
+# bodies are kept up to WEBHOOK_REJECTED_BODY_BUDGET bytes per provider and hour (beyond, only
+# size and SHA-256); a sender (address, IPv6 /64) whose verifications of a provider failed
+# WEBHOOK_FAILURE_LIMIT times within WEBHOOK_FAILURE_WINDOW seconds is answered 429 until the
+# window ends, before its body is read. WEBHOOK_MAX_BODY bounds a body to an unknown provider
+# (and is every provider's default limit, webhooks/conf.py).
+WEBHOOK_REJECTED_BODY_BUDGET = env_int("WEBHOOK_REJECTED_BODY_BUDGET", 4 * 1024 * 1024, minimum=0)
+WEBHOOK_FAILURE_LIMIT = env_int("WEBHOOK_FAILURE_LIMIT", 20, minimum=1)
+WEBHOOK_FAILURE_WINDOW = env_int("WEBHOOK_FAILURE_WINDOW", 60, minimum=1)
+WEBHOOK_MAX_BODY = env_int("WEBHOOK_MAX_BODY", DEFAULT_MAX_BODY, minimum=1)
 # Seconds a sender is told to wait (Retry-After) when the database cannot take the write.
 WEBHOOK_RETRY_AFTER = env_int("WEBHOOK_RETRY_AFTER", 30, minimum=1)
 # Seconds the console's "send a test delivery" waits for our own intake to answer.

@@ -25,6 +25,8 @@ OPERATOR_EXTRA_PERMISSIONS = (
     "webhooks.delete_webhookdlq",
     "webhooks.replay_webhookdlq",
     "webhooks.change_webhookevent",
+    "webhooks.delete_rejected_webhookevent",
+    "webhooks.delete_verificationfailurewindow",
     "knowledge.add_kbdocument",
     "knowledge.change_kbdocument",
     "knowledge.delete_kbdocument",
