@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test neural lint format check migrate bench-runs bench-webhooks bench-kb bench-kb-quality bench-checkpointer bench-socials bench-dashboard bench-worker-faults bench-redaction bench-pipeline stop-db venv
+.PHONY: run test neural lint format check migrate bench-runs bench-webhooks bench-kb bench-kb-quality bench-checkpointer bench-socials bench-dashboard bench-worker-faults bench-redaction bench-pipeline bench-webhook-flood stop-db venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -81,6 +81,11 @@ bench-redaction: $(STAMP)
 # From delivery to effect: gunicorn + qcluster(s) as `make run` starts them, ORM and Redis broker.
 bench-pipeline: $(STAMP)
 	$(PY) bench/pipeline.py
+
+# A forged-webhook flood (200 × 1 MiB from one address) against `make run` itself, genuine
+# deliveries beside it: how much the database grows, how fast the genuine ones are processed.
+bench-webhook-flood: $(STAMP)
+	$(PY) bench/webhook_flood.py
 
 # Stops the embedded PostgreSQL (it keeps running between commands otherwise).
 stop-db: $(STAMP)
