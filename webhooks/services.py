@@ -398,7 +398,7 @@ def webhook_receive(
     body: bytes,
     headers: Mapping[str, str],
     query: Mapping[str, str],
-    content_type: str = "",
+    content_type: str = "application/json",
     client: str = "",
     now: datetime | None = None,
 ) -> Receipt:
