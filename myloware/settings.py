@@ -14,10 +14,19 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from myloware.db import embedded_database, parse_database_url
-from myloware.lib.env import env_bool, env_float, env_int, env_list, env_str, load_env_file
+from myloware.lib.env import (
+    env_bool,
+    env_float,
+    env_header_value,
+    env_int,
+    env_list,
+    env_str,
+    load_env_file,
+)
 from runs.enums import Gate, RunStatus
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -39,6 +48,42 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "t
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # How many reverse proxies in front of us may be trusted to append X-Forwarded-For (0 = none).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+
+# --- HTTPS (docs/deploy.md) -------------------------------------------------------------------
+# Every setting `check --deploy` asks about comes from the variable of the same name. With DEBUG
+# off the defaults are the safe ones: HTTPS only (a plain-HTTP request is redirected), cookies
+# sent over HTTPS only, HSTS for a year. Subdomains and preloading commit the whole domain, so
+# they are the deployer's choice (docs/deploy.md sets both).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+# Behind a TLS-terminating proxy: the header (and value) it sets on HTTPS requests, e.g.
+# "X-Forwarded-Proto,https". Only when the proxy overwrites that header and nothing else can
+# reach the app: a client could otherwise claim HTTPS.
+SECURE_PROXY_SSL_HEADER = env_header_value("SECURE_PROXY_SSL_HEADER")
+# Probes (load balancer, orchestrator) call gunicorn directly over HTTP: /healthz answers them.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# What a console page may load (django-csp; docs/security.md): its own scripts, styles and
+# fonts only — no inline script, style or handler anywhere — and media of artifacts, which
+# providers host on their own https hosts. Nothing may frame the console.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "https:"],
+        "media-src": [SELF, "https:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -68,6 +113,7 @@ MIDDLEWARE = [
     # Next, so that every error answer under /api/ (even Django's own) leaves as JSON.
     "myloware.api.middleware.ApiEdgeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -79,6 +125,7 @@ MIDDLEWARE = [
 # What only the console's browsers use. Provider callbacks skip it (myloware/wsgi.py): their
 # view is CSRF-exempt, authenticated by the signature, and reads no session or cookie.
 BROWSER_MIDDLEWARE = [
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -17,7 +17,7 @@ from myloware.api.services import api_key_create
 from myloware.db import started_by_this_process, stop_embedded_server
 from runs.models import Run
 from tests import factories
-from tests.browser import Console, chromium_driver, console_fixture
+from tests.browser import Console, browser_fixture, console_fixture
 from tests.servers import gunicorn
 
 # --- the embedded server's lifetime ----------------------------------------------------------
@@ -127,10 +127,9 @@ def gunicorn_url(transactional_db: None, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def browser():  # type: ignore[no-untyped-def]
-    """A bare headless Chromium (fails naming the install command when it is missing)."""
-    driver = chromium_driver()
-    yield driver
-    driver.quit()
+    """A bare headless Chromium (fails naming the install command when it is missing, and on
+    anything the Content-Security-Policy blocked)."""
+    yield from browser_fixture()
 
 
 @pytest.fixture

@@ -34,8 +34,9 @@ def current_database_url() -> str:
 
 
 def _answers(url: str) -> bool:
+    """Any HTTP answer: the server is up (behind HTTPS settings it may be a redirect)."""
     try:
-        return httpx.get(url, timeout=5).status_code == 200
+        return httpx.get(url, timeout=5).status_code < 500
     except httpx.TransportError:
         return False
 

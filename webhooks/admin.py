@@ -156,10 +156,10 @@ class WebhookEventAdmin(BigTableAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="signature", ordering="signature_status")
     def signature(self, event: WebhookEvent) -> str:
-        colour = "#1a7f37" if event.signature_status == SignatureStatus.VALID else "#cf222e"
+        tone = "ok-text" if event.signature_status == SignatureStatus.VALID else "error-text"
         return format_html(
-            '<span style="color:{}">{}</span> <small>{}</small>',
-            colour,
+            '<span class="{}">{}</span> <small>{}</small>',
+            tone,
             event.signature_status,
             event.signature_reason,
         )
@@ -431,12 +431,12 @@ class WebhookDLQAdmin(BigTableAdminMixin, admin.ModelAdmin):
         now = timezone.now()
         if entry.is_dead:
             return format_html(
-                '<strong style="color:#cf222e" title="parked {}">DEAD</strong>', _when(entry.dead_at)
+                '<strong class="error-text" title="parked {}">DEAD</strong>', _when(entry.dead_at)
             )
         retry_at = entry.next_retry_at
         # Not dead and not due implies a retry time; the None test only narrows the type.
         if entry.replay_due or retry_at is None:
-            return format_html('<span style="color:#9a6700">due now</span>')
+            return format_html('<span class="warn-text">due now</span>')
         seconds = (retry_at - now).total_seconds()
         wait = timeuntil(retry_at, now) if seconds >= 60 else "< 1 minute"
         return format_html('<span title="next retry at {}">retry in {}</span>', _when(retry_at), wait)
@@ -470,7 +470,7 @@ class WebhookDLQAdmin(BigTableAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="traceback")
     def traceback_display(self, entry: WebhookDLQ) -> str:
-        return format_html('<pre style="white-space: pre-wrap">{}</pre>', entry.traceback or "—")
+        return format_html('<pre class="pre-wrap">{}</pre>', entry.traceback or "—")
 
     @admin.display(description="headers (secrets redacted)")
     def headers_snapshot(self, entry: WebhookDLQ) -> str:
