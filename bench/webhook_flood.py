@@ -65,8 +65,10 @@ def stack_env(dsn: str, port: int, data_dir: Path, extra: dict[str, str]) -> dic
         DEBUG="0",
         SECRET_KEY="bench-only-secret-key-" + uuid.uuid4().hex,
         ALLOWED_HOSTS="127.0.0.1,localhost",
-        # Plain HTTP on loopback: no TLS in front of this stack.
+        # Plain HTTP on loopback: no TLS in front of this stack (cookies must travel over HTTP).
         SECURE_SSL_REDIRECT="0",
+        SESSION_COOKIE_SECURE="0",
+        CSRF_COOKIE_SECURE="0",
         HOST="127.0.0.1",
         PORT=str(port),
         MYLOWARE_DATA_DIR=str(data_dir),

@@ -11,6 +11,7 @@ import importlib.util
 import socket
 import sys
 import warnings
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +87,8 @@ CONTENT_SECURITY_POLICY = {
 }
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with the console's login (an optional second factor): myloware/admin_site.py.
+    "myloware.apps.ConsoleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -97,6 +99,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_q",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "myloware.api",
     "myloware.workers",
     "runs",
@@ -114,23 +119,31 @@ MIDDLEWARE = [
     "myloware.api.middleware.ApiEdgeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Before sessions and templates: a locked-out address costs one read (myloware/admin_site.py).
+    "myloware.admin_site.LoginGateMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a refused login into the lockout page (django-axes).
+    "axes.middleware.AxesMiddleware",
 ]
 # What only the console's browsers use. Provider callbacks skip it (myloware/wsgi.py): their
 # view is CSRF-exempt, authenticated by the signature, and reads no session or cookie.
 BROWSER_MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
+    "myloware.admin_site.LoginGateMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 INTAKE_MIDDLEWARE = [name for name in MIDDLEWARE if name not in BROWSER_MIDDLEWARE]
 
@@ -167,6 +180,38 @@ _DB.setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DB_CONNECT_
 _DB["TEST"] = {"NAME": f"test_myloware_{env_str('MYLOWARE_TEST_DB', 'main')}"}
 DATABASES = {"default": _DB}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- login (docs/security.md, "Login") --------------------------------------------------------
+# django-axes' backend comes first: a locked-out username or address is refused before
+# ModelBackend runs the password hasher. LOGIN_FAILURE_LIMIT failed logins for a username, or
+# from an address (myloware.api.request.client_ip: X-Forwarded-For only through
+# TRUSTED_PROXY_COUNT proxies), each within LOGIN_COOLOFF_SECONDS of the previous one, lock that
+# username or address for LOGIN_COOLOFF_SECONDS after the last of them.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_COOLOFF_SECONDS = env_int("LOGIN_COOLOFF_SECONDS", 15 * 60, minimum=1)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_COOLOFF_SECONDS)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "myloware.api.request.client_ip"
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+# A try while locked out is refused without a write (no row grows, nothing is logged per try):
+# the lock ends LOGIN_COOLOFF_SECONDS after the failure that set it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Log lines name the username and the address; the password is always masked (and every log
+# line passes myloware.lib.redact too).
+AXES_SENSITIVE_PARAMETERS = ["otp_token", "csrfmiddlewaretoken"]
+AXES_VERBOSE = False  # no banner per process; log lines name the locking parameters only
+# Each failure is also listed in the admin (access failures: time, username, address), at most
+# the latest 1000 per username.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Optional two-factor login (TOTP, django-otp): required for every console user when on.
+LOGIN_OTP_REQUIRED = env_bool("LOGIN_OTP_REQUIRED", False)
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "MyloWare")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

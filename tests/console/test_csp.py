@@ -116,3 +116,29 @@ def test_every_console_page_works_under_the_policy(
     console.shot("api-docs-rendered")
     console.driver.get(f"{live_server.url}/admin/logout/")
     console.visit("/admin/login/", "login")
+
+
+def test_the_login_with_its_code_and_the_lockout_page_work_in_a_browser(console: Any) -> None:
+    from django_otp.oath import totp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from selenium.webdriver.common.by import By
+
+    user = User.objects.create_superuser("root", "root@example.com", PASSWORD)
+    device = TOTPDevice.objects.create(user=user, name="phone", confirmed=True)
+    driver = console.driver
+    console.visit("/admin/login/", "login-with-code")
+    driver.find_element(By.NAME, "username").send_keys("root")
+    driver.find_element(By.NAME, "password").send_keys(PASSWORD)
+    code = totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits)
+    driver.find_element(By.NAME, "otp_token").send_keys(f"{code:06d}")
+    driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    console.wait.until(lambda d: "/admin/login/" not in d.current_url)
+    console.shot("logged-in-with-code")
+    driver.delete_all_cookies()
+    for attempt in range(5):
+        console.visit("/admin/login/", f"guess-{attempt}")
+        driver.find_element(By.NAME, "username").send_keys("root")
+        driver.find_element(By.NAME, "password").send_keys(f"guess-{attempt}")
+        driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    assert "Too many failed logins" in console.find("#content-main h1").text
+    console.shot("locked-out")
