@@ -8,7 +8,6 @@ backend runs before the password hasher (settings, "Login").
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from axes.handlers.proxy import AxesProxyHandler
@@ -16,9 +15,11 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 
 from myloware.api.second_factor import second_factor_satisfied, second_factor_verify
 from myloware.lib.errors import PermissionDenied
@@ -47,58 +48,37 @@ class ConsoleLoginForm(AdminAuthenticationForm):
 
 
 class ConsoleAdminSite(admin.AdminSite):
+    """Django's admin site with the console's login: the second factor, and what a login may
+    cost the web tier.
+
+    * A login request (GET or POST) from an address django-axes has locked out, or a POST for a
+      locked username, is answered 429 at once with a page built without the template engine:
+      a guessing loop that keeps going costs a few indexed reads per try.
+    * At most one password is checked at a time across the web tier. A check runs the hasher
+      (PBKDF2: most of a second of a core) in a sync gunicorn worker; two guessers used to hold
+      both of `make run`'s workers at once while webhook deliveries waited seconds. A login POST
+      takes a session-level PostgreSQL advisory lock without waiting; a second one meanwhile is
+      answered 429 + Retry-After: 1 (no check, no failure counted), so a worker is always left
+      for everything else. The lock goes with the connection if the worker dies.
+
+    Database errors here are the view's, so the edge answers them 503 like any other.
+    """
+
     login_form = ConsoleLoginForm
     login_template = "admin/console_login.html"
 
     def has_permission(self, request: HttpRequest) -> bool:
         return super().has_permission(request) and second_factor_satisfied(request.user)
 
-
-# pg_advisory_lock key of the login gate (any constant of ours; "MYLO" in ASCII).
-LOGIN_GATE_KEY = 0x4D594C4F
-
-
-def _locked_page() -> str:
-    """What a locked-out username or address gets for any further login request: a page without
-    session or template engine (django-axes renders the full lockout page when the lock is set)."""
-    minutes = max(1, settings.LOGIN_COOLOFF_SECONDS // 60)
-    return (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Login locked | MyloWare</title>'
-        "</head><body><h1>Too many failed logins</h1><p>Logins for this username or from this address "
-        f"are refused for {minutes} min after the last failed one; the password is not checked meanwhile. "
-        "An operator can lift the lock (console: Axes, Access attempts).</p></body></html>"
-    )
-
-
-class LoginGateMiddleware:
-    """What a login costs the web tier, bounded: it runs early in the chain, on the login URL only.
-
-    * A request from an address django-axes has locked out (GET or POST), or a POST for a locked
-      username, is answered 429 at once, before sessions, CSRF and templates: a guessing loop
-      that keeps going costs a few indexed reads per try, and the sync workers it keeps busy are
-      free again within a millisecond or two.
-    * At most one password is checked at a time across the web tier. A check runs the hasher
-      (PBKDF2: most of a second of a core) in a sync gunicorn worker; two guessers used to hold
-      both of `make run`'s workers, and webhook deliveries waited seconds. A login POST takes a
-      session-level PostgreSQL advisory lock without waiting; a second one meanwhile is answered
-      429 + Retry-After: 1, so a worker is always left for everything else. The lock goes with
-      the connection if the worker dies.
-    """
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
-        self.login_path = ""
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        self.login_path = self.login_path or reverse("admin:login")
-        if request.path != self.login_path:
-            return self.get_response(request)
+    @method_decorator(never_cache)
+    @login_not_required
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
         if AxesProxyHandler.is_locked(request):
             return _refused(
                 _locked_page(), "text/html; charset=utf-8", retry_after=settings.LOGIN_COOLOFF_SECONDS
             )
         if request.method != "POST":
-            return self.get_response(request)
+            return super().login(request, extra_context)
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_lock(%s)", [LOGIN_GATE_KEY])
             (acquired,) = cursor.fetchone()
@@ -106,10 +86,26 @@ class LoginGateMiddleware:
             busy = "Another login is being checked right now; try again in a second."
             return _refused(busy, "text/plain; charset=utf-8", retry_after=1)
         try:
-            return self.get_response(request)
+            return super().login(request, extra_context)
         finally:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [LOGIN_GATE_KEY])
+
+
+# pg_advisory_lock key of the one password check at a time (any constant of ours: "MYLO").
+LOGIN_GATE_KEY = 0x4D594C4F
+
+
+def _locked_page() -> str:
+    """What a locked-out username or address gets for any further login request (django-axes
+    renders the full lockout page when the lock is set)."""
+    minutes = max(1, settings.LOGIN_COOLOFF_SECONDS // 60)
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Login locked | MyloWare</title>'
+        "</head><body><h1>Too many failed logins</h1><p>Logins for this username or from this address "
+        f"are refused for {minutes} min after the last failed one; the password is not checked meanwhile. "
+        "An operator can lift the lock (console: Axes, Access attempts).</p></body></html>"
+    )
 
 
 def _refused(text: str, content_type: str, *, retry_after: int) -> HttpResponse:

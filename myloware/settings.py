@@ -119,8 +119,6 @@ MIDDLEWARE = [
     "myloware.api.middleware.ApiEdgeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
-    # Before sessions and templates: a locked-out address costs one read (myloware/admin_site.py).
-    "myloware.admin_site.LoginGateMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -136,7 +134,6 @@ MIDDLEWARE = [
 # view is CSRF-exempt, authenticated by the signature, and reads no session or cookie.
 BROWSER_MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
-    "myloware.admin_site.LoginGateMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
