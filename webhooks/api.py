@@ -151,7 +151,8 @@ class WebhookIntakeView(APIView):
             "Verifies the signature on the raw bytes (scheme per provider: standard, kieai, hmac-body, "
             "token), stores the body byte-exact, deduplicates on (provider, idempotency key) and "
             "processes it asynchronously. No API key: the signature is the authentication. 401 "
-            "requests are stored for audit and never processed."
+            "requests are stored for audit (their body within an hourly budget) and never processed; "
+            "429 + Retry-After when too many deliveries from the caller's address failed verification."
         ),
         request={
             "application/json": OpenApiTypes.OBJECT,
@@ -168,6 +169,7 @@ class WebhookIntakeView(APIView):
             404: ERROR_SCHEMA,
             413: ERROR_SCHEMA,
             415: ERROR_SCHEMA,
+            429: ERROR_SCHEMA,
             503: ERROR_SCHEMA,
         },
         tags=["webhooks"],
