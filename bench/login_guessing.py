@@ -11,8 +11,9 @@ What it does (loopback only, bounded, stops by itself):
    operator login `make run` creates;
 3. per round, alternating: ``quiet`` — signed deliveries at ``--rate`` per second for
    ``--seconds`` (open loop, latency from each delivery's scheduled time); ``guessing`` — the same
-   while ``--guessers`` clients (127.0.0.2, 127.0.0.3, …) guess the operator's password in closed
-   loops as a browser would (GET the login page for its CSRF token, POST a wrong password);
+   while ``--guessers`` clients (127.0.0.2, 127.0.0.3, …; one process each, so the bench's own
+   sender never waits for their GIL) guess the operator's password in closed loops as a browser
+   would (GET the login page for its CSRF token, POST a wrong password);
 4. with ``--no-lockout-phase``, a last phase on a stack restarted with LOGIN_FAILURE_LIMIT very
    high (no lockout: every guess runs the hasher), to show what the lockout prevents.
 
@@ -24,13 +25,14 @@ back after the hasher ran, 429 = refused by the lockout without it).
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import re
 import statistics
 import sys
-import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -46,9 +48,9 @@ PYTHON = sys.executable
 ENV = {"WEBHOOK_STANDARD_PROVIDERS": "bench", "WEBHOOK_SECRET_BENCH": SECRET}
 
 
-def guess(
-    base: str, address: str, stop: threading.Event, answers: dict[int, int], lock: threading.Lock
-) -> None:
+def guess(base: str, address: str, stop: Any, answers: Any) -> None:
+    """One guessing client (its own process: the bench's sender threads must not wait for its GIL)."""
+    counted: dict[int, int] = {}
     with httpx.Client(
         base_url=base, timeout=60, transport=httpx.HTTPTransport(local_address=address)
     ) as client:
@@ -64,9 +66,9 @@ def guess(
             status = client.post(
                 "/admin/login/", data=form, headers={"Referer": f"{base}/admin/login/"}
             ).status_code
-            with lock:
-                answers[status] = answers.get(status, 0) + 1
+            counted[status] = counted.get(status, 0) + 1
             number += 1
+    answers.put(counted)
 
 
 def intake(base: str, tag: str, rate: float, seconds: float) -> list[float]:
@@ -79,19 +81,23 @@ def intake(base: str, tag: str, rate: float, seconds: float) -> list[float]:
 
 
 def phase(base: str, tag: str, args: argparse.Namespace, guessers: int) -> tuple[list[float], dict[int, int]]:
-    stop, lock, answers = threading.Event(), threading.Lock(), {}
-    threads = [
-        threading.Thread(target=guess, args=(base, f"127.0.0.{2 + n}", stop, answers, lock))
+    stop, results = multiprocessing.Event(), multiprocessing.Queue()
+    processes = [
+        multiprocessing.Process(target=guess, args=(base, f"127.0.0.{2 + n}", stop, results))
         for n in range(guessers)
     ]
-    for thread in threads:
-        thread.start()
+    for process in processes:
+        process.start()
     if guessers:
         time.sleep(1.0)  # the guessing is under way before the deliveries start
     latencies = intake(base, tag, args.rate, args.seconds)
     stop.set()
-    for thread in threads:
-        thread.join()
+    answers: dict[int, int] = {}
+    for _ in processes:
+        for status, n in results.get(timeout=120).items():
+            answers[status] = answers.get(status, 0) + n
+    for process in processes:
+        process.join()
     return latencies, answers
 
 

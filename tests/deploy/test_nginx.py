@@ -199,6 +199,9 @@ def test_the_internal_side_serves_the_console_api_docs_and_health_over_https(ngi
         assert internal.get("/api/docs/").status_code == 200
         assert internal.get("/healthz").status_code in (200, 503)
         assert json.loads(internal.get("/healthz").text)  # the app's answer, not nginx's
+        # A guessing loop at the login page is cut short by nginx itself (10 a minute, bursts of 5).
+        statuses = [internal.get("/admin/login/").status_code for _ in range(10)]
+        assert statuses.count(200) <= 6 and statuses[-1] == 429, statuses
     # Only the private network (and the host) may use it.
     with client(nginx_site.internal, "127.0.0.2") as outsider:
         assert outsider.get("/admin/login/").status_code == 403
