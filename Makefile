@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test clients neural lint format check migrate bench-runs bench-webhooks bench-kb bench-kb-quality bench-checkpointer bench-socials bench-dashboard bench-worker-faults bench-redaction bench-pipeline bench-gate-notify stop-db venv
+.PHONY: run test clients neural lint format check migrate bench-runs bench-webhooks bench-kb bench-kb-quality bench-checkpointer bench-socials bench-dashboard bench-worker-faults bench-redaction bench-pipeline bench-gate-notify bench-webhook-flood bench-login-guessing stop-db venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -102,6 +102,16 @@ bench-gate-notify: $(STAMP)
 # From delivery to effect: gunicorn + qcluster(s) as `make run` starts them, ORM and Redis broker.
 bench-pipeline: $(STAMP)
 	$(PY) bench/pipeline.py
+
+# A forged-webhook flood (200 × 1 MiB from one address) against `make run` itself, genuine
+# deliveries beside it: how much the database grows, how fast the genuine ones are processed.
+bench-webhook-flood: $(STAMP)
+	$(PY) bench/webhook_flood.py
+
+# Two password-guessing clients against `make run` while webhooks arrive at 50/s: the intake's
+# p99 against its quiet value (and, with --no-lockout-phase, without the lockout).
+bench-login-guessing: $(STAMP)
+	$(PY) bench/login_guessing.py --no-lockout-phase
 
 # Stops the embedded PostgreSQL (it keeps running between commands otherwise).
 stop-db: $(STAMP)

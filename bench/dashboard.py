@@ -156,6 +156,7 @@ def main() -> None:
         return
     os.environ["DATABASE_URL"] = benchdb.create(BENCH_DB, recreate=args.reload)
     os.environ["DEBUG"] = "0"  # no query log in memory
+    os.environ["SECURE_SSL_REDIRECT"] = "0"  # the test client speaks plain HTTP
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "myloware.settings")
     import django

@@ -360,6 +360,7 @@ def main() -> None:
             "KB_OPENAI_API_KEY": "bench-not-a-secret",
             "KB_EMBEDDING_MODEL": MODEL,
             "DEBUG": "0",
+            "SECURE_SSL_REDIRECT": "0",  # the test client speaks plain HTTP
             "SECRET_KEY": "bench-only-secret-key-not-used-for-anything-real",
         }
     )

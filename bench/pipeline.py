@@ -65,6 +65,7 @@ def server_env(dsn: str, redis_url: str = "") -> dict[str, str]:
         DJANGO_SETTINGS_MODULE="myloware.settings",
         DATABASE_URL=dsn,
         DEBUG="0",
+        SECURE_SSL_REDIRECT="0",  # plain HTTP on loopback
         MYLOWARE_LOAD_DEV_ENV="0",
         SECRET_KEY="bench-only-secret-key-" + uuid.uuid4().hex,
         ALLOWED_HOSTS="127.0.0.1,localhost",

@@ -65,6 +65,7 @@ def prepare_database(reload: bool) -> None:
     os.environ["DATABASE_URL"] = benchdb.create(BENCH_DB, recreate=reload)
     # DEBUG off: Django would otherwise keep every query in memory and slow each request.
     os.environ["DEBUG"] = "0"
+    os.environ["SECURE_SSL_REDIRECT"] = "0"  # the test client speaks plain HTTP
     os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(32))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "myloware.settings")
 

@@ -66,6 +66,7 @@ def server_env(dsn: str) -> dict[str, str]:
         DATABASE_URL=dsn,
         BENCH_DSN=dsn,
         DEBUG="0",
+        SECURE_SSL_REDIRECT="0",  # plain HTTP on loopback
         SECRET_KEY="bench-only-secret-key-" + uuid.uuid4().hex,
         ALLOWED_HOSTS="127.0.0.1,localhost",
         LOG_LEVEL="WARNING",

@@ -25,13 +25,6 @@ from myloware.admin_utils import BigTableAdminMixin, pretty_body
 from myloware.api.request import actor_for
 from myloware.lib.errors import DomainError
 
-_STATUS_COLOURS: dict[str, str] = {
-    EmbeddingStatus.READY: "#2e7d32",
-    EmbeddingStatus.PENDING: "#b26a00",
-    EmbeddingStatus.EMBEDDING: "#1565c0",
-    EmbeddingStatus.FAILED: "#c62828",
-}
-
 
 class ScopeFilter(admin.SimpleListFilter):
     title = "scope"
@@ -110,8 +103,9 @@ class KbDocumentAdmin(BigTableAdminMixin, admin.ModelAdmin):
         # Ready yet waiting: its vector is of another model than the active one.
         stale = doc.embedding_status == EmbeddingStatus.READY and doc.waiting_for_vector
         label = "stale model" if stale else doc.embedding_status
-        colour = _STATUS_COLOURS.get(doc.embedding_status, "#555") if label != "stale model" else "#b26a00"
-        return format_html('<span style="color: {}; font-weight: bold">{}</span>', colour, label)
+        # Coloured by console.css (.embedding-ready, -pending, -embedding, -failed, -stale).
+        tone = "stale" if stale else doc.embedding_status
+        return format_html('<span class="embedding embedding-{}">{}</span>', tone, label)
 
     @admin.display(description="content")
     def content_preview(self, doc: KbDocument) -> str:

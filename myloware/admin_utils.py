@@ -64,9 +64,7 @@ def pretty_body(raw: bytes | memoryview | str | None, limit: int = BODY_DISPLAY_
         with contextlib.suppress(ValueError):
             text = json.dumps(json.loads(text), indent=2, ensure_ascii=False, sort_keys=True)
     note = f"\n… truncated: {len(data):,} bytes in total" if truncated else ""
-    return format_html(
-        '<pre style="white-space: pre-wrap; max-height: 40em; overflow: auto">{}{}</pre>', text, note
-    )
+    return format_html('<pre class="pretty-body">{}{}</pre>', text, note)
 
 
 def when(moment: datetime | None) -> str:
@@ -113,7 +111,7 @@ def _hex_dump(data: bytes, width: int = 16) -> str:
 
 def pretty_json(value: Any) -> str:
     return format_html(
-        '<pre style="white-space: pre-wrap">{}</pre>',
+        '<pre class="pre-wrap">{}</pre>',
         json.dumps(value, indent=2, ensure_ascii=False, default=str),
     )
 

@@ -117,7 +117,9 @@ def legend(series: Sequence[Series]) -> SafeString:
     return format_html(
         '<div class="legend">{}</div>',
         format_html_join(
-            "", '<span><i style="background:{}"></i>{}</span>', ((s.colour, s.name) for s in series)
+            "",
+            '<span><svg class="swatch" viewBox="0 0 10 10" aria-hidden="true"><rect width="10" height="10" fill="{}"/></svg>{}</span>',
+            ((s.colour, s.name) for s in series),
         ),
     )
 

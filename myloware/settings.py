@@ -10,9 +10,11 @@ from __future__ import annotations
 import importlib.util
 import socket
 import warnings
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from myloware.api.tags import TAGS
@@ -21,6 +23,7 @@ from myloware.lib.env import (
     env_bool,
     env_emails,
     env_float,
+    env_header_value,
     env_http_url,
     env_http_urls,
     env_int,
@@ -51,8 +54,45 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # How many reverse proxies in front of us may be trusted to append X-Forwarded-For (0 = none).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 
+# --- HTTPS (docs/deploy.md) -------------------------------------------------------------------
+# Every setting `check --deploy` asks about comes from the variable of the same name. With DEBUG
+# off the defaults are the safe ones: HTTPS only (a plain-HTTP request is redirected), cookies
+# sent over HTTPS only, HSTS for a year. Subdomains and preloading commit the whole domain, so
+# they are the deployer's choice (docs/deploy.md sets both).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 365 * 24 * 3600, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
+# Behind a TLS-terminating proxy: the header (and value) it sets on HTTPS requests, e.g.
+# "X-Forwarded-Proto,https". Only when the proxy overwrites that header and nothing else can
+# reach the app: a client could otherwise claim HTTPS.
+SECURE_PROXY_SSL_HEADER = env_header_value("SECURE_PROXY_SSL_HEADER")
+# Probes (load balancer, orchestrator) call gunicorn directly over HTTP: /healthz answers them.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# What a console page may load (django-csp; docs/security.md): its own scripts, styles and
+# fonts only — no inline script, style or handler anywhere — and media of artifacts, which
+# providers host on their own https hosts. Nothing may frame the console.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", "https:"],
+        "media-src": [SELF, "https:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    }
+}
+
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with the console's login (an optional second factor): myloware/admin_site.py.
+    "myloware.apps.ConsoleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -63,6 +103,9 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_q",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "myloware.api",
     "myloware.workers",
     "runs",
@@ -79,22 +122,29 @@ MIDDLEWARE = [
     # Next, so that every error answer under /api/ (even Django's own) leaves as JSON.
     "myloware.api.middleware.ApiEdgeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a refused login into the lockout page (django-axes).
+    "axes.middleware.AxesMiddleware",
 ]
 # What only the console's browsers use. Provider callbacks skip it (myloware/wsgi.py): their
 # view is CSRF-exempt, authenticated by the signature, and reads no session or cookie.
 BROWSER_MIDDLEWARE = [
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 INTAKE_MIDDLEWARE = [name for name in MIDDLEWARE if name not in BROWSER_MIDDLEWARE]
 
@@ -131,6 +181,38 @@ _DB.setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DB_CONNECT_
 _DB["TEST"] = {"NAME": f"test_myloware_{env_str('MYLOWARE_TEST_DB', 'main')}"}
 DATABASES = {"default": _DB}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- login (docs/security.md, "Login") --------------------------------------------------------
+# django-axes' backend comes first: a locked-out username or address is refused before
+# ModelBackend runs the password hasher. LOGIN_FAILURE_LIMIT failed logins for a username, or
+# from an address (myloware.api.request.client_ip: X-Forwarded-For only through
+# TRUSTED_PROXY_COUNT proxies), each within LOGIN_COOLOFF_SECONDS of the previous one, lock that
+# username or address for LOGIN_COOLOFF_SECONDS after the last of them.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_COOLOFF_SECONDS = env_int("LOGIN_COOLOFF_SECONDS", 15 * 60, minimum=1)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_COOLOFF_SECONDS)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "myloware.api.request.client_ip"
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+# A try while locked out is refused without a write (no row grows, nothing is logged per try):
+# the lock ends LOGIN_COOLOFF_SECONDS after the failure that set it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Log lines name the username and the address; the password is always masked (and every log
+# line passes myloware.lib.redact too).
+AXES_SENSITIVE_PARAMETERS = ["otp_token", "csrfmiddlewaretoken"]
+AXES_VERBOSE = False  # no banner per process; log lines name the locking parameters only
+# Each failure is also listed in the admin (access failures: time, username, address), at most
+# the latest 1000 per username.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Optional two-factor login (TOTP, django-otp): required for every console user when on.
+LOGIN_OTP_REQUIRED = env_bool("LOGIN_OTP_REQUIRED", False)
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "MyloWare")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -338,7 +420,7 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "myloware@localhost")
 # --- webhooks (webhooks app) ------------------------------------------------------------------
 # Providers (scheme, secrets, headers, tolerance, size limit) come from WEBHOOK_* variables; see
 # docs/webhooks.md and webhooks/conf.py for the names.
-from webhooks.conf import providers_from_env  # noqa: E402 - framework-free, reads env only
+from webhooks.conf import DEFAULT_MAX_BODY, providers_from_env  # noqa: E402 - framework-free, reads env only
 
 WEBHOOK_PROVIDERS = providers_from_env()
 # Dead-letter queue: next_retry_at = now + min(base * 2**retry_count, cap) * (1 ± jitter).
@@ -371,6 +453,16 @@ WEBHOOK_PROCESSOR_POLL = env_float("WEBHOOK_PROCESSOR_POLL", 0.01)
 WEBHOOK_WAKE_SECONDS = env_int("WEBHOOK_WAKE_SECONDS", 2, minimum=1)
 if Q_CLUSTER["timeout"] <= WEBHOOK_PROCESSOR_BUDGET + WEBHOOK_PROCESSOR_LINGER:
     raise ImproperlyConfigured("WEBHOOK_PROCESSOR_BUDGET + WEBHOOK_PROCESSOR_LINGER must be below Q_TIMEOUT")
+# Deliveries that fail verification (docs/webhooks.md, "Unauthenticated deliveries"): their
+# bodies are kept up to WEBHOOK_REJECTED_BODY_BUDGET bytes per provider and hour (beyond, only
+# size and SHA-256); a sender (address, IPv6 /64) whose verifications of a provider failed
+# WEBHOOK_FAILURE_LIMIT times within WEBHOOK_FAILURE_WINDOW seconds is answered 429 until the
+# window ends, before its body is read. WEBHOOK_MAX_BODY bounds a body to an unknown provider
+# (and is every provider's default limit, webhooks/conf.py).
+WEBHOOK_REJECTED_BODY_BUDGET = env_int("WEBHOOK_REJECTED_BODY_BUDGET", 4 * 1024 * 1024, minimum=0)
+WEBHOOK_FAILURE_LIMIT = env_int("WEBHOOK_FAILURE_LIMIT", 20, minimum=1)
+WEBHOOK_FAILURE_WINDOW = env_int("WEBHOOK_FAILURE_WINDOW", 60, minimum=1)
+WEBHOOK_MAX_BODY = env_int("WEBHOOK_MAX_BODY", DEFAULT_MAX_BODY, minimum=1)
 # Seconds a sender is told to wait (Retry-After) when the database cannot take the write.
 WEBHOOK_RETRY_AFTER = env_int("WEBHOOK_RETRY_AFTER", 30, minimum=1)
 # Seconds the console's "send a test delivery" waits for our own intake to answer.

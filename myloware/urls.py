@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from myloware import console
 from myloware.api.me import MeView
@@ -32,7 +32,7 @@ urlpatterns = [
     path("api/v1/", console.api_v1_index(api_v1), name="api-v1-index"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path("admin/", admin.site.urls),
     # Last: any other path under /api/ is a JSON 404 (a segment that is no UUID where one is
     # expected, an unknown endpoint), whatever DEBUG says.

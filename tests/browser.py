@@ -1,5 +1,10 @@
 """Headless Chromium for the console's flows: a logged-in operator's browser that saves a
-screenshot of every page it visits into var/screenshots/ (CI keeps the folder as an artifact)."""
+screenshot of every page it visits into var/screenshots/ (CI keeps the folder as an artifact).
+
+Every page is served under the console's Content-Security-Policy; Chromium reports each thing the
+policy blocked (an inline script, style or handler, a source not allowed) in its console log, and
+a browser test fails on any such report (``csp_violations``, checked at every screenshot and when
+the browser closes)."""
 
 from __future__ import annotations
 
@@ -56,6 +61,30 @@ def chromium_driver() -> Any:
     return driver
 
 
+def csp_violations(driver: Any) -> list[str]:
+    """What Chromium refused because of the Content-Security-Policy since the last call (reading
+    the log empties it)."""
+    return [
+        entry["message"]
+        for entry in driver.get_log("browser")
+        if "Content Security Policy" in entry["message"] or "Content-Security-Policy" in entry["message"]
+    ]
+
+
+def assert_no_csp_violations(driver: Any) -> None:
+    violations = csp_violations(driver)
+    assert not violations, "blocked by the Content-Security-Policy:\n" + "\n".join(violations)
+
+
+def browser_fixture() -> Iterator[Any]:
+    driver = chromium_driver()
+    try:
+        yield driver
+        assert_no_csp_violations(driver)
+    finally:
+        driver.quit()
+
+
 class Console:
     """The browser of one test, at ``live_server``; ``visit`` and ``shot`` save screenshots."""
 
@@ -90,6 +119,7 @@ class Console:
         self.driver.save_screenshot(str(path))
         self.driver.set_window_size(WIDTH, HEIGHT)
         self.shots.append(path)
+        assert_no_csp_violations(self.driver)
         return path
 
     @contextmanager
@@ -123,8 +153,5 @@ class Console:
 
 
 def console_fixture(request: Any, live_server: Any) -> Iterator[Console]:
-    driver = chromium_driver()
-    try:
+    for driver in browser_fixture():
         yield Console(driver, live_server.url, request.node.name)
-    finally:
-        driver.quit()

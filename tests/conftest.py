@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -17,7 +17,8 @@ from myloware.api.services import api_key_create
 from myloware.db import started_by_this_process, stop_embedded_server
 from runs.models import Run
 from tests import factories
-from tests.browser import Console, chromium_driver, console_fixture
+from tests.browser import Console, browser_fixture, console_fixture
+from tests.servers import gunicorn
 
 # --- the embedded server's lifetime ----------------------------------------------------------
 # The first connection starts the embedded PostgreSQL (myloware.embedded_pg). A test session that
@@ -117,11 +118,18 @@ def superuser_client(client, django_user_model):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+def gunicorn_url(transactional_db: None, tmp_path: Path) -> Iterator[str]:
+    """Base URL of gunicorn serving the test database with our gunicorn configuration (its
+    settings from the environment: ``monkeypatch.setenv`` before this fixture)."""
+    with gunicorn(tmp_path) as base:
+        yield base
+
+
+@pytest.fixture
 def browser():  # type: ignore[no-untyped-def]
-    """A bare headless Chromium (fails naming the install command when it is missing)."""
-    driver = chromium_driver()
-    yield driver
-    driver.quit()
+    """A bare headless Chromium (fails naming the install command when it is missing, and on
+    anything the Content-Security-Policy blocked)."""
+    yield from browser_fixture()
 
 
 @pytest.fixture

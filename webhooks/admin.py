@@ -22,9 +22,16 @@ from django.utils.html import format_html
 from django.utils.timesince import timesince, timeuntil
 from django.views.decorators.http import require_POST
 
-from myloware.admin_utils import BigTableAdminMixin, pretty_json, raw_body, run_link, when
+from myloware.admin_utils import BigTableAdminMixin, ReadOnlyAdminMixin, pretty_json, raw_body, run_link, when
 from myloware.api.request import actor_for
-from webhooks.models import SignatureStatus, WebhookDLQ, WebhookDLQQuerySet, WebhookEvent
+from webhooks.models import (
+    RejectedBodyBudget,
+    SignatureStatus,
+    VerificationFailureWindow,
+    WebhookDLQ,
+    WebhookDLQQuerySet,
+    WebhookEvent,
+)
 from webhooks.services import (
     ReplayResult,
     dlq_discard,
@@ -34,6 +41,8 @@ from webhooks.services import (
     dlq_replay_group,
     dlq_replay_many,
     webhook_event_reprocess,
+    webhook_events_delete_rejected,
+    webhook_failure_windows_lift,
     webhook_test_delivery,
 )
 from webhooks.verification import explain
@@ -104,11 +113,12 @@ class WebhookEventAdmin(BigTableAdminMixin, admin.ModelAdmin):
     list_filter = [ProviderFilter, "signature_status", "status", ("received_at", admin.DateFieldListFilter)]
     search_fields = ["=idempotency_key", "=run_id"]
     ordering = ["-received_at"]
-    actions = ["reprocess_selected"]
+    actions = ["reprocess_selected", "delete_rejected"]
     fields = (
         "id",
         "provider",
         "received_at",
+        "client_address",
         "signature_status",
         "signature_explained",
         "idempotency_key",
@@ -139,14 +149,17 @@ class WebhookEventAdmin(BigTableAdminMixin, admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, context)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False  # the audit trail is kept
+        return False  # verified events are the audit trail; rejected ones go by delete_rejected
+
+    def has_delete_rejected_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("webhooks.delete_rejected_webhookevent")
 
     @admin.display(description="signature", ordering="signature_status")
     def signature(self, event: WebhookEvent) -> str:
-        colour = "#1a7f37" if event.signature_status == SignatureStatus.VALID else "#cf222e"
+        tone = "ok-text" if event.signature_status == SignatureStatus.VALID else "error-text"
         return format_html(
-            '<span style="color:{}">{}</span> <small>{}</small>',
-            colour,
+            '<span class="{}">{}</span> <small>{}</small>',
+            tone,
             event.signature_status,
             event.signature_reason,
         )
@@ -174,6 +187,14 @@ class WebhookEventAdmin(BigTableAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="body (as received)")
     def body(self, event: WebhookEvent) -> str:
+        if event.payload_dropped:
+            return format_html(
+                '<div class="raw-body-meta raw-body-dropped">{} · <span class="raw-body-size">{} bytes</span>'
+                ' · SHA-256 <code class="raw-body-sha256">{}</code></div>',
+                event.payload_note,
+                f"{event.payload_size:,}",
+                event.payload_sha256,
+            )
         return raw_body(event.payload)
 
     @admin.display(description="why this verdict")
@@ -288,6 +309,32 @@ class WebhookEventAdmin(BigTableAdminMixin, admin.ModelAdmin):
             text += f"; {skipped} skipped (not valid: unauthenticated events are never processed)"
         self.message_user(request, text, level)
 
+    @admin.action(description="Delete selected rejected events…", permissions=["delete_rejected"])
+    def delete_rejected(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> HttpResponse | None:
+        """Rejected (unauthenticated) events only, after a confirmation; verified ones stay."""
+        rejected = queryset.exclude(signature_status=SignatureStatus.VALID)
+        if request.POST.get("confirm") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "title": "Delete rejected webhook events?",
+                "opts": self.model._meta,
+                "events": rejected.only("pk", "provider", "received_at", "signature_reason")[:500],
+                "verified": queryset.filter(signature_status=SignatureStatus.VALID).count(),
+                "action": "delete_rejected",
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            }
+            return TemplateResponse(
+                request, "admin/webhooks/webhookevent/delete_rejected_confirmation.html", context
+            )
+        ids = [str(pk) for pk in queryset.values_list("pk", flat=True)[:500]]
+        deleted = webhook_events_delete_rejected(event_ids=ids, actor=actor_for(request))
+        kept = len(ids) - deleted
+        text = f"Deleted {deleted} rejected events"
+        if kept:
+            text += f"; {kept} verified events kept (they are the audit trail)"
+        self.message_user(request, text, messages.SUCCESS)
+        return None
+
 
 class DLQStateFilter(admin.SimpleListFilter):
     title = "state"
@@ -384,12 +431,12 @@ class WebhookDLQAdmin(BigTableAdminMixin, admin.ModelAdmin):
         now = timezone.now()
         if entry.is_dead:
             return format_html(
-                '<strong style="color:#cf222e" title="parked {}">DEAD</strong>', _when(entry.dead_at)
+                '<strong class="error-text" title="parked {}">DEAD</strong>', _when(entry.dead_at)
             )
         retry_at = entry.next_retry_at
         # Not dead and not due implies a retry time; the None test only narrows the type.
         if entry.replay_due or retry_at is None:
-            return format_html('<span style="color:#9a6700">due now</span>')
+            return format_html('<span class="warn-text">due now</span>')
         seconds = (retry_at - now).total_seconds()
         wait = timeuntil(retry_at, now) if seconds >= 60 else "< 1 minute"
         return format_html('<span title="next retry at {}">retry in {}</span>', _when(retry_at), wait)
@@ -423,7 +470,7 @@ class WebhookDLQAdmin(BigTableAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="traceback")
     def traceback_display(self, entry: WebhookDLQ) -> str:
-        return format_html('<pre style="white-space: pre-wrap">{}</pre>', entry.traceback or "—")
+        return format_html('<pre class="pre-wrap">{}</pre>', entry.traceback or "—")
 
     @admin.display(description="headers (secrets redacted)")
     def headers_snapshot(self, entry: WebhookDLQ) -> str:
@@ -497,3 +544,46 @@ class WebhookDLQAdmin(BigTableAdminMixin, admin.ModelAdmin):
             "can_replay": self.has_replay_permission(request),
         }
         return TemplateResponse(request, "admin/webhooks/webhookdlq/error_groups.html", context)
+
+
+@admin.register(RejectedBodyBudget)
+class RejectedBodyBudgetAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """How much of the hourly budget for bodies of rejected deliveries each provider used, and
+    how many bodies were dropped beyond it (kept 7 days)."""
+
+    list_display = ["hour", "provider", "kept_bytes", "bodies_kept", "dropped_bytes", "bodies_dropped"]
+    list_filter = ["provider"]
+    ordering = ["-hour", "provider"]
+
+
+@admin.register(VerificationFailureWindow)
+class VerificationFailureWindowAdmin(admin.ModelAdmin):
+    """Senders whose deliveries failed verification, per provider; those at the limit get 429
+    until their window ends. "Lift" forgets a window (e.g. after fixing a provider's secret)."""
+
+    list_display = ["provider", "client", "window_start", "failures", "refused"]
+    list_filter = ["provider"]
+    search_fields = ["=client"]
+    ordering = ["-window_start"]
+    actions = ["lift"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # "lift" (through the service, logged) replaces it
+        return actions
+
+    @admin.display(description="refused now", boolean=True)
+    def refused(self, window: VerificationFailureWindow) -> bool:
+        return window.refuses(timezone.now())
+
+    @admin.action(description="Lift the limit of the selected senders", permissions=["delete"])
+    def lift(self, request: HttpRequest, queryset: QuerySet[VerificationFailureWindow]) -> None:
+        ids = list(queryset.values_list("pk", flat=True)[:500])
+        lifted = webhook_failure_windows_lift(window_ids=ids, actor=actor_for(request))
+        self.message_user(request, f"Lifted the limit of {lifted} senders", messages.SUCCESS)

@@ -27,18 +27,18 @@ from myloware.api.exceptions import database_unavailable_response
 from myloware.api.input import parse_bool_param
 from myloware.api.models import Scope
 from myloware.api.pagination import PAGE_PARAMETERS, keyset_page, page_serializer
-from myloware.api.request import actor_for
+from myloware.api.request import actor_for, client_ip
 from myloware.api.schema import errors
 from myloware.api.scopes import requires_scope
 from myloware.api.tags import Tag
-from myloware.lib.errors import Conflict, InvalidInput, PayloadTooLarge, error_body
+from myloware.lib.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, error_body
 from webhooks import selectors
 from webhooks.models import EventStatus, SignatureStatus, WebhookDLQ, WebhookEvent
 from webhooks.services import (
     Receipt,
-    check_content_type,
     dlq_replay,
-    provider_config,
+    intake_body_limit,
+    webhook_intake_admit,
     webhook_receive,
 )
 
@@ -161,7 +161,8 @@ class WebhookIntakeView(APIView):
             "Verifies the signature on the raw bytes (scheme per provider: standard, kieai, hmac-body, "
             "token), stores the body byte-exact, deduplicates on (provider, idempotency key) and "
             "processes it asynchronously. No API key: the signature is the authentication. 401 "
-            "requests are stored for audit and never processed."
+            "requests are stored for audit (their body within an hourly budget) and never processed; "
+            "429 + Retry-After when too many deliveries from the caller's address failed verification."
         ),
         request={
             "application/json": OpenApiTypes.OBJECT,
@@ -193,22 +194,27 @@ class WebhookIntakeView(APIView):
     )
     def post(self, request: Request, provider: str) -> JsonResponse:
         raw = request._request
-        config = provider_config(provider)
-        body = read_body(raw, limit=config.max_body)
-        content_type = raw.META.get("CONTENT_TYPE", "")
-        check_content_type(content_type, body_size=len(body))
+        client = client_ip(raw)
         try:
+            webhook_intake_admit(provider=provider, client=client)  # 429 before the body is read
+            body = read_body(raw, limit=intake_body_limit(provider))
             receipt = webhook_receive(
                 provider=provider,
                 body=body,
                 headers=dict(raw.headers),
                 query={name: raw.GET.get(name, "") for name in raw.GET},
-                content_type=content_type,
+                content_type=raw.META.get("CONTENT_TYPE", ""),
+                client=client,
             )
         except DatabaseError:
             # Not stored means not acknowledged: the sender must retry later (never 500, never 410).
             return database_unavailable_response(
                 "Cannot store the webhook now; retry later", retry_after=settings.WEBHOOK_RETRY_AFTER
+            )
+        if receipt.outcome == "unknown_provider":
+            raise NotFound(
+                f"Unknown webhook provider {provider!r}",
+                details={"provider": provider, "event_id": receipt.event_id},
             )
         return _receipt_response(receipt)
 
@@ -217,9 +223,11 @@ class WebhookIntakeView(APIView):
 
 
 class WebhookEventSerializer(serializers.ModelSerializer):
-    payload_size = serializers.SerializerMethodField()
     headers = serializers.DictField(child=serializers.CharField(), read_only=True, help_text="Redacted")
     query = serializers.DictField(child=serializers.CharField(), read_only=True, help_text="Redacted")
+    payload_note = serializers.CharField(
+        read_only=True, help_text='"body not kept: <why>" when the body was dropped, else empty'
+    )
 
     class Meta:
         model = WebhookEvent
@@ -237,31 +245,39 @@ class WebhookEventSerializer(serializers.ModelSerializer):
             "processed_at",
             "error",
             "content_type",
+            "client_address",
             "headers",
             "query",
             "payload_size",
+            "payload_sha256",
+            "payload_dropped_at",
+            "payload_drop_reason",
+            "payload_note",
         ]
         # An answer only: every field is read-only, so the document lists each as always present.
         read_only_fields = fields
 
-    def get_payload_size(self, event: WebhookEvent) -> int:
-        return len(event.payload or b"")
-
 
 class WebhookEventDetailSerializer(WebhookEventSerializer):
-    payload_base64 = serializers.SerializerMethodField(help_text="The raw body, byte-exact")
+    payload_base64 = serializers.SerializerMethodField(
+        help_text="The raw body, byte-exact (null when it was not kept: see payload_note)"
+    )
     payload_text = serializers.SerializerMethodField(
-        help_text="The body decoded as UTF-8 (invalid bytes replaced), capped at 64 KiB"
+        help_text="The body decoded as UTF-8 (invalid bytes replaced), capped at 64 KiB; null when not kept"
     )
 
     class Meta(WebhookEventSerializer.Meta):
         fields = [*WebhookEventSerializer.Meta.fields, "payload_base64", "payload_text"]
         read_only_fields = fields
 
-    def get_payload_base64(self, event: WebhookEvent) -> str:
+    def get_payload_base64(self, event: WebhookEvent) -> str | None:
+        if event.payload_dropped:
+            return None
         return base64.b64encode(bytes(event.payload or b"")).decode()
 
-    def get_payload_text(self, event: WebhookEvent) -> str:
+    def get_payload_text(self, event: WebhookEvent) -> str | None:
+        if event.payload_dropped:
+            return None
         return bytes(event.payload or b"")[:BODY_PREVIEW_LIMIT].decode("utf-8", errors="replace")
 
 

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.postgres.functions import RandomUUID
 from django.db import models
 from django.db.models import ExpressionWrapper, Q
@@ -21,6 +22,17 @@ class EventStatus(models.TextChoices):
     FAILED = "failed", "Failed"
     IGNORED = "ignored", "Ignored"
     REJECTED = "rejected", "Rejected (not authentic)"
+
+
+class PayloadDropReason(models.TextChoices):
+    """Why an event's body is not in ``payload`` (its size and SHA-256 are kept)."""
+
+    REJECTED_BUDGET = "rejected_budget", "over the hourly budget for bodies of rejected deliveries"
+
+
+# The provider column of a delivery to a slug nobody configured: one bucket for all of them
+# (for the rejected-body budget and the failure limit), never a valid slug (SLUG_PATTERN).
+UNKNOWN_PROVIDER = "(unknown)"
 
 
 class WebhookEvent(models.Model):
@@ -47,6 +59,14 @@ class WebhookEvent(models.Model):
     content_type = models.TextField(default="", db_default="", blank=True)
     # Processing attempts (first processing, replays and operator reprocessing).
     attempts = models.IntegerField(default=0, db_default=0)
+    # The body as received: its size and SHA-256 (hex) always, the bytes in ``payload`` unless
+    # dropped (then ``payload`` is empty and the two columns below say when and why).
+    payload_size = models.BigIntegerField(null=True, blank=True)
+    payload_sha256 = models.TextField(null=True, blank=True)
+    payload_dropped_at = models.DateTimeField(null=True, blank=True)
+    payload_drop_reason = models.TextField(choices=PayloadDropReason.choices, null=True)
+    # The sender's address (myloware.api.request.client_ip), for the audit of rejected deliveries.
+    client_address = models.TextField(null=True, blank=True)
 
     class Meta:
         db_table = "webhook_events"
@@ -61,14 +81,39 @@ class WebhookEvent(models.Model):
                 name="webhook_events_pending_idx",
             ),
         ]
+        permissions = [("delete_rejected_webhookevent", "Can delete rejected (unauthenticated) events")]
         constraints = [
             models.UniqueConstraint(
                 fields=["provider", "idempotency_key"], name="webhook_events_provider_key_uniq"
-            )
+            ),
+            # A body is kept whole, or dropped (empty) with when and why.
+            models.CheckConstraint(
+                condition=(
+                    Q(payload_dropped_at__isnull=True, payload_drop_reason__isnull=True)
+                    | Q(payload_dropped_at__isnull=False, payload_drop_reason__isnull=False, payload=b"")
+                ),
+                name="webhook_events_payload_dropped",
+            ),
+            # Only an authenticated delivery may name the run it concerns: ?run_id= is not signed.
+            models.CheckConstraint(
+                condition=Q(signature_status=SignatureStatus.VALID) | Q(run_id__isnull=True),
+                name="webhook_events_unverified_no_run",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.idempotency_key}"
+
+    @property
+    def payload_dropped(self) -> bool:
+        return self.payload_dropped_at is not None
+
+    @property
+    def payload_note(self) -> str:
+        """What the admin and the API say instead of an empty body ("" while the body is kept)."""
+        if self.payload_drop_reason is None:
+            return ""
+        return f"body not kept: {PayloadDropReason(self.payload_drop_reason).label}"
 
 
 class WebhookDLQQuerySet(models.QuerySet["WebhookDLQ"]):
@@ -177,3 +222,66 @@ class WebhookProcessorLease(models.Model):
 
     def __str__(self) -> str:
         return f"processor slot {self.slot} (until {self.expires_at:%H:%M:%S})"
+
+
+class RejectedBodyBudget(models.Model):
+    """Bodies of rejected deliveries kept (and dropped) per provider and hour.
+
+    One row per provider (``UNKNOWN_PROVIDER`` for unknown slugs) and hour, updated by the
+    intake's statement with ``INSERT ... ON CONFLICT DO UPDATE``: a body is kept while
+    ``kept_bytes`` stays within WEBHOOK_REJECTED_BODY_BUDGET, else it is dropped and counted.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    provider = models.TextField()
+    hour = models.DateTimeField()
+    kept_bytes = models.BigIntegerField(default=0)
+    bodies_kept = models.IntegerField(default=0)
+    dropped_bytes = models.BigIntegerField(default=0)
+    bodies_dropped = models.IntegerField(default=0)
+    # Whether the statement that wrote the row last kept its body (what it RETURNs).
+    last_kept = models.BooleanField(default=True)
+
+    class Meta:
+        db_table = "webhook_rejected_body_budgets"
+        verbose_name = "rejected-body budget (per provider and hour)"
+        verbose_name_plural = "rejected-body budgets (per provider and hour)"
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "hour"], name="webhook_rejected_budget_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider} {self.hour:%Y-%m-%d %H:00}"
+
+
+class VerificationFailureWindow(models.Model):
+    """Failed verifications of one provider from one client address in the current window.
+
+    The intake refuses a sender (429) before reading its body once ``failures`` reached
+    WEBHOOK_FAILURE_LIMIT within WEBHOOK_FAILURE_WINDOW seconds of ``window_start``; every failed
+    verification counts with one ``INSERT ... ON CONFLICT DO UPDATE`` (a window that ended
+    starts again). ``client`` is the address, an IPv6 one as its /64 network.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    provider = models.TextField()
+    client = models.TextField()
+    window_start = models.DateTimeField()
+    failures = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "webhook_verification_failures"
+        verbose_name = "verification failures (per provider and client)"
+        verbose_name_plural = "verification failures (per provider and client)"
+        constraints = [models.UniqueConstraint(fields=["provider", "client"], name="webhook_failures_uniq")]
+        indexes = [models.Index(fields=["window_start"], name="webhook_failures_window_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.provider} from {self.client}"
+
+    def ends_at(self) -> datetime:
+        return self.window_start + timedelta(seconds=settings.WEBHOOK_FAILURE_WINDOW)
+
+    def refuses(self, now: datetime) -> bool:
+        """Whether this sender's deliveries are refused (429) at ``now``."""
+        return self.failures >= settings.WEBHOOK_FAILURE_LIMIT and self.ends_at() > now

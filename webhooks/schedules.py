@@ -1,5 +1,8 @@
 """Periodic jobs of the webhooks app.
 
+``SCHEDULES`` (django-q2, installed by ``setup_schedules``): the hourly prune of the intake's
+counters of unauthenticated deliveries (ended failure windows, old rejected-body budgets).
+
 The replay of due dead-letter entries, the sweep of valid events whose task was lost and the
 wake of a processor for events nobody drains repair the task queue, so they are not django-q2 schedules (a wedged or backlogged cluster would starve
 them): ``manage.py run_workers`` runs them in its main process (``myloware.workers.jobs``).
@@ -21,5 +24,15 @@ REPAIR_JOBS = [
         "name": "webhooks.wake_processors",
         "func": "webhooks.tasks.wake_processors",
         "seconds": settings.WEBHOOK_WAKE_SECONDS,
+    },
+]
+
+SCHEDULES = [
+    {
+        "name": "webhooks.prune_intake_counters",
+        "func": "webhooks.tasks.prune_intake_counters",
+        "schedule_type": "I",
+        "minutes": 60,
+        "repeats": -1,
     },
 ]

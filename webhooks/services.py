@@ -7,8 +7,11 @@ timestamp tolerance are testable with a controlled clock.
 
 from __future__ import annotations
 
+import hashlib
+import ipaddress
 import json
 import logging
+import math
 import random
 import time
 import traceback
@@ -26,15 +29,25 @@ from django.db.models.functions import Now
 from django.utils import timezone
 from django_q.tasks import async_task
 
-from myloware.lib.errors import DomainError, NotFound
+from myloware.lib.errors import DomainError, NotFound, RateLimited
 from myloware.lib.redact import REDACTED, is_secret_header, redact_headers, redact_text
 from myloware.lib.sql import execute_prepared
 from myloware.workers import heartbeat
 from webhooks.conf import ProviderConfig
 from webhooks.handlers import HANDLERS, Outcome, ignored
 from webhooks.idempotency import find_run_id, idempotency_key, unverified_key
-from webhooks.models import EventStatus, SignatureStatus, WebhookDLQ, WebhookEvent, WebhookProcessorLease
-from webhooks.verification import sign, verify
+from webhooks.models import (
+    UNKNOWN_PROVIDER,
+    EventStatus,
+    PayloadDropReason,
+    RejectedBodyBudget,
+    SignatureStatus,
+    VerificationFailureWindow,
+    WebhookDLQ,
+    WebhookEvent,
+    WebhookProcessorLease,
+)
+from webhooks.verification import Verdict, sign, verify
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +100,8 @@ def check_content_type(content_type: str, *, body_size: int) -> None:
 
 @dataclass(frozen=True)
 class Receipt:
-    """What the intake did: ``accepted``, ``duplicate`` (of ``event_id``) or ``rejected`` (401)."""
+    """What the intake did: ``accepted``, ``duplicate`` (of ``event_id``), ``rejected`` (401) or
+    ``unknown_provider`` (404); the last two were recorded as a rejected event."""
 
     outcome: str
     event_id: str
@@ -121,6 +135,76 @@ def _snapshot_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {_no_nul(name): _no_nul(value) for name, value in redact_headers(headers).items()}
 
 
+# What is kept of an unauthenticated request's headers and query (each): values cut to
+# _REJECTED_VALUE_CHARS, entries while the total stays within _REJECTED_SNAPSHOT_CHARS.
+_REJECTED_VALUE_CHARS = 1024
+_REJECTED_SNAPSHOT_CHARS = 8 * 1024
+# The configuration of a slug nobody configured: its ?token= is redacted like the default's.
+_UNKNOWN_CONFIG = ProviderConfig(slug=UNKNOWN_PROVIDER, scheme="standard")
+_UNKNOWN_VERDICT = Verdict(SignatureStatus.INVALID, "unknown_provider")
+
+
+def _bounded(snapshot: Mapping[str, str]) -> dict[str, str]:
+    """A redacted snapshot cut to bounded size (cut after redaction, so no secret is half-kept)."""
+    kept: dict[str, str] = {}
+    size = 0
+    for name, value in snapshot.items():
+        name, value = name[:_REJECTED_VALUE_CHARS], value[:_REJECTED_VALUE_CHARS]
+        size += len(name) + len(value)
+        if size > _REJECTED_SNAPSHOT_CHARS:
+            kept["…"] = f"{len(snapshot) - len(kept)} more not kept"
+            break
+        kept[name] = value
+    return kept
+
+
+def failure_client(address: str) -> str:
+    """The key a sender's failed verifications are counted under: its address, an IPv6 one as
+    its /64 network (one subscriber commonly holds a whole /64)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return _no_nul(address)[:64]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def _bucket(provider: str) -> str:
+    return provider if provider in settings.WEBHOOK_PROVIDERS else UNKNOWN_PROVIDER
+
+
+_FAILURES = (
+    "SELECT window_start, failures FROM webhook_verification_failures WHERE provider = %s AND client = %s"
+)
+
+
+def webhook_intake_admit(*, provider: str, client: str, now: datetime | None = None) -> None:
+    """Refuse a sender whose verifications of ``provider`` failed WEBHOOK_FAILURE_LIMIT times in
+    the current window: RateLimited (429, Retry-After = the window's end). One indexed read, made
+    before the body is read, so a refused flood costs neither the body nor a write."""
+    rows = execute_prepared(_FAILURES, [_bucket(provider), failure_client(client)])
+    if not rows:
+        return
+    window = VerificationFailureWindow(window_start=rows[0][0], failures=rows[0][1])
+    now = now or timezone.now()
+    if not window.refuses(now):
+        return
+    retry_after = max(1, math.ceil((window.ends_at() - now).total_seconds()))
+    raise RateLimited(
+        f"Too many deliveries that failed verification from this address; retry in {retry_after} s",
+        retry_after=retry_after,
+    )
+
+
+def intake_body_limit(provider: str) -> int:
+    """How many bytes of a delivery to ``provider`` are read at most (413 beyond)."""
+    config = settings.WEBHOOK_PROVIDERS.get(provider)
+    return config.max_body if config else settings.WEBHOOK_MAX_BODY
+
+
 # Take the lowest free slot (no lease row, or an expired one) in one statement. Two callers
 # racing for one slot: the second waits for the first's insert and its DO UPDATE ... WHERE then
 # finds the lease live, so it takes nothing (the winner's processor will see its event).
@@ -148,16 +232,65 @@ _EVENT_CTE = """
 WITH event AS (
     INSERT INTO webhook_events (
         id, idempotency_key, provider, headers, payload, signature_status, received_at, status,
-        run_id, idempotency_rule, signature_reason, query, content_type, attempts
-    ) VALUES (%s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, 0)
+        run_id, idempotency_rule, signature_reason, query, content_type, attempts,
+        payload_size, payload_sha256, client_address
+    ) VALUES (%s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, 0, %s, %s, %s)
     ON CONFLICT (provider, idempotency_key) DO NOTHING
     RETURNING id
 )"""
-_SLOT_FOR_NEW_EVENT = _TAKE_FREE_SLOT_WHERE.format(also="%s AND EXISTS (SELECT 1 FROM event) AND")
+_SLOT_FOR_NEW_EVENT = _TAKE_FREE_SLOT_WHERE.format(also="EXISTS (SELECT 1 FROM event) AND")
 _INSERT_EVENT = (
     f"{_EVENT_CTE}, lease AS ({_SLOT_FOR_NEW_EVENT}) SELECT (SELECT id FROM event), (SELECT slot FROM lease)"  # noqa: S608, E501 - constants only
 )
 _EVENT_ID_BY_KEY = "SELECT id FROM webhook_events WHERE provider = %s AND idempotency_key = %s"
+
+# A delivery that failed verification, in one statement: its body is kept while the provider's
+# budget for this hour allows it (else only its size and SHA-256), the failure is counted for
+# its sender (a window that ended starts again), and the event is stored as rejected. The row
+# locks of the two upserts serialise concurrent failures, so the budget is never exceeded.
+# ``last_kept`` carries the decision out of the upsert: RETURNING sees only the new row.
+_INSERT_REJECTED = """
+WITH budget AS (
+    INSERT INTO webhook_rejected_body_budgets AS b
+        (provider, hour, kept_bytes, bodies_kept, dropped_bytes, bodies_dropped, last_kept)
+    SELECT %(bucket)s, %(hour)s, fresh.size * fresh.fits::int, fresh.fits::int,
+           fresh.size * (NOT fresh.fits)::int, (NOT fresh.fits)::int, fresh.fits
+    FROM (SELECT %(size)s::bigint AS size, %(size)s::bigint <= %(budget)s::bigint AS fits) AS fresh
+    ON CONFLICT (provider, hour) DO UPDATE SET
+        kept_bytes = b.kept_bytes
+            + CASE WHEN b.kept_bytes + %(size)s::bigint <= %(budget)s::bigint THEN %(size)s::bigint ELSE 0 END,
+        bodies_kept = b.bodies_kept + (b.kept_bytes + %(size)s::bigint <= %(budget)s::bigint)::int,
+        dropped_bytes = b.dropped_bytes
+            + CASE WHEN b.kept_bytes + %(size)s::bigint <= %(budget)s::bigint THEN 0 ELSE %(size)s::bigint END,
+        bodies_dropped = b.bodies_dropped + (b.kept_bytes + %(size)s::bigint > %(budget)s::bigint)::int,
+        last_kept = b.kept_bytes + %(size)s::bigint <= %(budget)s::bigint
+    RETURNING last_kept
+), failure AS (
+    INSERT INTO webhook_verification_failures AS f (provider, client, window_start, failures)
+    VALUES (%(bucket)s, %(client)s, %(now)s, 1)
+    ON CONFLICT (provider, client) DO UPDATE SET
+        window_start = CASE WHEN f.window_start > %(window_cutoff)s THEN f.window_start ELSE %(now)s END,
+        failures = CASE WHEN f.window_start > %(window_cutoff)s THEN f.failures + 1 ELSE 1 END
+    RETURNING failures
+), event AS (
+    INSERT INTO webhook_events (
+        id, idempotency_key, provider, headers, payload, signature_status, received_at, status,
+        idempotency_rule, signature_reason, query, content_type, attempts, error,
+        payload_size, payload_sha256, payload_dropped_at, payload_drop_reason, client_address
+    )
+    SELECT %(id)s, %(key)s, %(bucket)s, %(headers)s::jsonb,
+           CASE WHEN budget.last_kept THEN %(payload)s::bytea ELSE ''::bytea END,
+           %(signature_status)s, %(now)s, %(status)s, %(rule)s, %(reason)s, %(query)s::jsonb,
+           %(content_type)s, 0, %(error)s, %(size)s::bigint, %(sha256)s,
+           CASE WHEN budget.last_kept THEN NULL ELSE %(now)s END,
+           CASE WHEN budget.last_kept THEN NULL ELSE %(drop_reason)s END,
+           %(client)s
+    FROM budget
+    ON CONFLICT (provider, idempotency_key) DO NOTHING
+    RETURNING id
+)
+SELECT (SELECT id FROM event), (SELECT last_kept FROM budget), (SELECT failures FROM failure)
+"""
 
 
 @dataclass(frozen=True)
@@ -168,9 +301,16 @@ class _Stored:
     owner: str
 
 
-def _insert_event(row: dict[str, Any], *, take_slot: bool) -> _Stored:
-    """One atomic ``INSERT ... ON CONFLICT DO NOTHING`` that also takes a free processor slot for
-    a new event when ``take_slot``.
+def _existing_event_id(provider: str, key: str) -> str:
+    existing = execute_prepared(_EVENT_ID_BY_KEY, [provider, key])
+    if not existing:  # pragma: no cover - the conflicting row was deleted in between
+        raise OperationalError("webhook event vanished during deduplication; retry")
+    return str(existing[0][0])
+
+
+def _insert_event(row: dict[str, Any]) -> _Stored:
+    """One atomic ``INSERT ... ON CONFLICT DO NOTHING`` of a verified delivery that also takes a
+    free processor slot for it when it is new.
 
     Concurrent duplicates wait for the first insert to commit and then do nothing, so exactly
     one caller creates the row; the others read its id (visible: new statement, new snapshot).
@@ -184,26 +324,72 @@ def _insert_event(row: dict[str, Any], *, take_slot: bool) -> _Stored:
             row["provider"],
             json.dumps(row["headers"]),
             row["payload"],
-            row["signature_status"],
+            SignatureStatus.VALID,
             row["received_at"],
-            row["status"],
+            EventStatus.RECEIVED,
             row["run_id"],
             row["idempotency_rule"],
-            row["signature_reason"],
+            "ok",
             json.dumps(row["query"]),
             row["content_type"],
+            row["payload_size"],
+            row["payload_sha256"],
+            row["client_address"],
             owner,
             settings.WEBHOOK_PROCESSOR_LEASE,
             settings.WEBHOOK_PROCESSORS,
-            take_slot,
         ],
     )
     if event_id is not None:
         return _Stored(str(event_id), True, slot, owner)
-    existing = execute_prepared(_EVENT_ID_BY_KEY, [row["provider"], row["idempotency_key"]])
-    if not existing:  # pragma: no cover - the conflicting row was deleted in between
-        raise OperationalError("webhook event vanished during deduplication; retry")
-    return _Stored(str(existing[0][0]), False, None, owner)
+    return _Stored(_existing_event_id(row["provider"], row["idempotency_key"]), False, None, owner)
+
+
+def _insert_rejected(row: dict[str, Any], verdict: Verdict, *, error: str | None) -> str:
+    """Store a delivery that failed verification within the rejected-body budget, count the
+    failure for its sender; the event's id (the earlier one for a repeated request)."""
+    now: datetime = row["received_at"]
+    ((event_id, kept, failures),) = execute_prepared(
+        _INSERT_REJECTED,
+        {
+            "bucket": row["provider"],
+            "hour": now.replace(minute=0, second=0, microsecond=0),
+            "size": row["payload_size"],
+            "budget": settings.WEBHOOK_REJECTED_BODY_BUDGET,
+            "client": row["client_address"],
+            "now": now,
+            "window_cutoff": now - timedelta(seconds=settings.WEBHOOK_FAILURE_WINDOW),
+            "id": row["id"],
+            "key": row["idempotency_key"],
+            "headers": json.dumps(_bounded(row["headers"])),
+            "payload": row["payload"],
+            "signature_status": verdict.status,
+            "status": EventStatus.REJECTED,
+            "rule": row["idempotency_rule"],
+            "reason": verdict.reason,
+            "query": json.dumps(_bounded(row["query"])),
+            "content_type": row["content_type"],
+            "error": error,
+            "sha256": row["payload_sha256"],
+            "drop_reason": PayloadDropReason.REJECTED_BUDGET,
+        },
+    )
+    if not kept:
+        logger.info(
+            "webhook %s: rejected body of %d bytes not kept (over the budget)",
+            row["provider"],
+            row["payload_size"],
+        )
+    if failures == settings.WEBHOOK_FAILURE_LIMIT:
+        logger.warning(
+            "webhook %s: %d failed verifications from %s; its deliveries are refused (429) until the window ends",
+            row["provider"],
+            failures,
+            row["client_address"],
+        )
+    if event_id is None:
+        return _existing_event_id(row["provider"], row["idempotency_key"])
+    return str(event_id)
 
 
 def webhook_receive(
@@ -212,50 +398,62 @@ def webhook_receive(
     body: bytes,
     headers: Mapping[str, str],
     query: Mapping[str, str],
-    content_type: str = "",
+    content_type: str = "application/json",
+    client: str = "",
     now: datetime | None = None,
 ) -> Receipt:
     """Verify, deduplicate and durably store one delivery, then wake a processor on commit.
 
-    Requests that fail verification are stored for audit under a key of their own (they never
-    take the real delivery's key) and are never processed. Raises NotFound for an unknown
-    provider; database errors propagate (the view answers 503 + Retry-After). A ``now`` given by
-    the caller is also the clock of the processor this delivery wakes, if it wakes one.
+    A delivery that fails verification, or names a provider nobody configured, is stored as a
+    ``rejected`` event under a key of its own (never the real delivery's key), without a run, in
+    bounded space (its body only within the hourly budget), counted against its sender
+    (``client``, see webhook_intake_admit) and never processed. Database errors propagate (the
+    view answers 503 + Retry-After). A ``now`` given by the caller is also the clock of the
+    processor this delivery wakes, if it wakes one. UnsupportedMediaType (415) for a body a
+    provider would not send (nothing stored).
     """
-    config = provider_config(provider)
+    config = settings.WEBHOOK_PROVIDERS.get(provider)
+    if config:
+        check_content_type(content_type, body_size=len(body))
     fixed_clock = now
     now = now or timezone.now()
     lowered = {name.lower(): value for name, value in headers.items()}
     payload = _parse_json(body)
-    verdict = verify(config, body=body, headers=lowered, query=query, payload=payload, now=now)
-    key, rule = idempotency_key(handler=config.handler, headers=lowered, payload=payload, body=body)
-    if not verdict.is_valid:
-        key = unverified_key(key, body)
+    verdict = (
+        verify(config, body=body, headers=lowered, query=query, payload=payload, now=now)
+        if config
+        else _UNKNOWN_VERDICT
+    )
+    key, rule = idempotency_key(
+        handler=config.handler if config else "", headers=lowered, payload=payload, body=body
+    )
     row = {
         "id": str(uuid.uuid4()),
-        "idempotency_key": key,
-        "provider": config.slug,
+        "idempotency_key": key if verdict.is_valid else unverified_key(key, body),
+        "provider": config.slug if config else UNKNOWN_PROVIDER,
         "headers": _snapshot_headers(headers),
         "payload": body,
-        "signature_status": verdict.status,
+        "payload_size": len(body),
+        "payload_sha256": hashlib.sha256(body).hexdigest(),
         "received_at": now,
-        "status": EventStatus.RECEIVED if verdict.is_valid else EventStatus.REJECTED,
-        "run_id": find_run_id(query=query, payload=payload),
         "idempotency_rule": rule,
-        "signature_reason": verdict.reason,
-        "query": redact_query(query, config),
+        "query": redact_query(query, config or _UNKNOWN_CONFIG),
         "content_type": _no_nul(content_type)[:200],
+        "client_address": failure_client(client),
     }
-    stored = _insert_event(row, take_slot=verdict.is_valid)
     if not verdict.is_valid:
+        error = None if config else f"unknown provider {_no_nul(provider)[:100]!r}"
+        event_id = _insert_rejected(row, verdict, error=error)
         logger.warning(
             "webhook %s rejected (%s: %s), event %s",
-            config.slug,
+            row["provider"],
             verdict.status,
             verdict.reason,
-            stored.event_id,
+            event_id,
         )
-        return Receipt("rejected", stored.event_id, verdict.status, verdict.reason)
+        outcome = "rejected" if config else "unknown_provider"
+        return Receipt(outcome, event_id, verdict.status, verdict.reason)
+    stored = _insert_event({**row, "run_id": find_run_id(query=query, payload=payload)})
     if not stored.created:
         return Receipt("duplicate", stored.event_id, verdict.status, verdict.reason)
     if stored.slot is not None:
@@ -265,6 +463,41 @@ def webhook_receive(
         slot, owner = stored.slot, stored.owner
         transaction.on_commit(lambda: _start_processor(slot, owner, now=fixed_clock), robust=True)
     return Receipt("accepted", stored.event_id, verdict.status, verdict.reason)
+
+
+# How long the hourly rejected-body counts stay visible in the admin.
+BUDGET_HISTORY = timedelta(days=7)
+
+
+def webhook_intake_counters_prune(*, now: datetime | None = None) -> dict[str, int]:
+    """Delete failure windows that ended (their sender starts afresh anyway) and budget rows
+    older than BUDGET_HISTORY; the rows deleted per table."""
+    now = now or timezone.now()
+    windows, _ = VerificationFailureWindow.objects.filter(
+        window_start__lte=now - timedelta(seconds=settings.WEBHOOK_FAILURE_WINDOW)
+    ).delete()
+    budgets, _ = RejectedBodyBudget.objects.filter(hour__lt=now - BUDGET_HISTORY).delete()
+    return {"failure_windows": windows, "budgets": budgets}
+
+
+def webhook_failure_windows_lift(*, window_ids: Sequence[Any], actor: str) -> int:
+    """Forget the failures counted for these senders (an operator lifts their 429 at once)."""
+    lifted, _ = VerificationFailureWindow.objects.filter(pk__in=window_ids).delete()
+    if lifted:
+        logger.info("%d webhook failure limits lifted by %s", lifted, actor)
+    return lifted
+
+
+def webhook_events_delete_rejected(*, event_ids: Sequence[str], actor: str) -> int:
+    """Delete the rejected (unauthenticated) events among ``event_ids``; verified events are the
+    audit trail and are never deleted. The number deleted."""
+    _, by_model = (
+        WebhookEvent.objects.filter(pk__in=event_ids).exclude(signature_status=SignatureStatus.VALID).delete()
+    )
+    deleted = by_model.get(WebhookEvent._meta.label, 0)
+    if deleted:
+        logger.info("%d rejected webhook events deleted by %s", deleted, actor)
+    return deleted
 
 
 # --- processors: the event row is the queue ---------------------------------------------------

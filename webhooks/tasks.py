@@ -13,6 +13,7 @@ from webhooks.services import (
     webhook_event_process,
     webhook_events_drain,
     webhook_events_process_stale,
+    webhook_intake_counters_prune,
     webhook_processing_wake_if_waiting,
 )
 
@@ -55,3 +56,8 @@ def wake_processors() -> int | None:
     """Every WEBHOOK_WAKE_SECONDS (a repair job of run_workers): the slot of the processor it
     started for waiting events, or None (nothing waits, or every slot is held)."""
     return webhook_processing_wake_if_waiting()
+
+
+def prune_intake_counters() -> dict[str, int]:
+    """Every hour: forget failure windows that ended and rejected-body budgets of past days."""
+    return webhook_intake_counters_prune()

@@ -55,6 +55,8 @@ class ApiEdgeMiddleware:
       matches, a 400 for a SuspiciousOperation (bad Host, too many fields), debug pages when DEBUG
       is on. Under /api/ any such non-JSON error answer is replaced by the one JSON error shape
       with the same status, whatever the Accept header and DEBUG say.
+    * Nothing under /api/ is stored by a browser or a proxy (``Cache-Control: no-store``): the
+      answers carry raw webhook bodies, checkpoints and other keys' data.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
@@ -62,8 +64,11 @@ class ApiEdgeMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if is_api_path(request.path) and response.status_code >= 400 and not _is_json(response):
-            return _json_error_like(response)
+        if not is_api_path(request.path):
+            return response
+        if response.status_code >= 400 and not _is_json(response):
+            response = _json_error_like(response)
+        response["Cache-Control"] = "no-store"
         return response
 
     def process_view(

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 OPERATORS_GROUP = "operators"
-OUR_APPS = ("api", "runs", "artifacts", "webhooks", "knowledge", "socials", "django_q")
+OUR_APPS = ("api", "runs", "artifacts", "webhooks", "knowledge", "socials", "django_q", "axes")
 # Beyond "view" on every model of OUR_APPS; codenames that do not exist (yet) are skipped.
 OPERATOR_EXTRA_PERMISSIONS = (
     "runs.change_run",
@@ -25,6 +25,10 @@ OPERATOR_EXTRA_PERMISSIONS = (
     "webhooks.delete_webhookdlq",
     "webhooks.replay_webhookdlq",
     "webhooks.change_webhookevent",
+    "webhooks.delete_rejected_webhookevent",
+    "webhooks.delete_verificationfailurewindow",
+    # Lift a login lock (django-axes): delete its access attempt.
+    "axes.delete_accessattempt",
     "knowledge.add_kbdocument",
     "knowledge.change_kbdocument",
     "knowledge.delete_kbdocument",

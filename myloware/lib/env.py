@@ -65,6 +65,21 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_header_value(name: str) -> tuple[str, str] | None:
+    """``Header-Name,value`` (or Django's ``HTTP_HEADER_NAME,value``) as ``("HTTP_HEADER_NAME",
+    "value")``, the form of SECURE_PROXY_SSL_HEADER; None when unset or empty."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    header, sep, value = (part.strip() for part in raw.partition(","))
+    if not sep or not header or not value or "," in value:
+        raise ImproperlyConfigured(
+            f"{name} must be 'Header-Name,value' (e.g. X-Forwarded-Proto,https), got {raw!r}"
+        )
+    meta = header.upper().replace("-", "_")
+    return (meta if meta.startswith("HTTP_") else f"HTTP_{meta}", value)
+
+
 def load_env_file(path: Path) -> list[str]:
     """Add ``KEY=VALUE`` lines of ``path`` to the environment without overriding what is set.
 

@@ -16,6 +16,7 @@ are safe. What is not seen: Django's query log (``connection.queries``, ``assert
 from __future__ import annotations
 
 import weakref
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import psycopg
@@ -39,8 +40,11 @@ def allow_prepared_statements(raw: psycopg.Connection[Any]) -> None:
         raw.execute("SET plan_cache_mode = force_generic_plan")
 
 
-def execute_prepared(sql: str, params: list[Any], *, using: str = "default") -> list[tuple[Any, ...]]:
-    """Run ``sql`` (``%s`` placeholders) on the thread's connection ``using``; the rows it returns."""
+def execute_prepared(
+    sql: str, params: Sequence[Any] | Mapping[str, Any], *, using: str = "default"
+) -> list[tuple[Any, ...]]:
+    """Run ``sql`` (``%s`` placeholders with a list, ``%(name)s`` with a mapping) on the thread's
+    connection ``using``; the rows it returns."""
     wrapper = connections[using]
     with wrapper.wrap_database_errors:
         wrapper.ensure_connection()

@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 from django.contrib import admin
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_q.brokers import get_broker
 from django_q.models import Task
 from django_q.signing import SignedPackage
@@ -76,6 +78,9 @@ def every_table_has_rows(
     with django_capture_on_commit_callbacks(execute=True):  # embeds the document (sync workers)
         kb_document_upsert(path="notes/a.md", content="ASMR soap cutting, slow and quiet.", actor="test")
 
+    # A failed login (django-axes: the attempt, the failure log) and an authenticator.
+    Client().post("/admin/login/", {"username": "nobody", "password": "guess"}, REMOTE_ADDR="203.0.113.1")
+    TOTPDevice.objects.create(user=User.objects.create_user("enrolled", is_staff=True), name="phone")
     webhook_receive(provider="kieai", body=b'{"code": 200}', headers={}, query={})
     event = WebhookEvent.objects.get()
     # A DLQ entry is written by failed processing; here straight from the stored event.

@@ -12,8 +12,9 @@ from django.urls import reverse
 from myloware.api.models import ApiKey
 
 ALL_MODELS = sorted(admin.site._registry, key=lambda model: model._meta.label)
-# User and group management is for superusers; operators see the control plane.
-OPERATOR_MODELS = [model for model in ALL_MODELS if model._meta.app_label != "auth"]
+# User and group management, and the users' authenticators (their secrets), are for superusers;
+# operators see the control plane.
+OPERATOR_MODELS = [model for model in ALL_MODELS if model._meta.app_label not in ("auth", "otp_totp")]
 
 
 def _url(model, page: str) -> str:  # type: ignore[no-untyped-def]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import socket
@@ -26,7 +27,7 @@ from tests.webhooks.conftest import (
     sign_kieai,
     sign_standard,
 )
-from webhooks.models import EventStatus, SignatureStatus, WebhookEvent
+from webhooks.models import UNKNOWN_PROVIDER, EventStatus, SignatureStatus, WebhookEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +48,12 @@ def test_standard_webhook_is_accepted_and_stored_byte_exact(client: Client) -> N
     assert response.json()["status"] == "accepted"
     event = WebhookEvent.objects.get(pk=response.json()["event_id"])
     assert bytes(event.payload) == body
+    assert (event.payload_size, event.payload_sha256) == (len(body), hashlib.sha256(body).hexdigest())
+    assert (event.payload_dropped_at, event.payload_drop_reason, event.client_address) == (
+        None,
+        None,
+        "127.0.0.1",
+    )
     assert event.signature_status == SignatureStatus.VALID
     assert event.signature_reason == "ok"
     assert (event.idempotency_key, event.idempotency_rule) == ("msg_valid_1", "header:webhook-id")
@@ -348,11 +355,26 @@ def test_json_and_form_content_types_are_accepted(client: Client, content_type: 
     )
 
 
-def test_unknown_provider_is_404(client: Client) -> None:
-    response = deliver(client, "nobody", b"{}")
+def test_unknown_provider_is_404_and_recorded_as_one_rejected_bucket(client: Client) -> None:
+    response = deliver(client, "nobody", b'{"run_id": "run_x"}', query="run_id=run_x")
     assert response.status_code == 404
-    assert response.json()["error"]["code"] == "not_found"
-    assert WebhookEvent.objects.count() == 0
+    error = response.json()["error"]
+    assert error["code"] == "not_found"
+    event = WebhookEvent.objects.get(pk=error["details"]["event_id"])
+    # Every unknown slug shares one provider value (their budget and failure limit): the slugs a
+    # scanner tries can't add providers to the lists and charts; the slug is in the note.
+    assert (event.provider, event.status, event.signature_status, event.signature_reason) == (
+        UNKNOWN_PROVIDER,
+        "rejected",
+        "invalid",
+        "unknown_provider",
+    )
+    assert event.error == "unknown provider 'nobody'"
+    assert event.run_id is None
+    assert (event.payload_size, event.payload_sha256) == (
+        19,
+        hashlib.sha256(b'{"run_id": "run_x"}').hexdigest(),
+    )
 
 
 def test_get_on_the_intake_is_405_not_500(client: Client) -> None:
