@@ -527,7 +527,7 @@ export interface paths {
         put?: never;
         /**
          * Receive a provider webhook
-         * @description Verifies the signature on the raw bytes (scheme per provider: standard, kieai, hmac-body, token), stores the body byte-exact, deduplicates on (provider, idempotency key) and processes it asynchronously. No API key: the signature is the authentication. 401 requests are stored for audit and never processed.
+         * @description Verifies the signature on the raw bytes (scheme per provider: standard, kieai, hmac-body, token), stores the body byte-exact, deduplicates on (provider, idempotency key) and processes it asynchronously. No API key: the signature is the authentication. 401 requests are stored for audit (their body within an hourly budget) and never processed; 429 + Retry-After when too many deliveries from the caller's address failed verification.
          */
         post: operations["webhooks_receive"];
         delete?: never;
@@ -1091,6 +1091,7 @@ export interface components {
          * @enum {string}
          */
         ModeEnum: "vector" | "hybrid" | "fulltext";
+        NullEnum: null;
         /**
          * @description * `processed` - processed
          *     * `ignored` - ignored
@@ -1120,6 +1121,11 @@ export interface components {
             /** @description Seconds between two publishes to this account */
             rate_limit_window?: number | null;
         };
+        /**
+         * @description * `rejected_budget` - over the hourly budget for bodies of rejected deliveries
+         * @enum {string}
+         */
+        PayloadDropReasonEnum: "rejected_budget";
         ProjectSocialPage: {
             results: components["schemas"]["Link"][];
             /** @description Pass as ?cursor= for the next page; null on the last page */
@@ -1463,6 +1469,7 @@ export interface components {
             readonly processed_at: string | null;
             readonly error: string | null;
             readonly content_type: string;
+            readonly client_address: string | null;
             /** @description Redacted */
             readonly headers: {
                 [key: string]: string;
@@ -1471,7 +1478,13 @@ export interface components {
             readonly query: {
                 [key: string]: string;
             };
-            readonly payload_size: number;
+            readonly payload_size: number | null;
+            readonly payload_sha256: string | null;
+            /** Format: date-time */
+            readonly payload_dropped_at: string | null;
+            readonly payload_drop_reason: components["schemas"]["PayloadDropReasonEnum"] | components["schemas"]["NullEnum"];
+            /** @description "body not kept: <why>" when the body was dropped, else empty */
+            readonly payload_note: string;
         };
         WebhookEventDetail: {
             /** Format: uuid */
@@ -1490,6 +1503,7 @@ export interface components {
             readonly processed_at: string | null;
             readonly error: string | null;
             readonly content_type: string;
+            readonly client_address: string | null;
             /** @description Redacted */
             readonly headers: {
                 [key: string]: string;
@@ -1498,11 +1512,17 @@ export interface components {
             readonly query: {
                 [key: string]: string;
             };
-            readonly payload_size: number;
-            /** @description The raw body, byte-exact */
-            readonly payload_base64: string;
-            /** @description The body decoded as UTF-8 (invalid bytes replaced), capped at 64 KiB */
-            readonly payload_text: string;
+            readonly payload_size: number | null;
+            readonly payload_sha256: string | null;
+            /** Format: date-time */
+            readonly payload_dropped_at: string | null;
+            readonly payload_drop_reason: components["schemas"]["PayloadDropReasonEnum"] | components["schemas"]["NullEnum"];
+            /** @description "body not kept: <why>" when the body was dropped, else empty */
+            readonly payload_note: string;
+            /** @description The raw body, byte-exact (null when it was not kept: see payload_note) */
+            readonly payload_base64: string | null;
+            /** @description The body decoded as UTF-8 (invalid bytes replaced), capped at 64 KiB; null when not kept */
+            readonly payload_text: string | null;
         };
         WebhookEventPage: {
             results: components["schemas"]["WebhookEvent"][];

@@ -48,6 +48,7 @@ from .mode_enum import ModeEnum
 from .outcome_enum import OutcomeEnum
 from .patched_run_patch_request import PatchedRunPatchRequest
 from .patched_social_write_request import PatchedSocialWriteRequest
+from .payload_drop_reason_enum import PayloadDropReasonEnum
 from .project_social_page import ProjectSocialPage
 from .publication import Publication
 from .publication_page import PublicationPage
@@ -138,6 +139,7 @@ __all__ = (
     "OutcomeEnum",
     "PatchedRunPatchRequest",
     "PatchedSocialWriteRequest",
+    "PayloadDropReasonEnum",
     "ProjectSocialPage",
     "Publication",
     "PublicationPage",

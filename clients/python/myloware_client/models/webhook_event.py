@@ -8,6 +8,7 @@ from uuid import UUID
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.payload_drop_reason_enum import PayloadDropReasonEnum
 from ..models.signature_status_enum import SignatureStatusEnum
 from ..models.webhook_event_status_enum import WebhookEventStatusEnum
 
@@ -42,9 +43,14 @@ class WebhookEvent:
         processed_at (datetime.datetime | None):
         error (None | str):
         content_type (str):
+        client_address (None | str):
         headers (WebhookEventHeaders): Redacted
         query (WebhookEventQuery): Redacted
-        payload_size (int):
+        payload_size (int | None):
+        payload_sha256 (None | str):
+        payload_dropped_at (datetime.datetime | None):
+        payload_drop_reason (None | PayloadDropReasonEnum):
+        payload_note (str): "body not kept: <why>" when the body was dropped, else empty
     """
 
     id: UUID
@@ -60,9 +66,14 @@ class WebhookEvent:
     processed_at: datetime.datetime | None
     error: None | str
     content_type: str
+    client_address: None | str
     headers: WebhookEventHeaders
     query: WebhookEventQuery
-    payload_size: int
+    payload_size: int | None
+    payload_sha256: None | str
+    payload_dropped_at: datetime.datetime | None
+    payload_drop_reason: None | PayloadDropReasonEnum
+    payload_note: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -98,11 +109,32 @@ class WebhookEvent:
 
         content_type = self.content_type
 
+        client_address: None | str
+        client_address = self.client_address
+
         headers = self.headers.to_dict()
 
         query = self.query.to_dict()
 
+        payload_size: int | None
         payload_size = self.payload_size
+
+        payload_sha256: None | str
+        payload_sha256 = self.payload_sha256
+
+        payload_dropped_at: None | str
+        if isinstance(self.payload_dropped_at, datetime.datetime):
+            payload_dropped_at = self.payload_dropped_at.isoformat()
+        else:
+            payload_dropped_at = self.payload_dropped_at
+
+        payload_drop_reason: None | str
+        if isinstance(self.payload_drop_reason, PayloadDropReasonEnum):
+            payload_drop_reason = self.payload_drop_reason.value
+        else:
+            payload_drop_reason = self.payload_drop_reason
+
+        payload_note = self.payload_note
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -121,9 +153,14 @@ class WebhookEvent:
                 "processed_at": processed_at,
                 "error": error,
                 "content_type": content_type,
+                "client_address": client_address,
                 "headers": headers,
                 "query": query,
                 "payload_size": payload_size,
+                "payload_sha256": payload_sha256,
+                "payload_dropped_at": payload_dropped_at,
+                "payload_drop_reason": payload_drop_reason,
+                "payload_note": payload_note,
             }
         )
 
@@ -184,11 +221,62 @@ class WebhookEvent:
 
         content_type = d.pop("content_type")
 
+        def _parse_client_address(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        client_address = _parse_client_address(d.pop("client_address"))
+
         headers = WebhookEventHeaders.from_dict(d.pop("headers"))
 
         query = WebhookEventQuery.from_dict(d.pop("query"))
 
-        payload_size = d.pop("payload_size")
+        def _parse_payload_size(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
+
+        payload_size = _parse_payload_size(d.pop("payload_size"))
+
+        def _parse_payload_sha256(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        payload_sha256 = _parse_payload_sha256(d.pop("payload_sha256"))
+
+        def _parse_payload_dropped_at(data: object) -> datetime.datetime | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                payload_dropped_at_type_0 = datetime.datetime.fromisoformat(data)
+
+                return payload_dropped_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None, data)
+
+        payload_dropped_at = _parse_payload_dropped_at(d.pop("payload_dropped_at"))
+
+        def _parse_payload_drop_reason(data: object) -> None | PayloadDropReasonEnum:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                payload_drop_reason_type_0 = PayloadDropReasonEnum(data)
+
+                return payload_drop_reason_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | PayloadDropReasonEnum, data)
+
+        payload_drop_reason = _parse_payload_drop_reason(d.pop("payload_drop_reason"))
+
+        payload_note = d.pop("payload_note")
 
         webhook_event = cls(
             id=id,
@@ -204,9 +292,14 @@ class WebhookEvent:
             processed_at=processed_at,
             error=error,
             content_type=content_type,
+            client_address=client_address,
             headers=headers,
             query=query,
             payload_size=payload_size,
+            payload_sha256=payload_sha256,
+            payload_dropped_at=payload_dropped_at,
+            payload_drop_reason=payload_drop_reason,
+            payload_note=payload_note,
         )
 
         webhook_event.additional_properties = d

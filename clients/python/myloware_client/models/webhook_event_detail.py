@@ -8,6 +8,7 @@ from uuid import UUID
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
+from ..models.payload_drop_reason_enum import PayloadDropReasonEnum
 from ..models.signature_status_enum import SignatureStatusEnum
 from ..models.webhook_event_status_enum import WebhookEventStatusEnum
 
@@ -42,11 +43,17 @@ class WebhookEventDetail:
         processed_at (datetime.datetime | None):
         error (None | str):
         content_type (str):
+        client_address (None | str):
         headers (WebhookEventDetailHeaders): Redacted
         query (WebhookEventDetailQuery): Redacted
-        payload_size (int):
-        payload_base64 (str): The raw body, byte-exact
-        payload_text (str): The body decoded as UTF-8 (invalid bytes replaced), capped at 64 KiB
+        payload_size (int | None):
+        payload_sha256 (None | str):
+        payload_dropped_at (datetime.datetime | None):
+        payload_drop_reason (None | PayloadDropReasonEnum):
+        payload_note (str): "body not kept: <why>" when the body was dropped, else empty
+        payload_base64 (None | str): The raw body, byte-exact (null when it was not kept: see payload_note)
+        payload_text (None | str): The body decoded as UTF-8 (invalid bytes replaced), capped at 64 KiB; null when not
+            kept
     """
 
     id: UUID
@@ -62,11 +69,16 @@ class WebhookEventDetail:
     processed_at: datetime.datetime | None
     error: None | str
     content_type: str
+    client_address: None | str
     headers: WebhookEventDetailHeaders
     query: WebhookEventDetailQuery
-    payload_size: int
-    payload_base64: str
-    payload_text: str
+    payload_size: int | None
+    payload_sha256: None | str
+    payload_dropped_at: datetime.datetime | None
+    payload_drop_reason: None | PayloadDropReasonEnum
+    payload_note: str
+    payload_base64: None | str
+    payload_text: None | str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -102,14 +114,37 @@ class WebhookEventDetail:
 
         content_type = self.content_type
 
+        client_address: None | str
+        client_address = self.client_address
+
         headers = self.headers.to_dict()
 
         query = self.query.to_dict()
 
+        payload_size: int | None
         payload_size = self.payload_size
 
+        payload_sha256: None | str
+        payload_sha256 = self.payload_sha256
+
+        payload_dropped_at: None | str
+        if isinstance(self.payload_dropped_at, datetime.datetime):
+            payload_dropped_at = self.payload_dropped_at.isoformat()
+        else:
+            payload_dropped_at = self.payload_dropped_at
+
+        payload_drop_reason: None | str
+        if isinstance(self.payload_drop_reason, PayloadDropReasonEnum):
+            payload_drop_reason = self.payload_drop_reason.value
+        else:
+            payload_drop_reason = self.payload_drop_reason
+
+        payload_note = self.payload_note
+
+        payload_base64: None | str
         payload_base64 = self.payload_base64
 
+        payload_text: None | str
         payload_text = self.payload_text
 
         field_dict: dict[str, Any] = {}
@@ -129,9 +164,14 @@ class WebhookEventDetail:
                 "processed_at": processed_at,
                 "error": error,
                 "content_type": content_type,
+                "client_address": client_address,
                 "headers": headers,
                 "query": query,
                 "payload_size": payload_size,
+                "payload_sha256": payload_sha256,
+                "payload_dropped_at": payload_dropped_at,
+                "payload_drop_reason": payload_drop_reason,
+                "payload_note": payload_note,
                 "payload_base64": payload_base64,
                 "payload_text": payload_text,
             }
@@ -194,15 +234,76 @@ class WebhookEventDetail:
 
         content_type = d.pop("content_type")
 
+        def _parse_client_address(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        client_address = _parse_client_address(d.pop("client_address"))
+
         headers = WebhookEventDetailHeaders.from_dict(d.pop("headers"))
 
         query = WebhookEventDetailQuery.from_dict(d.pop("query"))
 
-        payload_size = d.pop("payload_size")
+        def _parse_payload_size(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
 
-        payload_base64 = d.pop("payload_base64")
+        payload_size = _parse_payload_size(d.pop("payload_size"))
 
-        payload_text = d.pop("payload_text")
+        def _parse_payload_sha256(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        payload_sha256 = _parse_payload_sha256(d.pop("payload_sha256"))
+
+        def _parse_payload_dropped_at(data: object) -> datetime.datetime | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                payload_dropped_at_type_0 = datetime.datetime.fromisoformat(data)
+
+                return payload_dropped_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None, data)
+
+        payload_dropped_at = _parse_payload_dropped_at(d.pop("payload_dropped_at"))
+
+        def _parse_payload_drop_reason(data: object) -> None | PayloadDropReasonEnum:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                payload_drop_reason_type_0 = PayloadDropReasonEnum(data)
+
+                return payload_drop_reason_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | PayloadDropReasonEnum, data)
+
+        payload_drop_reason = _parse_payload_drop_reason(d.pop("payload_drop_reason"))
+
+        payload_note = d.pop("payload_note")
+
+        def _parse_payload_base64(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        payload_base64 = _parse_payload_base64(d.pop("payload_base64"))
+
+        def _parse_payload_text(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        payload_text = _parse_payload_text(d.pop("payload_text"))
 
         webhook_event_detail = cls(
             id=id,
@@ -218,9 +319,14 @@ class WebhookEventDetail:
             processed_at=processed_at,
             error=error,
             content_type=content_type,
+            client_address=client_address,
             headers=headers,
             query=query,
             payload_size=payload_size,
+            payload_sha256=payload_sha256,
+            payload_dropped_at=payload_dropped_at,
+            payload_drop_reason=payload_drop_reason,
+            payload_note=payload_note,
             payload_base64=payload_base64,
             payload_text=payload_text,
         )

@@ -156,7 +156,8 @@ def sync_detailed(
      Verifies the signature on the raw bytes (scheme per provider: standard, kieai, hmac-body, token),
     stores the body byte-exact, deduplicates on (provider, idempotency key) and processes it
     asynchronously. No API key: the signature is the authentication. 401 requests are stored for audit
-    and never processed.
+    (their body within an hourly budget) and never processed; 429 + Retry-After when too many deliveries
+    from the caller's address failed verification.
 
     Args:
         provider (str):
@@ -210,7 +211,8 @@ def sync(
      Verifies the signature on the raw bytes (scheme per provider: standard, kieai, hmac-body, token),
     stores the body byte-exact, deduplicates on (provider, idempotency key) and processes it
     asynchronously. No API key: the signature is the authentication. 401 requests are stored for audit
-    and never processed.
+    (their body within an hourly budget) and never processed; 429 + Retry-After when too many deliveries
+    from the caller's address failed verification.
 
     Args:
         provider (str):
@@ -259,7 +261,8 @@ async def asyncio_detailed(
      Verifies the signature on the raw bytes (scheme per provider: standard, kieai, hmac-body, token),
     stores the body byte-exact, deduplicates on (provider, idempotency key) and processes it
     asynchronously. No API key: the signature is the authentication. 401 requests are stored for audit
-    and never processed.
+    (their body within an hourly budget) and never processed; 429 + Retry-After when too many deliveries
+    from the caller's address failed verification.
 
     Args:
         provider (str):
@@ -311,7 +314,8 @@ async def asyncio(
      Verifies the signature on the raw bytes (scheme per provider: standard, kieai, hmac-body, token),
     stores the body byte-exact, deduplicates on (provider, idempotency key) and processes it
     asynchronously. No API key: the signature is the authentication. 401 requests are stored for audit
-    and never processed.
+    (their body within an hourly budget) and never processed; 429 + Retry-After when too many deliveries
+    from the caller's address failed verification.
 
     Args:
         provider (str):
