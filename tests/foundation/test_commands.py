@@ -50,6 +50,7 @@ BAD_INPUT = [
         "already exists; to give its consumer a new key, rotate",
     ),
     ("revoke_api_key", ["nosuch"], "No API key named 'nosuch'"),
+    ("enroll_totp", ["nosuch"], "No user 'nosuch'"),
     ("rotate_api_key", ["nosuch"], "No API key named 'nosuch'"),
     ("rotate_api_key", ["existing", "--grace", "-1"], "The grace period is 0 to 8760 hours"),
     ("rotate_api_key", ["existing", "--grace", "soon"], "invalid float value: 'soon'"),

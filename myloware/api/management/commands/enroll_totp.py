@@ -11,13 +11,13 @@ import io
 from typing import Any
 
 import qrcode
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandParser
 
 from myloware.api.second_factor import totp_enroll
-from myloware.lib.errors import DomainError
+from myloware.lib.commands import MylowareCommand
 
 
-class Command(BaseCommand):
+class Command(MylowareCommand):
     help = "Enrol a user for two-factor login: a TOTP device, printed as a URL and a QR code"
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -25,10 +25,7 @@ class Command(BaseCommand):
         parser.add_argument("--name", default="authenticator", help="What the device is called in the admin")
 
     def handle(self, *args: Any, username: str, name: str, **options: Any) -> None:
-        try:
-            url = totp_enroll(username=username, name=name, actor="shell")
-        except DomainError as exc:
-            raise CommandError(exc.message) from None
+        url = totp_enroll(username=username, name=name, actor="shell")
         code = qrcode.QRCode(border=1)
         code.add_data(url)
         picture = io.StringIO()
