@@ -6,6 +6,8 @@ from django.contrib.postgres.functions import RandomUUID
 from django.db import models
 from django.db.models.functions import Now
 
+from myloware.lib.text import counted
+
 
 class ArtifactType(models.TextChoices):
     """The artifact types this system writes or reads by name (the column stays free text: the
@@ -23,6 +25,29 @@ class ArtifactType(models.TextChoices):
     RETRIEVAL_TRACE = "retrieval.trace", "Retrieval trace"
     CITATIONS = "citations", "Citations"
     ERROR = "error", "Error"
+
+
+# What a person calls one and several artifacts of a type, for counts ("3 ideas, 1 citation list").
+ARTIFACT_NOUNS: dict[str, tuple[str, str]] = {
+    ArtifactType.IDEA: ("idea", "ideas"),
+    ArtifactType.SCRIPT: ("script", "scripts"),
+    ArtifactType.CLIP: ("clip", "clips"),
+    ArtifactType.RENDER: ("render", "renders"),
+    ArtifactType.RENDER_URL: ("final video", "final videos"),
+    ArtifactType.VIDEO: ("video", "videos"),
+    ArtifactType.PUBLISH_URL: ("live post", "live posts"),
+    ArtifactType.NOTIFICATION: ("notification", "notifications"),
+    ArtifactType.HITL_APPROVAL: ("approval record", "approval records"),
+    ArtifactType.RETRIEVAL_TRACE: ("retrieval trace", "retrieval traces"),
+    ArtifactType.CITATIONS: ("citation list", "citation lists"),
+    ArtifactType.ERROR: ("error", "errors"),
+}
+
+
+def artifacts_counted(type_: str, count: int) -> str:
+    """``count`` artifacts of ``type_`` in words; a type of the orchestrator's own is named as it is."""
+    singular, plural = ARTIFACT_NOUNS.get(type_, (f"{type_} artifact", f"{type_} artifacts"))
+    return counted(count, singular, plural)
 
 
 class Artifact(models.Model):

@@ -24,6 +24,7 @@ from knowledge.services import MAX_K, SEARCH_MODES, kb_reembed, kb_search
 from myloware.admin_utils import BigTableAdminMixin, pretty_body
 from myloware.api.request import actor_for
 from myloware.lib.errors import DomainError
+from myloware.lib.text import counted
 
 
 class ScopeFilter(admin.SimpleListFilter):
@@ -117,7 +118,9 @@ class KbDocumentAdmin(BigTableAdminMixin, admin.ModelAdmin):
             actor=actor_for(request), doc_ids=[str(pk) for pk in queryset.values_list("pk", flat=True)]
         )
         self.message_user(
-            request, f"{len(ids)} documents queued for embedding with {active_model()}", messages.SUCCESS
+            request,
+            f"{counted(len(ids), 'document')} queued for embedding with {active_model()}",
+            messages.SUCCESS,
         )
 
     def get_urls(self) -> list[URLPattern]:

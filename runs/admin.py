@@ -29,8 +29,10 @@ from myloware.admin_utils import when as _when
 from myloware.api.request import actor_for, client_ip
 from myloware.lib.errors import DomainError
 from myloware.lib.redact import REDACTED, redact_url
+from myloware.lib.text import counted
 from myloware.lib.validators import validate_http_url
 from runs import selectors, services
+from runs.enums import DECISION_NOUNS
 from runs.models import (
     CallbackEndpoint,
     Gate,
@@ -120,7 +122,7 @@ class RunAdmin(BigTableAdminMixin, admin.ModelAdmin):
                 moved += 1
             except DomainError as exc:
                 self.message_user(request, exc.message, messages.WARNING)
-        self.message_user(request, f"{moved} run(s) moved to {to}.", messages.SUCCESS)
+        self.message_user(request, f"{counted(moved, 'run')} moved to {to}.", messages.SUCCESS)
 
     @admin.action(description="Cancel selected runs", permissions=["change"])
     def cancel_runs(self, request: HttpRequest, queryset: QuerySet[Run]) -> None:
@@ -248,7 +250,7 @@ class GatePolicyForm(forms.ModelForm):
         needed = data.get("required_approvals") or 1
         if users and not groups and needed > len(users):
             raise ValidationError(
-                f"{needed} approvals are required but only {len(users)} user(s) may decide: "
+                f"{needed} approvals are required but only {counted(len(users), 'user')} may decide: "
                 "assign more approvers (or a group) or require fewer approvals"
             )
         return data
@@ -411,7 +413,7 @@ class PendingApprovalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return None
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Reject {queryset.count()} gate(s)?",
+            "title": f"Reject {counted(queryset.count(), 'gate')}?",
             "opts": self.model._meta,
             "gates": queryset,
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
@@ -442,7 +444,8 @@ class PendingApprovalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     messages.WARNING,
                 )
         verb = "Approved" if decision == HitlDecision.APPROVE else "Rejected"
-        self.message_user(request, f"{verb} {done} gate(s).", messages.SUCCESS if done else messages.WARNING)
+        level = messages.SUCCESS if done else messages.WARNING
+        self.message_user(request, f"{verb} {counted(done, 'gate')}.", level)
 
     def change_view(
         self,
@@ -477,12 +480,12 @@ class PendingApprovalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         except DomainError as exc:
             # Shown next to the buttons, with what the operator typed kept.
             return self._decision_page(request, gate_request, error=exc.message, status=exc.http_status)
-        verb = "recorded" if result.recorded else "was already recorded"
-        outcome = result.gate_request.status
+        verb = "is recorded" if result.recorded else "was already recorded"
+        decision = DECISION_NOUNS.get(result.approval.decision, "decision") if result.approval else "decision"
         self.message_user(
             request,
-            f"Your {result.approval.decision if result.approval else 'decision'} of the {gate_request.gate} gate "
-            f"of {gate_request.run_id} {verb}; the gate is {outcome}.",
+            f"Your {decision} of the {gate_request.gate} gate of {gate_request.run_id} {verb}; "
+            f"the gate is {result.gate_request.status}.",
             messages.SUCCESS,
         )
         if result.gate_request.is_open:

@@ -249,7 +249,7 @@ class GateDecisionInSerializer(StrictInputSerializer):
 
 
 # The two shapes of a decision, for the document only: the view reads GateDecisionInSerializer,
-# and gate_decide holds the rule that a reject needs a comment.
+# and gate_decide holds the rule that a rejection needs a comment.
 class GateApproveInSerializer(GateDecisionInSerializer):
     """An approval."""
 

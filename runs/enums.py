@@ -24,6 +24,10 @@ class HitlDecision(models.TextChoices):
     REJECT = "reject", "Reject"
 
 
+# A decision as the noun a sentence needs ("your approval of the ideate gate").
+DECISION_NOUNS: dict[str, str] = {HitlDecision.APPROVE: "approval", HitlDecision.REJECT: "rejection"}
+
+
 class Gate(models.TextChoices):
     WORKFLOW = "workflow", "Workflow"
     IDEATE = "ideate", "Ideate"

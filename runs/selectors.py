@@ -18,8 +18,9 @@ from django.db.models.functions import TruncDay
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from artifacts.models import Artifact, ArtifactType
+from artifacts.models import Artifact, ArtifactType, artifacts_counted
 from myloware.api.request import is_api_actor, operator_username
+from runs.enums import DECISION_NOUNS
 from runs.langgraph.models import LangGraphCheckpoint
 from runs.models import (
     Gate,
@@ -123,9 +124,12 @@ def gate_assignees(*, gate_request: GateRequest) -> list[str]:
 
 
 def gate_under_review(*, gate_request: GateRequest) -> str:
-    """The artifacts under review counted by type ("1 idea, 2 clip"), for the queue and messages."""
-    types = Artifact.objects.filter(id__in=gate_request.artifact_ids).values_list("type", flat=True)
-    return ", ".join(f"{n} {kind}" for kind, n in sorted(Counter(types).items())) or "no artifacts"
+    """The artifacts under review counted by type, types in the order the gate lists them ("3 ideas,
+    1 citation list"), for the queue and messages."""
+    rows = Artifact.objects.filter(id__in=gate_request.artifact_ids).values_list("id", "type")
+    types = {str(pk): kind for pk, kind in rows}
+    counts = Counter(types[pk] for pk in gate_request.artifact_ids if pk in types)
+    return ", ".join(artifacts_counted(kind, n) for kind, n in counts.items()) or "no artifacts"
 
 
 def runs_list(
@@ -294,7 +298,8 @@ def run_timeline(*, run_id: str, limit_per_source: int = 5000) -> list[dict[str,
             )
     for h in HitlApproval.objects.filter(run_id=run_id).order_by("created_at", "id")[:limit_per_source]:
         details = {"comment": h.comment, "approver_ip": h.approver_ip}
-        events.append(_event(h.created_at, "decision", f"{h.decision} {h.gate}", h.approver or "", details))
+        label = f"{DECISION_NOUNS.get(h.decision, h.decision)} of the {h.gate} gate"
+        events.append(_event(h.created_at, "decision", label, h.approver or "", details))
     events.extend(_webhook_events(run_id, limit_per_source))
     events.extend(_graph_checkpoints(run_id, limit_per_source))
     checkpoint = OrchestrationCheckpoint.objects.filter(run_id=run_id).first()

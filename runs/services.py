@@ -492,7 +492,7 @@ def gate_decide(
 
     Under the run's and the gate's row locks: the same ``idempotency_key`` (or the same actor
     repeating the same decision, e.g. a double click) returns the stored outcome; a decision on
-    a closed gate is a 409 naming who decided; a reject needs a comment and vetoes at once;
+    a closed gate is a 409 naming who decided; a rejection needs a comment and vetoes at once;
     approvals from distinct approvers count until the gate's quorum; the run's creator may not
     approve when the policy forbids it; an approval is refused (409 ``stale_content``) when the
     artifacts under review changed since the gate opened, unless ``content_hash`` shows the
@@ -504,7 +504,7 @@ def gate_decide(
         )
     comment = (comment or "").strip()
     if decision == HitlDecision.REJECT and not comment:
-        raise InvalidInput("A reject needs a comment saying why")
+        raise InvalidInput("A rejection needs a comment saying why")
     idempotency_key = (idempotency_key or "").strip()[:200] or None
     with transaction.atomic():
         run = Run.objects.select_for_update().filter(run_id=run_id).first()

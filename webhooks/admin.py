@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from myloware.admin_utils import BigTableAdminMixin, ReadOnlyAdminMixin, pretty_json, raw_body, run_link, when
 from myloware.api.request import actor_for
+from myloware.lib.text import counted
 from webhooks.models import (
     RejectedBodyBudget,
     SignatureStatus,
@@ -89,7 +90,7 @@ def _summarise(request: HttpRequest, results: list[ReplayResult], verb: str) -> 
     busy = sum(1 for result in results if result.outcome == "busy")
     failed = len(results) - ok - busy
     level = messages.SUCCESS if not failed else messages.WARNING
-    text = f"{verb} {len(results)}: {ok} succeeded, {failed} failed"
+    text = f"{verb} {counted(len(results), 'entry', 'entries')}: {ok} succeeded, {failed} failed"
     if busy:
         text += f", {busy} skipped (being replayed by another worker)"
     messages.add_message(request, level, text)
@@ -302,7 +303,7 @@ class WebhookEventAdmin(BigTableAdminMixin, admin.ModelAdmin):
         skipped = sum(1 for result in results if result.outcome == "skipped")
         failed = len(results) - done - skipped
         level = messages.SUCCESS if not failed else messages.WARNING
-        text = f"Reprocessed {done} events"
+        text = f"Reprocessed {counted(done, 'event')}"
         if failed:
             text += f"; {failed} failed (see the dead-letter queue)"
         if skipped:
@@ -329,9 +330,9 @@ class WebhookEventAdmin(BigTableAdminMixin, admin.ModelAdmin):
         ids = [str(pk) for pk in queryset.values_list("pk", flat=True)[:500]]
         deleted = webhook_events_delete_rejected(event_ids=ids, actor=actor_for(request))
         kept = len(ids) - deleted
-        text = f"Deleted {deleted} rejected events"
+        text = f"Deleted {counted(deleted, 'rejected event')}"
         if kept:
-            text += f"; {kept} verified events kept (they are the audit trail)"
+            text += f"; {counted(kept, 'verified event')} kept (they are the audit trail)"
         self.message_user(request, text, messages.SUCCESS)
         return None
 
@@ -504,7 +505,7 @@ class WebhookDLQAdmin(BigTableAdminMixin, admin.ModelAdmin):
     def park(self, request: HttpRequest, queryset: QuerySet[WebhookDLQ]) -> None:
         actor = actor_for(request)
         parked = sum(dlq_park(entry_id=str(pk), actor=actor) for pk in queryset.values_list("pk", flat=True))
-        self.message_user(request, f"Parked {parked} entries as dead", messages.SUCCESS)
+        self.message_user(request, f"Parked {counted(parked, 'entry', 'entries')} as dead", messages.SUCCESS)
 
     @admin.action(description="Discard (delete for good)…", permissions=["delete"])
     def discard(self, request: HttpRequest, queryset: QuerySet[WebhookDLQ]) -> HttpResponse | None:
@@ -522,7 +523,7 @@ class WebhookDLQAdmin(BigTableAdminMixin, admin.ModelAdmin):
         discarded = sum(
             dlq_discard(entry_id=str(pk), actor=actor) for pk in queryset.values_list("pk", flat=True)
         )
-        self.message_user(request, f"Discarded {discarded} entries", messages.SUCCESS)
+        self.message_user(request, f"Discarded {counted(discarded, 'entry', 'entries')}", messages.SUCCESS)
         return None
 
     def error_groups_view(self, request: HttpRequest) -> HttpResponse:
@@ -534,7 +535,7 @@ class WebhookDLQAdmin(BigTableAdminMixin, admin.ModelAdmin):
                 raise PermissionDenied
             provider, error = request.POST.get("provider", ""), request.POST.get("error", "")
             results = dlq_replay_group(provider=provider, error=error, actor=actor_for(request))
-            _summarise(request, results, f"Replayed the {provider} group:")
+            _summarise(request, results, f"From the {provider} group, replayed")
             return HttpResponseRedirect(reverse("admin:webhooks_webhookdlq_errors"))
         context = {
             **self.admin_site.each_context(request),
@@ -586,4 +587,4 @@ class VerificationFailureWindowAdmin(admin.ModelAdmin):
     def lift(self, request: HttpRequest, queryset: QuerySet[VerificationFailureWindow]) -> None:
         ids = list(queryset.values_list("pk", flat=True)[:500])
         lifted = webhook_failure_windows_lift(window_ids=ids, actor=actor_for(request))
-        self.message_user(request, f"Lifted the limit of {lifted} senders", messages.SUCCESS)
+        self.message_user(request, f"Lifted the limit of {counted(lifted, 'sender')}", messages.SUCCESS)

@@ -11,6 +11,7 @@ from myloware.admin_utils import when
 from myloware.api.models import ApiKey, Scope
 from myloware.api.services import api_key_create, api_key_revoke, api_key_rotate, api_key_set_scopes
 from myloware.lib.errors import DomainError
+from myloware.lib.text import counted
 
 
 class ApiKeyForm(forms.ModelForm):
@@ -127,4 +128,4 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def revoke_selected(self, request: HttpRequest, queryset: Any) -> None:
         for key in queryset:
             api_key_revoke(name=key.name)
-        self.message_user(request, f"Revoked {queryset.count()} key(s).", messages.SUCCESS)
+        self.message_user(request, f"Revoked {counted(queryset.count(), 'key')}.", messages.SUCCESS)

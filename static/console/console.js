@@ -46,7 +46,7 @@
       if (form.dataset.sent) { event.preventDefault(); return; }
       if (clicked.value === "reject" && !comment.value.trim()) {
         event.preventDefault();
-        showError("A reject needs a comment saying why: write it here, then press Reject again.");
+        showError("A rejection needs a comment saying why: write it here, then press Reject again.");
         return;
       }
       form.dataset.sent = "1";

@@ -93,7 +93,7 @@ def test_the_approval_desk_refreshes_itself_and_decides_in_bulk(console: Any, op
     Select(console.find("select[name=action]")).select_by_value("approve_selected")
     console.find("button[name=index]").click()
     console.find("ul.messagelist li.success")
-    assert "Approved 2 gate(s)." in console.driver.page_source
+    assert "Approved 2 gates." in console.driver.page_source
     console.shot("bulk-approved")
     assert set(GateRequest.objects.values_list("status", flat=True)) == {GateStatus.APPROVED}
 
@@ -107,6 +107,8 @@ def test_the_approval_desk_refreshes_itself_and_decides_in_bulk(console: Any, op
     comment = console.find("#id_bulk_comment")
     console.shot("bulk-reject-asks-one-comment")
     assert comment.get_attribute("required") is not None
+    assert console.find("h1").text == "Reject 2 gates?"
+    assert console.find("#bulk-reject-button").get_attribute("value") == "Reject 2 gates"
     comment.send_keys("Off-brand for this week")
     console.find("#bulk-reject-button").click()
     console.find("ul.messagelist li.success")

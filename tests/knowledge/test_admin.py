@@ -107,7 +107,7 @@ def test_the_reembed_action_queues_the_selected_documents(
             follow=True,
         )
 
-    assert "1 documents queued for embedding" in response.content.decode()
+    assert "1 document queued for embedding" in response.content.decode()
     doc.refresh_from_db()
     assert doc.embedding_status == EmbeddingStatus.READY and doc.embedded_at > before
 

@@ -171,7 +171,7 @@ def test_run_page_is_a_read_only_story(operator_client, gate_with_idea):
     decide_url = reverse("admin:runs_pendingapproval_change", args=[gate_request.pk])
     assert f'<a href="{decide_url}">ideate gate opened</a>' in html
     assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", html)
-    assert "All 1 artifact(s) of this run" in html
+    assert "All artifacts of this run (1)" in html
 
 
 @pytest.mark.parametrize("run_id", ["run_40c0ffee", "run_22:3A.x"])
@@ -190,7 +190,7 @@ def test_run_pages_and_links_work_for_ids_the_admin_must_quote(operator_client, 
     assert link in operator_client.get(_decide_url(gate_request)).content.decode()
     html = operator_client.get(_run_url(run_id)).content.decode()
     assert "created as pending" in html and "ideate gate opened" in html
-    assert "All 1 artifact(s) of this run" in html
+    assert "All artifacts of this run (1)" in html
     run_transition(run_id=run_id, to=RunStatus.FAILED, actor="test")
     assert link in operator_client.get(reverse("admin:index")).content.decode()  # failed runs
 
@@ -322,7 +322,7 @@ def test_the_queue_summary_is_json_for_the_live_refresh(operator_client, gate_wi
 def test_queue_rows_say_what_is_under_review_and_the_deadline(operator_client, review_gate):
     html = operator_client.get(reverse("admin:runs_pendingapproval_changelist")).content.decode()
     assert "<title>Approvals queue" in html
-    assert "1 citations, 2 clip, 1 idea, 1 retrieval.trace, 1 thumbnail" in html
+    assert "1 idea, 2 clips, 1 thumbnail artifact, 1 retrieval trace, 1 citation list" in html
     assert re.search(r'<span title="\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC">in \d+\s(hours|days)', html)
 
 
@@ -333,7 +333,7 @@ def test_bulk_approve_decides_every_selected_gate_through_the_service(operator_c
         {"action": "approve_selected", "_selected_action": [g.pk for g in gates]},
         follow=True,
     )
-    assert "Approved 2 gate(s)." in response.content.decode()
+    assert "Approved 2 gates." in response.content.decode()
     assert (
         list(HitlApproval.objects.values_list("decision", "approver")) == [("approve", "admin:operator")] * 2
     )

@@ -150,6 +150,6 @@ def test_a_bulk_approval_by_an_operator_who_is_not_assigned_leaves_the_gate_open
         follow=True,
     )
     html = response.content.decode()
-    assert "Approved 1 gate(s)." in html and "may not decide the ideate gate" in html
+    assert "Approved 1 gate." in html and "may not decide the ideate gate" in html
     assert GateRequest.objects.get(pk=assigned_gate.pk).status == GateStatus.OPEN
     assert GateRequest.objects.get(pk=free_gate.pk).status == GateStatus.APPROVED

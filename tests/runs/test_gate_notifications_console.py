@@ -168,7 +168,7 @@ def test_a_policy_that_requires_more_approvals_than_it_has_assigned_users_is_ref
         reverse("admin:runs_gatepolicy_add"),
         {**_policy_form(required_approvals="2"), "approver_users": [ann.pk]},
     )
-    assert "2 approvals are required but only 1 user(s) may decide" in response.content.decode()
+    assert "2 approvals are required but only 1 user may decide" in response.content.decode()
     assert not GatePolicy.objects.exists()
 
 

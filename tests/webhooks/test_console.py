@@ -102,7 +102,7 @@ def test_replay_button_on_a_dead_letter_entry(operator_client: Client, test_hand
 
     state["fail"] = False
     response = operator_client.post(reverse("admin:webhooks_webhookdlq_replay", args=[entry.pk]), follow=True)
-    assert "Replayed 1: 1 succeeded" in response.content.decode()
+    assert "Replayed 1 entry: 1 succeeded" in response.content.decode()
     assert not WebhookDLQ.objects.exists()
     assert WebhookEvent.objects.get().status == EventStatus.PROCESSED
 

@@ -242,7 +242,7 @@ def test_event_admin_reprocess_action(operator_client: Client, client: Client, s
         {"action": "reprocess_selected", "_selected_action": [str(entry.event_id)]},
         follow=True,
     )
-    assert "Reprocessed 1 events" in response.content.decode()
+    assert "Reprocessed 1 event" in response.content.decode()
     assert WebhookEvent.objects.get(pk=entry.event_id).status == EventStatus.PROCESSED
     assert not WebhookDLQ.objects.exists()
 
@@ -267,13 +267,13 @@ def test_dlq_admin_replay_now_and_park(operator_client: Client, client: Client, 
     url = reverse("admin:webhooks_webhookdlq_changelist")
     one, two = failed_entry(client, "adm_1"), failed_entry(client, "adm_2")
     response = operator_client.post(url, {"action": "park", "_selected_action": [str(one.pk)]}, follow=True)
-    assert "Parked 1 entries" in response.content.decode()
+    assert "Parked 1 entry as dead" in response.content.decode()
     assert WebhookDLQ.objects.get(pk=one.pk).is_dead
     switch.fail = False
     response = operator_client.post(
         url, {"action": "replay_now", "_selected_action": [str(one.pk), str(two.pk)]}, follow=True
     )
-    assert "Replayed 2: 2 succeeded, 0 failed" in response.content.decode()
+    assert "Replayed 2 entries: 2 succeeded, 0 failed" in response.content.decode()
     assert not WebhookDLQ.objects.exists()
 
 
@@ -285,10 +285,10 @@ def test_dlq_admin_discard_asks_for_confirmation(
     form = {"action": "discard", "_selected_action": [str(entry.pk)]}
     confirm = operator_client.post(url, form)
     assert confirm.status_code == 200
-    assert "Yes, discard 1 entries" in confirm.content.decode()
+    assert "Yes, discard 1 entry" in confirm.content.decode()
     assert WebhookDLQ.objects.exists()
     done = operator_client.post(url, {**form, "confirm": "yes"}, follow=True)
-    assert "Discarded 1 entries" in done.content.decode()
+    assert "Discarded 1 entry" in done.content.decode()
     assert not WebhookDLQ.objects.exists()
 
 
@@ -303,7 +303,7 @@ def test_dlq_error_groups_view_and_replay_group(
     error = WebhookDLQ.objects.get(idempotency_key="grp_0").error
     switch.fail = False
     response = operator_client.post(url, {"provider": "switch", "error": error}, follow=True)
-    assert "Replayed the switch group: 1: 1 succeeded, 0 failed" in response.content.decode()
+    assert "From the switch group, replayed 1 entry: 1 succeeded, 0 failed" in response.content.decode()
     assert WebhookDLQ.objects.count() == 2
 
 

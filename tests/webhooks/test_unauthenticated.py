@@ -327,7 +327,7 @@ def test_operators_delete_rejected_events_in_bulk_and_verified_ones_stay(
     assert "1 verified event among the selection" in page
     assert WebhookEvent.objects.count() == 4
     done = operator_client.post(url, {**form, "confirm": "yes"}, follow=True)
-    assert "Deleted 3 rejected events; 1 verified events kept" in done.content.decode()
+    assert "Deleted 3 rejected events; 1 verified event kept" in done.content.decode()
     assert list(WebhookEvent.objects.values_list("pk", flat=True)) == [verified.pk]
     # No way to delete a verified event: no delete page, no Django bulk delete.
     assert (
@@ -435,5 +435,5 @@ def test_an_operator_lifts_a_senders_limit(operator_client: Client, client: Clie
     assert FORGER in listing and 'alt="True"' in listing  # refused now
     window = VerificationFailureWindow.objects.get(client=FORGER)
     done = operator_client.post(url, {"action": "lift", "_selected_action": [str(window.pk)]}, follow=True)
-    assert "Lifted the limit of 1 senders" in done.content.decode()
+    assert "Lifted the limit of 1 sender" in done.content.decode()
     assert post_forged(client, "l3").status_code == 401
