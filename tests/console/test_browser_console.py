@@ -71,6 +71,12 @@ def prepublish_gate(base_url: str, clip: str = "clip.webm", render: str = "final
     return gate_request
 
 
+def style(console: Any, element: Any, prop: str) -> str:
+    return str(
+        console.driver.execute_script("return getComputedStyle(arguments[0])[arguments[1]]", element, prop)
+    )
+
+
 def test_the_approval_desk_refreshes_itself_and_decides_in_bulk(console: Any, opal: User) -> None:
     from selenium.webdriver.support.ui import Select
 
@@ -289,7 +295,9 @@ def test_knowledge_search_page(console: Any, opal: User) -> None:
     assert options == ["all documents", "aismr"]
 
 
-def test_the_dashboard_charts_link_to_their_lists(console: Any, opal: User, live_server: Any) -> None:
+def test_the_dashboard_charts_link_to_their_lists(
+    console: Any, opal: User, live_server: Any, test_handler: Any
+) -> None:
     ideate_gate()
     published = running_run()
     run_transition(run_id=published.run_id, to=RunStatus.PUBLISHED, actor="t")
@@ -300,10 +308,34 @@ def test_the_dashboard_charts_link_to_their_lists(console: Any, opal: User, live
         body,
         {"webhook-signature": "v1,AAAA", "webhook-id": "x", "webhook-timestamp": "1"},
     )
+
+    def broken(event: WebhookEvent) -> Any:
+        raise RuntimeError("downstream is down")
+
+    test_handler("broken", broken)
+    _post(live_server, "broken", body, sign_standard(body, msg_id="msg_broken"))
     console.login("opal", PASSWORD)
     console.visit("/admin/", "dashboard")
     for chart in ("chart-runs", "chart-dlq", "chart-gates", "chart-publish", "chart-deliveries-acme"):
         assert console.find(f"#{chart} svg" if chart != "chart-dlq" else f"#{chart}"), chart
+    assert console.find("#chart-dlq p").text.startswith("1 entry")
+    # Only a count that is not zero is red.
+    red = style(console, console.find("#chart-deliveries-acme .delivery-rejected"), "color")
+    assert red == "rgb(207, 34, 46)"
+    totals = {
+        (provider, outcome): style(
+            console, console.find(f"#chart-deliveries-{provider} .delivery-{outcome}"), "color"
+        )
+        for provider in ("acme", "broken")
+        for outcome in ("failed", "rejected")
+    }
+    assert totals == {
+        ("acme", "failed"): style(console, console.find("#chart-deliveries-acme small"), "color"),
+        ("acme", "rejected"): red,
+        ("broken", "failed"): red,
+        ("broken", "rejected"): style(console, console.find("#chart-deliveries-broken small"), "color"),
+    }
+    assert console.find("#chart-deliveries-acme small").text == "0 ok · 0 failed · 1 rejected"
     console.find("#chart-runs svg a").click()
     console.find("#result_list")
     console.shot("runs-from-chart")

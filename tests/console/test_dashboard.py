@@ -49,8 +49,11 @@ def test_the_dashboard_draws_every_chart_with_links_to_filtered_lists(
     for chart in ("chart-runs", "chart-dlq", "chart-gates", "chart-publish", "chart-deliveries-acme"):
         assert f'id="{chart}"' in html, chart
     assert html.count("<svg viewBox") >= 5
-    assert '<span class="kpi" id="dlq-depth">1</span>' in html
-    assert "1 failed · 1 rejected" in html
+    assert '<span class="kpi" id="dlq-depth">1</span> entry' in html
+    assert (
+        '<span class="delivery-failed error-text">1 failed</span> · '
+        '<span class="delivery-rejected error-text">1 rejected</span>'
+    ) in html
     links = sorted({unescape(link) for link in re.findall(r'<a href="(/admin/[^"]+\?[^"]+)"', html)})
     assert any("status__exact=published" in link and "created_at__gte" in link for link in links)
     assert any("status__exact=rejected" in link and "provider=acme" in link for link in links)
