@@ -248,7 +248,12 @@ def test_webhooks_and_dlq_pages_for_debugging(
     stale = WebhookEvent.objects.get(provider="kieai")
     console.visit(f"/admin/webhooks/webhookevent/{stale.pk}/change/", "event-stale-signature")
     assert "s before the moment it was received" in console.find(".signature-explained").text
-    assert console.find("#reprocess-button").get_attribute("disabled") is not None
+    disabled = console.find("#reprocess-button")
+    assert disabled.get_attribute("disabled") is not None
+    # It looks disabled: grey, no pointer, and says why.
+    assert style(console, disabled, "cursor") == "not-allowed"
+    assert style(console, disabled, "background-color") != "rgb(26, 127, 55)"  # the live button's green
+    assert console.find("#reprocess-disabled-reason").text == "Unauthenticated events are never processed."
 
     console.visit("/admin/webhooks/webhookdlq/", "dlq")
     assert not console.overflows_horizontally()
@@ -263,7 +268,10 @@ def test_webhooks_and_dlq_pages_for_debugging(
 
     event = WebhookEvent.objects.filter(provider="acme").first()
     console.visit(f"/admin/webhooks/webhookevent/{event.pk}/change/", "event")
-    console.find("#reprocess-button").click()
+    live = console.find("#reprocess-button")
+    assert style(console, live, "cursor") == "pointer"
+    assert style(console, live, "background-color") == "rgb(26, 127, 55)"
+    live.click()
     console.find("ul.messagelist li.success")
     console.shot("event-reprocessed")
 
