@@ -136,8 +136,11 @@ def safe_link(url: str | None) -> str:
     return url or "—"
 
 
-def run_link(run_id: str | None) -> str:
-    """A link to the run's page (run ids may hold characters the admin quotes)."""
+def run_link(run_id: str | None, *, exists: bool = True) -> str:
+    """A link to the run's page (run ids may hold characters the admin quotes); a run that does
+    not exist is named in plain text, never linked to a 404."""
     if not run_id:
         return "—"
+    if not exists:
+        return format_html('<span class="run-unknown" title="No run with this id exists">{}</span>', run_id)
     return format_html('<a href="{}">{}</a>', reverse("admin:runs_run_change", args=[quote(run_id)]), run_id)

@@ -32,6 +32,7 @@ from webhooks.models import (
     WebhookDLQ,
     WebhookDLQQuerySet,
     WebhookEvent,
+    WebhookEventQuerySet,
 )
 from webhooks.services import (
     ReplayResult,
@@ -138,7 +139,8 @@ class WebhookEventAdmin(BigTableAdminMixin, admin.ModelAdmin):
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[WebhookEvent]:
-        return super().get_queryset(request).defer("payload", "headers")
+        events = cast(WebhookEventQuerySet, super().get_queryset(request))
+        return events.with_run_known().defer("payload", "headers")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # events only come from providers
@@ -167,7 +169,7 @@ class WebhookEventAdmin(BigTableAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="run", ordering="run_id")
     def run(self, event: WebhookEvent) -> str:
-        return run_link(event.run_id)
+        return run_link(event.run_id, exists=event.run_known)
 
     @admin.display(description="dead-letter entry")
     def dlq(self, event: WebhookEvent) -> str:

@@ -6,8 +6,10 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.contrib.postgres.functions import RandomUUID
 from django.db import models
-from django.db.models import ExpressionWrapper, Q
+from django.db.models import Exists, ExpressionWrapper, OuterRef, Q
 from django.db.models.functions import Now
+
+from runs.models import Run
 
 
 class SignatureStatus(models.TextChoices):
@@ -33,6 +35,14 @@ class PayloadDropReason(models.TextChoices):
 # The provider column of a delivery to a slug nobody configured: one bucket for all of them
 # (for the rejected-body budget and the failure limit), never a valid slug (SLUG_PATTERN).
 UNKNOWN_PROVIDER = "(unknown)"
+
+
+class WebhookEventQuerySet(models.QuerySet):
+    def with_run_known(self) -> WebhookEventQuerySet:
+        """Each event with ``run_known``: whether the run it names exists (a callback may name a
+        run that never existed, or was deleted). A subquery of the events' own query: a page of
+        events costs one read, whatever the number of runs it names."""
+        return self.annotate(run_known=Exists(Run.objects.filter(run_id=OuterRef("run_id"))))
 
 
 class WebhookEvent(models.Model):
@@ -67,6 +77,10 @@ class WebhookEvent(models.Model):
     payload_drop_reason = models.TextField(choices=PayloadDropReason.choices, null=True)
     # The sender's address (myloware.api.request.client_ip), for the audit of rejected deliveries.
     client_address = models.TextField(null=True, blank=True)
+
+    objects = WebhookEventQuerySet.as_manager()
+    # Set on rows read through ``WebhookEvent.objects.with_run_known()``.
+    run_known: bool
 
     class Meta:
         db_table = "webhook_events"

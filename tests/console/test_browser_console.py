@@ -236,15 +236,27 @@ def test_webhooks_and_dlq_pages_for_debugging(
         return processed()
 
     test_handler("acme", flaky)
-    for i in range(3):  # long, unbreakable keys: the lists must still fit 1400 px
+    # Callbacks may name a run: one that exists, one that never did, or none.
+    existing = running_run().run_id
+    for i, run_id in enumerate((existing, "run_doesnotexist", None)):
+        # Long, unbreakable keys: the lists must still fit 1400 px.
         body = json.dumps({"type": "order.created", "n": i, "id": "k" * 90 + str(i)}).encode()
-        _post(live_server, "acme", body, sign_standard(body, msg_id="msg_" + "m" * 80 + str(i)))
+        query = f"run_id={run_id}" if run_id else ""
+        _post(live_server, "acme", body, sign_standard(body, msg_id="msg_" + "m" * 80 + str(i)), query)
     kie = fixture_bytes("kieai_success")
     _post(live_server, "kieai", kie, sign_kieai(kie, timestamp=int(time.time()) - 900), "run_id=run_x")
     console.login("opal", PASSWORD)
 
     console.visit("/admin/webhooks/webhookevent/", "events")
     assert not console.overflows_horizontally()
+    runs_column = console.driver.find_elements("css selector", "#result_list td.field-run")
+    assert sorted(cell.text for cell in runs_column) == sorted([existing, "run_doesnotexist", "—", "—"])
+    links = console.driver.find_elements("css selector", "#result_list td.field-run a")
+    assert [link.text for link in links] == [existing]  # the run that does not exist is plain text
+    links[0].click()
+    assert console.find("h1").text == f"Run {existing}"
+    console.shot("run-from-events")
+
     stale = WebhookEvent.objects.get(provider="kieai")
     console.visit(f"/admin/webhooks/webhookevent/{stale.pk}/change/", "event-stale-signature")
     assert "s before the moment it was received" in console.find(".signature-explained").text

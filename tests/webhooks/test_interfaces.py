@@ -10,7 +10,9 @@ import pytest
 from django.contrib.admin.utils import quote
 from django.contrib.auth.models import Permission, User
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django_q.models import Schedule
@@ -232,6 +234,45 @@ def test_event_admin_shows_the_body_escaped_and_links_the_run(
         {"provider": "upload-post", "signature_status__exact": "valid"},
     )
     assert listing.status_code == 200 and run.run_id in listing.content.decode()
+
+
+def test_the_event_list_links_only_runs_that_exist_in_one_read_per_page(
+    operator_client: Client, make_run: Any
+) -> None:
+    """A callback may name a run that never existed: the list names it in plain text instead of
+    linking to a 404 page, and whether each run exists is part of the page's own query."""
+    listing = reverse("admin:webhooks_webhookevent_changelist")
+
+    def store(count: int, offset: int) -> list[str]:
+        run_ids = []
+        for i in range(offset, offset + count):
+            run_id = make_run().run_id if i % 2 == 0 else f"run_doesnotexist{i}"
+            WebhookEvent.objects.create(
+                idempotency_key=f"key-{i}",
+                provider="acme",
+                payload=b"{}",
+                signature_status="valid",
+                run_id=run_id,
+            )
+            run_ids.append(run_id)
+        return run_ids
+
+    store(2, 0)
+    with CaptureQueriesContext(connection) as two_rows:
+        assert operator_client.get(listing).status_code == 200
+    run_ids = store(20, 2)
+    with CaptureQueriesContext(connection) as many_rows:
+        page = operator_client.get(listing).content.decode()
+    assert len(many_rows) == len(two_rows)
+    for run_id in run_ids:
+        link = reverse("admin:runs_run_change", args=[quote(run_id)])
+        if run_id.startswith("run_doesnotexist"):
+            assert link not in page and f'title="No run with this id exists">{run_id}</span>' in page
+        else:
+            assert f'<a href="{link}">{run_id}</a>' in page
+    missing = WebhookEvent.objects.get(run_id="run_doesnotexist3")
+    detail = operator_client.get(reverse("admin:webhooks_webhookevent_change", args=[missing.pk]))
+    assert 'title="No run with this id exists">run_doesnotexist3</span>' in detail.content.decode()
 
 
 def test_event_admin_reprocess_action(operator_client: Client, client: Client, switch: Switch) -> None:
