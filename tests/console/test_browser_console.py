@@ -15,9 +15,11 @@ from django.db import transaction
 from artifacts.services import artifact_create
 from knowledge.services import kb_document_upsert
 from myloware.api.operators import OPERATORS_GROUP
+from myloware.demo.services import pipeline_prepare, pipeline_start
 from runs.models import GateRequest, GateStatus, HitlApproval, Run, RunStatus
 from runs.services import gate_decide, gate_open, run_create, run_transition
 from socials.services import project_social_link, social_create
+from tests.demo.conftest import demo_settings
 from tests.webhooks.conftest import fixture_bytes, sign_kieai, sign_standard
 from webhooks.handlers import processed
 from webhooks.models import WebhookDLQ, WebhookEvent
@@ -69,6 +71,18 @@ def prepublish_gate(base_url: str, clip: str = "clip.webm", render: str = "final
         run_id=gate.run_id, gate="prepublish", actor="api:orchestrator", artifact_ids=ids
     )
     return gate_request
+
+
+def inside(console: Any, inner: Any, outer: Any) -> bool:
+    """The element ``inner`` lies within the horizontal bounds of ``outer``."""
+    return bool(
+        console.driver.execute_script(
+            "var i = arguments[0].getBoundingClientRect(), o = arguments[1].getBoundingClientRect();"
+            "return i.left >= o.left - 0.5 && i.right <= o.right + 0.5;",
+            inner,
+            outer,
+        )
+    )
 
 
 def style(console: Any, element: Any, prop: str) -> str:
@@ -180,6 +194,28 @@ def test_the_prepublish_decision_page_plays_the_media_and_requires_a_reject_comm
     console.shot("approved-by-keyboard")
     gate_request.refresh_from_db()
     assert gate_request.status == GateStatus.APPROVED and gate_request.decided_by == "admin:opal"
+
+
+def test_the_demo_runs_ideate_gate_fits_its_citations_in_their_card(
+    console: Any, opal: User, live_server: Any
+) -> None:
+    """The demo's ideate gate as an operator meets it: three ideas and the citations they came
+    from, each in its card, the citations' long ids and paths wrapped inside theirs."""
+    from selenium.webdriver.common.by import By
+
+    with demo_settings(live_server.url):
+        pipeline_prepare(project="aismr", actor="test")
+        run = pipeline_start(project="aismr", actor="test", base_url=live_server.url)
+        ideate = GateRequest.objects.get(run_id=run.run_id, gate="ideate")
+        console.login("opal", PASSWORD)
+        console.visit("/admin/runs/pendingapproval/", "ideate-queue")
+        assert "3 ideas, 1 citation list" in console.find("#result_list tbody tr").text
+
+        console.visit(f"/admin/runs/pendingapproval/{ideate.pk}/change/", "ideate-decision")
+        assert not console.overflows_horizontally()
+        citations = console.find(".artifact-kind-citations")
+        assert inside(console, citations.find_element(By.TAG_NAME, "table"), citations)
+        assert inside(console, citations, console.find(".under-review"))
 
 
 def test_a_media_file_that_fails_to_load_is_flagged(console: Any, opal: User, live_server: Any) -> None:

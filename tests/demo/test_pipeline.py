@@ -19,25 +19,15 @@ from myloware.demo.pipeline import build_graph
 from myloware.demo.services import pipeline_prepare, pipeline_start
 from runs.langgraph import DjangoCheckpointSaver
 from runs.models import GateRequest, HitlApproval, OrchestrationCheckpoint, Run, RunTransition
+from tests.demo.conftest import demo_settings
 from webhooks.models import WebhookEvent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
-def demo_settings(live_server: Any) -> Iterator[None]:
-    """Webhook secrets the stand-in providers sign with; the fake publisher (DEBUG only); the
-    demo's videos, served by the live server itself."""
-    providers = dict(settings.WEBHOOK_PROVIDERS)
-    providers["kieai"] = dataclasses.replace(providers["kieai"], secrets=("kie-demo-secret",))
-    providers["shotstack"] = dataclasses.replace(providers["shotstack"], secrets=("shotstack-demo-token",))
-    with override_settings(
-        WEBHOOK_PROVIDERS=providers,
-        DEBUG=True,
-        SOCIALS_FAKE_PUBLISHER=True,
-        LANGGRAPH_DEMO_WAIT_SECONDS=10,
-        WEBHOOK_OWN_MEDIA_PREFIXES=[f"{live_server.url}/static/demo/"],
-    ):
+def demo(live_server: Any) -> Iterator[None]:
+    with demo_settings(live_server.url):
         yield
 
 
