@@ -476,6 +476,7 @@ class PendingApprovalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                 user_agent=request.headers.get("User-Agent", ""),
                 idempotency_key=request.POST.get("idempotency_key") or None,
                 content_hash=request.POST.get("content_hash") or None,
+                chosen_idea_id=request.POST.get("chosen_idea_id") or None,
             )
         except DomainError as exc:
             # Shown next to the buttons, with what the operator typed kept.
@@ -499,6 +500,8 @@ class PendingApprovalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         artifacts = [by_id[i] for i in gate_request.artifact_ids if i in by_id]
         current_hash = selectors.artifacts_content_hash(gate_request.artifact_ids)
         may_decide = selectors.gate_may_decide(gate_request=gate_request, actor=actor_for(request))
+        can_decide = gate_request.is_open and self.has_decide_permission(request) and may_decide
+        ideas = selectors.gate_ideas(gate_request=gate_request)
         run = gate_request.run
         context = {
             **self.admin_site.each_context(request),
@@ -516,15 +519,18 @@ class PendingApprovalAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             "timeline": selectors.run_timeline(run_id=gate_request.run_id),
             "assignees": selectors.gate_assignees(gate_request=gate_request),
             "may_decide": may_decide,
-            "can_decide": gate_request.is_open and self.has_decide_permission(request) and may_decide,
+            "can_decide": can_decide,
+            # Several ideas under review: the approval chooses one (an earlier approver's, or the first).
+            "choosing_idea": can_decide and len(ideas) > 1,
+            "chosen_idea_id": str(gate_request.chosen_idea_id or next(iter(ideas), "")),
             # One key per rendering: a double-clicked submit replays the first decision.
             "idempotency_key": uuid.uuid4().hex,
             "now": timezone.now(),
             "error": error,
             "comment": request.POST.get("comment", "") if request.method == "POST" else "",
             "is_prepublish": gate_request.gate == Gate.PREPUBLISH,
-            "approved_idea": selectors.approved_idea(run_id=run.run_id)
+            "chosen_idea": selectors.chosen_idea(run_id=run.run_id)
             if gate_request.gate == Gate.PREPUBLISH
-            else [],
+            else None,
         }
         return TemplateResponse(request, "admin/runs/pendingapproval/decide.html", context, status=status)

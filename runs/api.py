@@ -138,6 +138,7 @@ class GateSerializer(serializers.ModelSerializer):
             "decided_at",
             "decided_by",
             "decision_comment",
+            "chosen_idea_id",
             "callback_status",
             "decisions",
             "notifications",
@@ -237,7 +238,9 @@ class GateOpenSerializer(StrictInputSerializer):
     )
 
 
-class GateDecisionInSerializer(StrictInputSerializer):
+class _DecisionFieldsSerializer(StrictInputSerializer):
+    """What an approval and a rejection both carry."""
+
     decision = serializers.ChoiceField(choices=HitlDecision.choices)
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=10_000)
     idempotency_key = serializers.CharField(required=False, allow_blank=True, max_length=200)
@@ -245,6 +248,15 @@ class GateDecisionInSerializer(StrictInputSerializer):
         required=False,
         allow_blank=True,
         help_text="The content_hash you reviewed; needed to approve content that changed since opening",
+    )
+
+
+class GateDecisionInSerializer(_DecisionFieldsSerializer):
+    chosen_idea_id = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        help_text="The idea (one of the idea artifacts under review) the run goes ahead with; "
+        "by default the one an earlier approver chose, else the first idea under review",
     )
 
 
@@ -256,8 +268,8 @@ class GateApproveInSerializer(GateDecisionInSerializer):
     decision = serializers.ChoiceField(choices=[HitlDecision.APPROVE])
 
 
-class GateRejectInSerializer(GateDecisionInSerializer):
-    """A rejection, with a comment saying why."""
+class GateRejectInSerializer(_DecisionFieldsSerializer):
+    """A rejection, with a comment saying why (it chooses no idea)."""
 
     decision = serializers.ChoiceField(choices=[HitlDecision.REJECT])
     comment = serializers.RegexField(
@@ -690,8 +702,9 @@ class GateDecisionView(APIView):
                 {
                     403: "The key's actor created the run and the gate does not allow self-approval (code self_approval)",
                     404: "No run with this run_id, or no such gate opened on it (code no_gate)",
-                    409: "The gate is no longer open, or its artifacts changed since it opened (code stale_content)",
-                    422: "A reject without a comment",
+                    409: "The gate is no longer open, its artifacts changed since it opened (code stale_content), "
+                    "or an earlier approver chose another idea (code other_idea_chosen)",
+                    422: "A rejection without a comment, or a chosen idea that is not under review (code unknown_idea)",
                 }
             ),
         },
@@ -710,6 +723,7 @@ class GateDecisionView(APIView):
             user_agent=request.headers.get("User-Agent", ""),
             idempotency_key=data.get("idempotency_key") or request.headers.get("Idempotency-Key"),
             content_hash=data.get("content_hash") or None,
+            chosen_idea_id=str(data["chosen_idea_id"]) if data.get("chosen_idea_id") else None,
         )
         body = {
             "recorded": result.recorded,

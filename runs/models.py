@@ -291,6 +291,9 @@ class GateRequest(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     decided_by = models.TextField(blank=True, default="")
     decision_comment = models.TextField(blank=True, default="")
+    # The idea artifact (one of those under review) the run goes ahead with: chosen by an approver,
+    # else, once the gate is approved, the first idea under review. Empty when no idea is reviewed.
+    chosen_idea_id = models.UUIDField(null=True, blank=True)
     # Delivery of the signed decision callback to the orchestrator (runs.tasks).
     callback_status = models.TextField(choices=CallbackStatus.choices, default=CallbackStatus.NONE)
     callback_attempts = models.PositiveIntegerField(default=0)

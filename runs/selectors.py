@@ -229,22 +229,28 @@ def approval_queue_summary(*, now: datetime) -> QueueSummary:
     return QueueSummary(stats["count"], overdue, f"{stats['count']}-{stats['newest'] or 0}")
 
 
-def approved_idea(*, run_id: str) -> list[str]:
-    """The idea texts approved at the run's latest approved ideate gate (what prepublish builds on)."""
+def gate_ideas(*, gate_request: GateRequest) -> list[str]:
+    """The ids of the idea artifacts under review at a gate, in the order the gate lists them
+    (iggy lists its best idea first)."""
+    ideas = Artifact.objects.filter(id__in=gate_request.artifact_ids, type=ArtifactType.IDEA)
+    found = {str(pk) for pk in ideas.values_list("id", flat=True)}
+    return [artifact_id for artifact_id in gate_request.artifact_ids if artifact_id in found]
+
+
+def chosen_idea(*, run_id: str) -> str | None:
+    """The text of the idea the run went ahead with: the one chosen at its latest approved ideate
+    gate (what prepublish builds on); None when no ideate gate was approved, or it had no idea."""
     gate = (
         GateRequest.objects.filter(run_id=run_id, gate=Gate.IDEATE, status=GateStatus.APPROVED)
         .order_by("-decided_at")
         .first()
     )
-    if gate is None:
-        return []
-    rows = Artifact.objects.filter(id__in=gate.artifact_ids, type=ArtifactType.IDEA).order_by("created_at")
-    texts = []
-    for metadata in rows.values_list("metadata", flat=True):
-        text = metadata.get("text") or metadata.get("idea") if isinstance(metadata, dict) else None
-        if isinstance(text, str):
-            texts.append(text)
-    return texts
+    if gate is None or gate.chosen_idea_id is None:
+        return None
+    idea = Artifact.objects.filter(pk=gate.chosen_idea_id).only("metadata").first()
+    metadata = idea.metadata if idea is not None and isinstance(idea.metadata, dict) else {}
+    text = metadata.get("text") or metadata.get("idea")
+    return text if isinstance(text, str) else None
 
 
 def run_stats(*, project: str | None = None, since: datetime | None = None) -> dict[str, int]:

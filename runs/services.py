@@ -67,6 +67,7 @@ from runs.selectors import (
     artifacts_content_hash,
     gate_approvers,
     gate_assignees,
+    gate_ideas,
     gate_may_decide,
     gate_policy_for,
     run_creator,
@@ -487,6 +488,7 @@ def gate_decide(
     user_agent: str = "",
     idempotency_key: str | None = None,
     content_hash: str | None = None,
+    chosen_idea_id: str | None = None,
 ) -> GateDecisionResult:
     """Approve or reject the latest ``gate`` of a run: the one decision service (admin and API).
 
@@ -496,7 +498,9 @@ def gate_decide(
     approvals from distinct approvers count until the gate's quorum; the run's creator may not
     approve when the policy forbids it; an approval is refused (409 ``stale_content``) when the
     artifacts under review changed since the gate opened, unless ``content_hash`` shows the
-    approver reviewed the current content. Every recorded decision appends a hitl_approvals row.
+    approver reviewed the current content. An approval may choose, among the ideas under review,
+    the one the run goes ahead with (``chosen_idea_id``; by default the first one). Every recorded
+    decision appends a hitl_approvals row.
     """
     if decision not in HitlDecision.values:
         raise InvalidInput(
@@ -505,6 +509,8 @@ def gate_decide(
     comment = (comment or "").strip()
     if decision == HitlDecision.REJECT and not comment:
         raise InvalidInput("A rejection needs a comment saying why")
+    if decision == HitlDecision.REJECT and chosen_idea_id:
+        raise InvalidInput("Only an approval chooses an idea")
     idempotency_key = (idempotency_key or "").strip()[:200] or None
     with transaction.atomic():
         run = Run.objects.select_for_update().filter(run_id=run_id).first()
@@ -531,6 +537,7 @@ def gate_decide(
             )
         if decision == HitlDecision.APPROVE:
             _check_may_approve(gate_request, actor, content_hash)
+            _choose_idea(gate_request, chosen_idea_id)
         approval = HitlApproval.objects.create(
             run=run,
             gate=gate,
@@ -545,6 +552,7 @@ def gate_decide(
                 "content_hash": gate_request.content_hash,
                 "gate_request_id": gate_request.pk,
                 "idempotency_key": idempotency_key,
+                "chosen_idea_id": chosen_idea_id,
             },
         )
         if decision == HitlDecision.REJECT:
@@ -611,6 +619,28 @@ def _check_may_approve(gate_request: GateRequest, actor: str, content_hash: str 
     GateRequest.objects.filter(pk=gate_request.pk).update(content_hash=current)
 
 
+def _choose_idea(gate_request: GateRequest, chosen_idea_id: str | None) -> None:
+    """Record the idea an approval chooses; approvers of one gate choose the same idea."""
+    if not chosen_idea_id:
+        return
+    ideas = gate_ideas(gate_request=gate_request)
+    if chosen_idea_id not in ideas:
+        raise InvalidInput(
+            f"{chosen_idea_id} is not an idea under review at this gate",
+            code="unknown_idea",
+            details={"ideas": ideas},
+        )
+    earlier = gate_request.chosen_idea_id
+    if earlier is not None and str(earlier) != chosen_idea_id:
+        raise Conflict(
+            f"An earlier approval of this gate chose idea {earlier}: approve that idea, or reject",
+            code="other_idea_chosen",
+            details={"chosen_idea_id": str(earlier)},
+        )
+    gate_request.chosen_idea_id = uuid.UUID(chosen_idea_id)
+    GateRequest.objects.filter(pk=gate_request.pk).update(chosen_idea_id=chosen_idea_id)
+
+
 def _move_run_on_approval(gate_request: GateRequest, actor: str) -> None:
     to = RunStatus.PENDING if gate_request.gate == Gate.WORKFLOW else gate_request.approve_to
     run_transition(
@@ -628,6 +658,9 @@ def _gate_close(
     gate_request.decided_at = now
     gate_request.decided_by = actor
     gate_request.decision_comment = comment
+    if status == GateStatus.APPROVED and gate_request.chosen_idea_id is None:
+        # Nobody chose (one idea, a bulk approval, a gate disabled by policy): the first idea.
+        gate_request.chosen_idea_id = next(iter(gate_ideas(gate_request=gate_request)), None)
     gate_request.callback_status = _initial_callback_status() if notify else CallbackStatus.NONE
     gate_request.callback_next_at = now if gate_request.callback_status == CallbackStatus.PENDING else None
     gate_request.save(
@@ -636,6 +669,7 @@ def _gate_close(
             "decided_at",
             "decided_by",
             "decision_comment",
+            "chosen_idea_id",
             "callback_status",
             "callback_next_at",
         ]
@@ -737,6 +771,7 @@ def gate_callback_body(gate_request: GateRequest) -> dict[str, Any]:
             "decided_at": gate_request.decided_at.isoformat() if gate_request.decided_at else None,
             "comment": gate_request.decision_comment,
             "content_hash": gate_request.content_hash,
+            "chosen_idea_id": str(gate_request.chosen_idea_id) if gate_request.chosen_idea_id else None,
         },
     }
 

@@ -781,6 +781,8 @@ export interface components {
             readonly decided_at: string | null;
             readonly decided_by: string;
             readonly decision_comment: string;
+            /** Format: uuid */
+            readonly chosen_idea_id: string | null;
             readonly callback_status: components["schemas"]["GateCallbackStatusEnum"];
             readonly decisions: components["schemas"]["Decision"][];
             readonly notifications: components["schemas"]["GateNotification"][];
@@ -802,6 +804,11 @@ export interface components {
             idempotency_key?: string;
             /** @description The content_hash you reviewed; needed to approve content that changed since opening */
             content_hash?: string;
+            /**
+             * Format: uuid
+             * @description The idea (one of the idea artifacts under review) the run goes ahead with; by default the one an earlier approver chose, else the first idea under review
+             */
+            chosen_idea_id?: string | null;
         };
         /**
          * @description * `none` - No callback (gate open)
@@ -889,7 +896,7 @@ export interface components {
          * @enum {string}
          */
         GateRejectInDecisionEnum: "reject";
-        /** @description A rejection, with a comment saying why. */
+        /** @description A rejection, with a comment saying why (it chooses no idea). */
         GateRejectInRequest: {
             /**
              * @description discriminator enum property added by openapi-typescript
@@ -4289,7 +4296,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The gate is no longer open, or its artifacts changed since it opened (code stale_content) */
+            /** @description The gate is no longer open, its artifacts changed since it opened (code stale_content), or an earlier approver chose another idea (code other_idea_chosen) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4325,7 +4332,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description A reject without a comment. Or: A parameter, header or body value breaks a rule; details.field names it (NUL or lone surrogates in text, JSON deeper than API_JSON_MAX_DEPTH, unknown values) */
+            /** @description A rejection without a comment, or a chosen idea that is not under review (code unknown_idea). Or: A parameter, header or body value breaks a rule; details.field names it (NUL or lone surrogates in text, JSON deeper than API_JSON_MAX_DEPTH, unknown values) */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -152,11 +152,13 @@ def await_gate(gate: str) -> Node:
 
 
 def gate_decision(gate_request: GateRequest) -> dict[str, str]:
-    """What resumes a gate's interrupt: the gate's closing status, who and why."""
+    """What resumes a gate's interrupt: the gate's closing status, who, why, and the idea the run
+    goes ahead with (the id of the one chosen at an approved ideate gate, else empty)."""
     return {
         "status": gate_request.status,
         "by": gate_request.decided_by,
         "comment": gate_request.decision_comment,
+        "idea": str(gate_request.chosen_idea_id or ""),
     }
 
 

@@ -155,12 +155,12 @@ def test_the_prepublish_decision_page_plays_the_media_and_requires_a_reject_comm
     console.login("opal", PASSWORD)
     console.visit(f"/admin/runs/pendingapproval/{gate_request.pk}/change/", "prepublish-decision")
 
-    # Where the video goes, and the idea approved at ideate.
+    # Where the video goes, and the idea chosen at ideate.
     assert console.find("#publish-account").text == "tiktok:aismr-official"
     assert console.find("#publish-caption").text == "Satisfying soap #asmr"
     assert console.find("#publish-tags").text.split() == ["asmr", "soap"]
     assert console.find("#publish-privacy").text == "public"
-    assert "Slow close-up of soap cutting" in console.find(".approved-idea").text
+    assert console.find("#chosen-idea").text == "Slow close-up of soap cutting, no music"
     # Both players reach a playable state, and actually play.
     videos = console.driver.find_elements("css selector", ".under-review video")
     assert len(videos) == 2
@@ -196,11 +196,12 @@ def test_the_prepublish_decision_page_plays_the_media_and_requires_a_reject_comm
     assert gate_request.status == GateStatus.APPROVED and gate_request.decided_by == "admin:opal"
 
 
-def test_the_demo_runs_ideate_gate_fits_its_citations_in_their_card(
+def test_the_demo_runs_ideas_are_reviewed_and_the_chosen_one_reaches_prepublish(
     console: Any, opal: User, live_server: Any
 ) -> None:
     """The demo's ideate gate as an operator meets it: three ideas and the citations they came
-    from, each in its card, the citations' long ids and paths wrapped inside theirs."""
+    from, each in its card; the operator goes ahead with the third idea, and the prepublish page
+    shows that idea alone."""
     from selenium.webdriver.common.by import By
 
     with demo_settings(live_server.url):
@@ -216,6 +217,28 @@ def test_the_demo_runs_ideate_gate_fits_its_citations_in_their_card(
         citations = console.find(".artifact-kind-citations")
         assert inside(console, citations.find_element(By.TAG_NAME, "table"), citations)
         assert inside(console, citations, console.find(".under-review"))
+        choices = console.driver.find_elements(By.CSS_SELECTOR, "input[name=chosen_idea_id]")
+        assert len(choices) == 3 and [c.is_selected() for c in choices] == [True, False, False]
+        card = "ancestor::div[contains(concat(' ', @class, ' '), ' artifact ')][1]"
+        third = choices[2].find_element(By.XPATH, card)
+        third_text = third.find_element(By.CSS_SELECTOR, ".artifact-text .pre-wrap").text
+        choices[2].click()
+        console.shot("third-idea-chosen")
+        console.find("#approve-button").click()
+        message = console.find("ul.messagelist li.success").text
+        assert message == (
+            f"Your approval of the ideate gate of {run.run_id} is recorded; the gate is approved."
+        )
+        console.shot("ideate-approved")
+
+        prepublish = console.wait.until(
+            lambda d: GateRequest.objects.filter(run_id=run.run_id, gate="prepublish").first()
+        )
+        console.visit(f"/admin/runs/pendingapproval/{prepublish.pk}/change/", "prepublish-chosen-idea")
+        shown = console.driver.find_elements(By.CSS_SELECTOR, "#prepublish-summary blockquote")
+        assert [quote.text for quote in shown] == [third_text]
+        # Read as body text, not the admin's small grey blockquote.
+        assert style(console, shown[0], "color") == style(console, console.find("#content-main p"), "color")
 
 
 def test_a_media_file_that_fails_to_load_is_flagged(console: Any, opal: User, live_server: Any) -> None:

@@ -43,9 +43,9 @@ def artifact_types(run_id: str) -> list[str]:
     return sorted(Artifact.objects.filter(run_id=run_id).values_list("type", flat=True))
 
 
-def decide(client: Any, gate_request: GateRequest, decision: str, comment: str = "") -> None:
+def decide(client: Any, gate_request: GateRequest, decision: str, comment: str = "", **data: str) -> None:
     url = reverse("admin:runs_pendingapproval_change", args=[gate_request.pk])
-    response = client.post(url, {"decision": decision, "comment": comment})
+    response = client.post(url, {"decision": decision, "comment": comment, **data})
     assert response.status_code == 302
 
 
@@ -126,10 +126,17 @@ def test_an_admin_approval_resumes_the_graph_at_its_interrupt(live_server: Any, 
     reviewed = set(Artifact.objects.filter(pk__in=gate_request.artifact_ids).values_list("type", flat=True))
     assert reviewed == {"idea", "citations"}
 
-    decide(operator_client, gate_request, "approve")
+    # The operator goes ahead with iggy's third idea: the resumed graph knows which.
+    third_idea = waiting.values["ideas"][2]["artifact_id"]
+    decide(operator_client, gate_request, "approve", chosen_idea_id=third_idea)
 
     resumed = graph_state(run.run_id)
-    assert resumed.values["ideate"] == {"status": "approved", "by": "admin:operator", "comment": ""}
+    assert resumed.values["ideate"] == {
+        "status": "approved",
+        "by": "admin:operator",
+        "comment": "",
+        "idea": third_idea,
+    }
     assert [i.value["gate"] for i in resumed.interrupts] == ["prepublish"]
     assert interrupt.id not in {i.id for i in resumed.interrupts}
     assert Run.objects.get(run_id=run.run_id).status == "awaiting_approval"

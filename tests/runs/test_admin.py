@@ -374,7 +374,7 @@ def test_a_refused_decision_is_shown_next_to_the_buttons_with_the_comment_kept(o
     assert html.index('id="reject-button"') < html.index("needs a comment") < html.index("Under review")
 
 
-def test_the_prepublish_page_shows_where_the_video_goes_and_the_approved_idea(operator_client, make_run):
+def test_the_prepublish_page_shows_where_the_video_goes_and_the_chosen_idea(operator_client, make_run):
     from runs.services import gate_decide
     from socials.services import project_social_link, social_create
 
@@ -383,9 +383,18 @@ def test_the_prepublish_page_shows_where_the_video_goes_and_the_approved_idea(op
     )
     project_social_link(project="aismr", social_id=social.pk, actor="t", is_primary=True)
     run = make_run(project="aismr")
-    idea, _ = artifact_create(run_id=run.run_id, type="idea", metadata={"text": "Cut the soap slowly"})
-    gate_open(run_id=run.run_id, gate="ideate", actor="api:o", artifact_ids=[str(idea.id)])
-    gate_decide(run_id=run.run_id, gate="ideate", decision="approve", actor="admin:ann")
+    ideas = [
+        artifact_create(run_id=run.run_id, type="idea", metadata={"text": text})[0]
+        for text in ("Cut the soap slowly", "Crush the chalk")
+    ]
+    gate_open(run_id=run.run_id, gate="ideate", actor="api:o", artifact_ids=[str(i.id) for i in ideas])
+    gate_decide(
+        run_id=run.run_id,
+        gate="ideate",
+        decision="approve",
+        actor="admin:ann",
+        chosen_idea_id=str(ideas[1].id),
+    )
     clip, _ = artifact_create(run_id=run.run_id, type="clip", url="https://cdn.test/c.webm")
     prepublish, _ = gate_open(
         run_id=run.run_id, gate="prepublish", actor="api:o", artifact_ids=[str(clip.id)]
@@ -393,4 +402,5 @@ def test_the_prepublish_page_shows_where_the_video_goes_and_the_approved_idea(op
     html = operator_client.get(_decide_url(prepublish)).content.decode()
     assert 'id="prepublish-summary"' in html and "tiktok:acct" in html and "Soap!" in html
     assert '<span class="tag">asmr</span>' in html and "provider default" in html
-    assert "Cut the soap slowly" in html
+    assert '<blockquote class="chosen-idea" id="chosen-idea">Crush the chalk</blockquote>' in html
+    assert "Cut the soap slowly" not in html

@@ -45,6 +45,7 @@ class Gate:
         decided_at (datetime.datetime | None):
         decided_by (str):
         decision_comment (str):
+        chosen_idea_id (None | UUID):
         callback_status (GateCallbackStatusEnum): * `none` - No callback (gate open)
             * `pending` - Pending delivery
             * `delivered` - Delivered
@@ -69,6 +70,7 @@ class Gate:
     decided_at: datetime.datetime | None
     decided_by: str
     decision_comment: str
+    chosen_idea_id: None | UUID
     callback_status: GateCallbackStatusEnum
     decisions: list[Decision]
     notifications: list[GateNotification]
@@ -112,6 +114,12 @@ class Gate:
 
         decision_comment = self.decision_comment
 
+        chosen_idea_id: None | str
+        if isinstance(self.chosen_idea_id, UUID):
+            chosen_idea_id = str(self.chosen_idea_id)
+        else:
+            chosen_idea_id = self.chosen_idea_id
+
         callback_status = self.callback_status.value
 
         decisions = []
@@ -143,6 +151,7 @@ class Gate:
                 "decided_at": decided_at,
                 "decided_by": decided_by,
                 "decision_comment": decision_comment,
+                "chosen_idea_id": chosen_idea_id,
                 "callback_status": callback_status,
                 "decisions": decisions,
                 "notifications": notifications,
@@ -205,6 +214,21 @@ class Gate:
 
         decision_comment = d.pop("decision_comment")
 
+        def _parse_chosen_idea_id(data: object) -> None | UUID:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                chosen_idea_id_type_0 = UUID(data)
+
+                return chosen_idea_id_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | UUID, data)
+
+        chosen_idea_id = _parse_chosen_idea_id(d.pop("chosen_idea_id"))
+
         callback_status = GateCallbackStatusEnum(d.pop("callback_status"))
 
         decisions = []
@@ -237,6 +261,7 @@ class Gate:
             decided_at=decided_at,
             decided_by=decided_by,
             decision_comment=decision_comment,
+            chosen_idea_id=chosen_idea_id,
             callback_status=callback_status,
             decisions=decisions,
             notifications=notifications,

@@ -13,7 +13,7 @@ T = TypeVar("T", bound="GateRejectInRequest")
 
 @_attrs_define
 class GateRejectInRequest:
-    """A rejection, with a comment saying why.
+    """A rejection, with a comment saying why (it chooses no idea).
 
     Attributes:
         decision (GateRejectInDecisionEnum): * `reject` - reject
