@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml | $(PY)
 venv: $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m myloware.devserver
+	$(PY) -m myloware.run
 
 test: $(STAMP)
 	$(PY) -m ruff check .

@@ -10,11 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django_q.models import Schedule
 
-from myloware.workers.jobs import declared_jobs
-
-
-def declared_schedules() -> list[dict[str, Any]]:
-    return declared_jobs("SCHEDULES")
+from myloware.workers.jobs import declared_schedules
 
 
 class Command(BaseCommand):
