@@ -1,11 +1,10 @@
 """``make run``: the whole product on one machine, under supervisord.
 
-Prepares once — one instance per data folder (a lock), development webhook secrets, migrations,
-the schedules, the operator login — then hands over to supervisord (``os.execv``: same process,
-still holding the lock), which runs and restarts the processes of docs/architecture.md: the
-embedded PostgreSQL (in the foreground, so that supervisord sees it die), gunicorn, the webhook
-loop, the django-q2 cluster, and ``myloware.supervision`` for what supervisord does not do itself.
-Ctrl-C or SIGTERM stops everything, the database last. See docs/operations.md.
+Prepares once (one instance per data folder, development webhook secrets, migrations, schedules,
+the operator login), then becomes supervisord (``os.execv``, keeping the instance lock), which runs
+and restarts the processes of docs/architecture.md: the embedded PostgreSQL in the foreground,
+gunicorn, the webhook loop, the django-q2 cluster, and ``myloware.supervision`` for what
+supervisord does not do itself. Ctrl-C or SIGTERM stops them all, the database last.
 """
 
 from __future__ import annotations
@@ -16,19 +15,16 @@ import secrets
 import shlex
 import sys
 from pathlib import Path
-from typing import IO
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEV_WEBHOOK_PROVIDERS = ("KIEAI", "SHOTSTACK", "UPLOAD_POST")
-
-# The web tier, the webhook loop and the cluster stop together (one group), within STOP_SECONDS
-# each, then the database: a stop takes at most about twice that.
+# The web tier, the loop and the cluster stop together (one group), then the database: each
+# within STOP_SECONDS, or it is killed with its whole process group.
 STOP_SECONDS = 3
 SUPERVISORD_CONF = """\
-; Written by `make run` (myloware/run.py) for {data_dir}; regenerated at each start.
+; Written by `make run` (myloware/run.py) at each start.
 [supervisord]
 nodaemon=true
-; In the foreground supervisord logs to stdout itself.
 logfile=/dev/null
 logfile_maxbytes=0
 pidfile={data_dir}/supervisord.pid
@@ -50,10 +46,12 @@ priority=20
 
 [program:web]
 command={python} -m gunicorn myloware.wsgi:application --config python:myloware.gunicorn_conf
-    --bind {host}:{port} --workers {web_workers} --access-logfile - --graceful-timeout {stop_seconds}
+    --bind {host}:{port} --workers {web_workers} --access-logfile - --graceful-timeout {stop}
 {common}
 [program:webhooks]
 command={python} manage.py process_webhooks
+numprocs={webhook_loops}
+process_name=%(program_name)s_%(process_num)s
 {common}
 [program:tasks]
 command={python} manage.py qcluster
@@ -67,20 +65,19 @@ autorestart=true
 stderr_logfile=/dev/stderr
 stderr_logfile_maxbytes=0
 """
-# Every program of the group: its own process group, signalled whole on a stop (gunicorn's and
-# django-q2's children included), restarted whenever it exits; output to the terminal.
+# Each program is the leader of its own process group, signalled whole on a stop; restarted
+# whenever it exits.
 COMMON = """\
 autorestart=true
-startsecs=1
 startretries=5
 stopasgroup=true
 killasgroup=true
-stopwaitsecs={stop_seconds}
+stopwaitsecs={stop}
 redirect_stderr=true
 stdout_logfile=/dev/stdout
 stdout_logfile_maxbytes=0
 """
-# SIGINT is PostgreSQL's fast shutdown. Its own log file, as pg_ctl's was.
+# SIGINT is PostgreSQL's fast shutdown; it logs to its own file, as under pg_ctl.
 DATABASE = """
 [program:postgres]
 command={command}
@@ -89,11 +86,10 @@ autorestart=true
 startsecs=2
 startretries=10
 stopsignal=INT
-stopwaitsecs={stop_seconds}
+stopwaitsecs={stop}
 killasgroup=true
 redirect_stderr=true
 stdout_logfile={log}
-stdout_logfile_maxbytes=10MB
 """
 
 
@@ -101,8 +97,11 @@ def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "myloware.settings")
     data_dir = Path(os.environ.get("MYLOWARE_DATA_DIR", str(BASE_DIR / "var"))).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    lock = _single_instance_lock(data_dir / "run.lock")
-    if lock is None:
+    lock = (data_dir / "run.lock").open("a+")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print("MyloWare is already running for this data folder; stop it first (Ctrl-C).", file=sys.stderr)
         return 1
     _ensure_dev_secrets(data_dir / "dev.env")
     print("MyloWare: preparing the database …", flush=True)
@@ -116,14 +115,14 @@ def main() -> int:
     conf = data_dir / "supervisord.conf"
     conf.write_text(_supervisord_conf(data_dir))
     host, port = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "8000")
-    _print_banner(host, port)
+    print(f"\nMyloWare: http://{host}:{port}/admin/ (API docs /api/docs/, health /healthz); Ctrl-C stops.\n")
     os.environ["PYTHONUNBUFFERED"] = "1"
     os.set_inheritable(lock.fileno(), True)  # supervisord keeps the instance lock
     os.execv(sys.executable, [sys.executable, "-m", "supervisor.supervisord", "-c", str(conf)])  # noqa: S606
 
 
 def _supervisord_conf(data_dir: Path) -> str:
-    """The configuration, with the embedded database handed over to supervisord: the processes
+    """supervisord's configuration. The embedded database is handed over to it: the processes
     reach it by its socket (DATABASE_URL), so none of them starts a server of its own."""
     from django.conf import settings
     from django.db import connections
@@ -138,13 +137,10 @@ def _supervisord_conf(data_dir: Path) -> str:
         connections.close_all()
         server = embedded_server_to_foreground(Path(datadir))
         os.environ["DATABASE_URL"] = f"postgresql://postgres@/{EMBEDDED_DB_NAME}?host={server.socket_dir}"
-        database = DATABASE.format(
-            command=shlex.join(server.command),
-            user=f"user={server.user}\n" if server.user else "",
-            stop_seconds=STOP_SECONDS,
-            log=Path(datadir) / "log",
-        )
-    host, port = os.environ.get("HOST", "127.0.0.1"), os.environ.get("PORT", "8000")
+        user = f"user={server.user}\n" if server.user else ""
+        log = Path(datadir) / "log"
+        database = DATABASE.format(command=shlex.join(server.command), user=user, stop=STOP_SECONDS, log=log)
+    host = os.environ.get("HOST", "127.0.0.1")
     return SUPERVISORD_CONF.format(
         data_dir=data_dir,
         base_dir=BASE_DIR,
@@ -152,42 +148,21 @@ def _supervisord_conf(data_dir: Path) -> str:
         python=sys.executable,
         host=host,
         health_host="127.0.0.1" if host in ("0.0.0.0", "") else host,  # noqa: S104 - a comparison
-        port=port,
+        port=os.environ.get("PORT", "8000"),
         web_workers=os.environ.get("WEB_CONCURRENCY", "2"),
-        stop_seconds=STOP_SECONDS,
-        common=COMMON.format(stop_seconds=STOP_SECONDS),
+        webhook_loops=os.environ.get("WEBHOOK_LOOPS", "2"),
+        stop=STOP_SECONDS,
+        common=COMMON.format(stop=STOP_SECONDS),
         cluster_parts=",".join(CLUSTER_PARTS),
-        # A new cluster's scheduler first runs after its cycle: then it has HEALTH_MAX_LAG to show work.
+        # A new cluster's scheduler first runs after one cycle; then it has HEALTH_MAX_LAG to show work.
         grace=settings.HEALTH_MAX_LAG + SCHEDULER_CYCLE_SECONDS,
     )
 
 
-def _single_instance_lock(path: Path) -> IO[str] | None:
-    handle = path.open("a+")
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.seek(0)
-        pid = handle.read().strip() or "?"
-        print(
-            f"MyloWare is already running (pid {pid}); stop it first (Ctrl-C in its terminal).",
-            file=sys.stderr,
-        )
-        return None
-    handle.seek(0)
-    handle.truncate()
-    handle.write(str(os.getpid()))
-    handle.flush()
-    return handle
-
-
 def _ensure_dev_secrets(path: Path) -> None:
-    """In development, give the built-in webhook providers random secrets once (``var/dev.env``).
-
-    Settings load that file when DEBUG is on, so the web tier, the webhook loop and the demo
-    pipeline (which signs its stand-in provider callbacks) agree without anyone exporting
-    variables. Anything already set in the environment wins; production (DEBUG off) never reads it.
-    """
+    """In development, random secrets for the built-in webhook providers, once (``var/dev.env``,
+    read by the settings when DEBUG is on: the web tier, the loop and the demo agree). Exported
+    variables win; production (DEBUG off) never reads the file."""
     from myloware.lib.env import env_bool
 
     if not env_bool("DEBUG", True) or path.exists():
@@ -208,21 +183,6 @@ def _print_operator_login(data_dir: Path) -> None:
         print(f"          (saved in {password_file}; it is not printed again)", flush=True)
     else:
         print(f"MyloWare: operator login — user 'operator', password in {password_file}", flush=True)
-
-
-def _print_banner(host: str, port: str) -> None:
-    base = f"http://{host}:{port}"
-    print(
-        f"\nMyloWare is starting (supervisord):\n"
-        f"  admin console   {base}/admin/\n"
-        f"  API docs        {base}/api/docs/\n"
-        f"  health          {base}/healthz\n"
-        "  API key         .venv/bin/python manage.py create_api_key my-script --scope runs\n"
-        "  demo pipeline   .venv/bin/python manage.py demo_pipeline --project aismr   (then approve its gates "
-        "in the admin: Pending approvals)\n"
-        "Press Ctrl-C to stop.\n",
-        flush=True,
-    )
 
 
 if __name__ == "__main__":

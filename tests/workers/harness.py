@@ -157,16 +157,23 @@ class MakeRun:
     def pgdata(self) -> Path:
         return self.folder / "var" / "pgdata"
 
-    def program(self, marker: str) -> psutil.Process:
-        """The supervisord program whose command line contains ``marker``."""
+    def programs(self, marker: str) -> list[psutil.Process]:
+        """The supervisord programs whose command line contains ``marker`` (the webhook loop runs
+        twice by default)."""
         assert self.process is not None
+        found = []
         for child in psutil.Process(self.process.pid).children():
             try:
                 if any(marker in part for part in child.cmdline()):
-                    return child
+                    found.append(child)
             except psutil.Error:  # a killed one, not reaped yet
                 continue
-        raise AssertionError(f"no program {marker!r} under supervisord")
+        return found
+
+    def program(self, marker: str) -> psutil.Process:
+        found = self.programs(marker)
+        assert found, f"no program {marker!r} under supervisord"
+        return found[0]
 
     def program_pid(self, marker: str) -> int | None:
         """None while supervisord is between the death of a program and its new start."""

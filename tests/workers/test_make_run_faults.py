@@ -114,19 +114,36 @@ def test_killed_idle_workers_wedge_the_cluster_until_the_supervisor_restarts_it(
 # --- SIGSTOP, then SIGCONT ------------------------------------------------------------------------
 
 
-def test_a_frozen_webhook_loop_is_503_then_catches_up_when_thawed(server: MakeRun) -> None:
-    loop = server.program("process_webhooks")
-    loop.suspend()
+def test_frozen_webhook_loops_are_503_then_catch_up_when_thawed(server: MakeRun) -> None:
+    loops = server.programs("process_webhooks")
+    for loop in loops:
+        loop.suspend()
     try:
         accepted = server.post_webhooks(60)  # the intake still accepts: the events wait
         wait_for(
             lambda: server.health() == (503, ["webhook_loop"]), seconds=LIMIT + 20, what="503 naming the loop"
         )
     finally:
-        loop.resume()
+        for loop in loops:
+            loop.resume()
     thawed = time.monotonic()
     server.assert_each_processed_exactly_once(accepted, seconds=RECOVERY)
     assert time.monotonic() - thawed < RECOVERY
+    wait_for(server.healthy, seconds=RECOVERY, what="/healthz 200 again")
+
+
+def test_a_loop_frozen_inside_its_batch_loses_its_claim_to_the_other_copy(server: MakeRun) -> None:
+    """While one copy stays frozen, PostgreSQL ends its session idle inside the claim's transaction
+    (CLAIM_IDLE_TIMEOUT): the events it held are processed by the other copy, once."""
+    frozen, _other = server.programs("process_webhooks")[:2]
+    sender, accepted = server.post_in_background(240)
+    wait_for(lambda: len(accepted) >= 30, seconds=30, what="30 deliveries accepted")
+    frozen.suspend()
+    try:
+        sender.join()
+        server.assert_each_processed_exactly_once(accepted, seconds=RECOVERY)
+    finally:
+        frozen.resume()
     wait_for(server.healthy, seconds=RECOVERY, what="/healthz 200 again")
 
 
