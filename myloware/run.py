@@ -66,9 +66,11 @@ stderr_logfile=/dev/stderr
 stderr_logfile_maxbytes=0
 """
 # Each program is the leader of its own process group, signalled whole on a stop; restarted
-# whenever it exits.
+# whenever it exits. One that cannot stay up 10 s (gunicorn gives up on a port in use after 5 s)
+# 5 times in a row is FATAL, and the listener stops everything.
 COMMON = """\
 autorestart=true
+startsecs=10
 startretries=5
 stopasgroup=true
 killasgroup=true
