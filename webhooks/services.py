@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -230,6 +230,9 @@ SELECT * FROM claimed ORDER BY received_at, id
 # behind each other instead of each holding one run the other's handler waits for.
 _LOCK_RUNS = "SELECT run_id FROM runs WHERE run_id = ANY(%s) ORDER BY run_id FOR UPDATE"
 
+# An idle loop's look: one indexed read (the partial index of received events), prepared once.
+_ANY_WAITING = "SELECT 1 FROM webhook_events WHERE status = %s AND signature_status = %s LIMIT 1"
+
 # For the claim's transaction only. Its commit does not wait for its WAL flush: a crash can lose
 # the last fraction of a second of processing together with the events' new status, which are
 # then ``received`` again and processed again (handlers are idempotent); the intake's commits stay
@@ -298,22 +301,27 @@ def webhook_events_process_forever(
     """The webhook loop (``manage.py process_webhooks``): process batches until ``control.stop``;
     returns the number of events processed.
 
-    After a batch that was not full it waits WEBHOOK_LOOP_POLL seconds before looking again. A
-    database error (a restart, a terminated session) closes the connection and the loop tries
-    again every second; once the database has been unreachable for WEBHOOK_LOOP_DB_TIMEOUT
-    seconds it raises DatabaseUnreachable, so that its supervisor restarts it (and says so).
+    While nothing waits it looks every WEBHOOK_LOOP_POLL seconds with one indexed read (an idle
+    loop opens no transaction); a batch that was not full is followed by the same pause. A
+    database error (a restart, a terminated or timed-out session) closes the connection and the
+    loop tries again every second; once the database has been unreachable or failing for
+    WEBHOOK_LOOP_DB_TIMEOUT seconds it raises DatabaseUnreachable, so that its supervisor
+    restarts it (and says why).
     """
     processed = 0
     unreachable_since: float | None = None
     while not control.stop:
         try:
-            handled = webhook_events_process_batch()
-        except (OperationalError, InterfaceError) as exc:
+            waiting = execute_prepared(_ANY_WAITING, [EventStatus.RECEIVED, SignatureStatus.VALID])
+            handled = webhook_events_process_batch() if waiting else 0
+        except DatabaseError as exc:  # a restart, a terminated or timed-out session, an outage
             connection.close()
             unreachable_since = clock() if unreachable_since is None else unreachable_since
             down = clock() - unreachable_since
             if down >= settings.WEBHOOK_LOOP_DB_TIMEOUT:
-                raise DatabaseUnreachable(f"the database was unreachable for {down:.0f} s: {exc}") from exc
+                raise DatabaseUnreachable(
+                    f"the database was unreachable or failing for {down:.0f} s: {exc}"
+                ) from exc
             logger.warning("webhook loop: database unavailable (%s); retrying", exc)
             _pause(1.0, control, sleep)
             continue
