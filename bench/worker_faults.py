@@ -11,8 +11,9 @@ Each round, on one `make run` in a temporary folder (its own embedded database),
 4. postgres killed (``kill -9``) → every accepted webhook processed;
 5. database stopped for 20 s (``supervisorctl stop postgres``) → processed after its start;
 6. cluster main process killed → a queued job done;
-7. wedge: ``kill -9`` of both idle django-q2 workers (#23/#339), then 6 jobs → /healthz 503 naming
-   the task queue, the cluster restarted by make run's listener, the jobs done;
+7. wedge: ``kill -9`` of the idle django-q2 pool (its workers, monitor and pusher: #23/#339), then
+   6 jobs → /healthz 503 naming the task queue, the cluster restarted by make run's listener, the
+   jobs done;
 
 then SIGTERM: how long the whole stop takes, and whether any process is left. The suite runs the
 same faults with short bounds (tests/workers/test_make_run_faults.py).
@@ -105,8 +106,8 @@ def cluster_killed(server: MakeRun) -> float:
 def wedge(server: MakeRun) -> tuple[float, float, float]:
     """(seconds to the 503, to the restart, to the jobs done), from the kill."""
     cluster = server.program("qcluster").pid
-    for worker in server.cluster_workers():
-        worker.kill()
+    for process in server.cluster_pool():
+        process.kill()
     killed = time.monotonic()
     paths = server.post_documents(6)
     wait_for(lambda: server.health() == (503, ["task_queue"]), seconds=PATIENCE, what="503 naming task_queue")
@@ -135,7 +136,7 @@ LABELS = {
     "postgres killed": "postgres killed under load → every accepted webhook processed",
     "database stopped": "database stopped 20 s → processed, after its start",
     "cluster killed": "qcluster main process killed → a new job done",
-    "wedge 503": "both idle django-q2 workers killed (wedge) → /healthz 503 naming task_queue",
+    "wedge 503": "the idle django-q2 pool killed (wedge) → /healthz 503 naming task_queue",
     "wedge restart": "… → cluster restarted by make run's listener",
     "wedge done": "… → the 6 waiting jobs done",
     "stop": "SIGTERM → make run exited",

@@ -47,6 +47,8 @@ priority=20
 [program:web]
 command={python} -m gunicorn myloware.wsgi:application --config python:myloware.gunicorn_conf
     --bind {host}:{port} --workers {web_workers} --access-logfile - --graceful-timeout {stop}
+; gunicorn gives up on a port in use after 5 s: up 10 s or the start failed (5 times: FATAL).
+startsecs=10
 {common}
 [program:webhooks]
 command={python} manage.py process_webhooks
@@ -55,6 +57,9 @@ process_name=%(program_name)s_%(process_num)s
 {common}
 [program:tasks]
 command={python} manage.py qcluster
+; django-q2 closes stale connections before each task; checked, a connection the database's
+; restart broke is replaced instead of failing the next task.
+environment=DB_CONN_HEALTH_CHECKS="1"
 {common}
 [eventlistener:watch]
 command={python} -m myloware.supervision --health-url http://{health_host}:{port}/healthz
@@ -66,11 +71,11 @@ stderr_logfile=/dev/stderr
 stderr_logfile_maxbytes=0
 """
 # Each program is the leader of its own process group, signalled whole on a stop; restarted
-# whenever it exits. One that cannot stay up 10 s (gunicorn gives up on a port in use after 5 s)
-# 5 times in a row is FATAL, and the listener stops everything.
+# whenever it exits. One whose start fails 5 times in a row is FATAL, and the listener stops
+# everything. (A program that dies while still starting is reported without its pid: the
+# cluster's start is the default second, after which its leftovers can be found and killed.)
 COMMON = """\
 autorestart=true
-startsecs=10
 startretries=5
 stopasgroup=true
 killasgroup=true

@@ -78,8 +78,8 @@ def _restart_if_past_grace(rpc: Any, program: str, grace: float) -> None:
     info = rpc.supervisor.getProcessInfo(program)
     if info["statename"] == "RUNNING" and info["now"] - info["start"] > grace:
         _log(f"{program} shows no work for more than {grace:.0f} s (a stalled cluster); restarting it")
-        rpc.supervisor.stopProcess(program)
-        rpc.supervisor.startProcess(program)
+        rpc.supervisor.stopProcess(program)  # waits for the stop (at most its stopwaitsecs)
+        rpc.supervisor.startProcess(program, False)  # does not wait: other events keep coming
 
 
 def _log(message: str) -> None:
