@@ -287,9 +287,9 @@ WEBHOOK_DLQ_JITTER = env_float("WEBHOOK_DLQ_JITTER", 0.1)
 WEBHOOK_DLQ_MAX_ATTEMPTS = env_int("WEBHOOK_DLQ_MAX_ATTEMPTS", 8, minimum=1)
 WEBHOOK_DLQ_BATCH_SIZE = env_int("WEBHOOK_DLQ_BATCH_SIZE", 100, minimum=1)
 # The webhook loop (`manage.py process_webhooks`, docs/webhooks.md "Processing"): events claimed
-# and processed per transaction; the pause after a batch that was not full and between an idle
-# loop's looks (one indexed read each); how long the database may stay unreachable before the
-# loop exits non-zero (its supervisor starts it again).
+# and processed per transaction; the pause between an idle loop's looks (one indexed read each);
+# how long the database may stay unreachable before the loop exits non-zero (its supervisor
+# starts it again).
 WEBHOOK_LOOP_BATCH = env_int("WEBHOOK_LOOP_BATCH", 20, minimum=1)
 WEBHOOK_LOOP_POLL = env_float("WEBHOOK_LOOP_POLL", 0.02)
 WEBHOOK_LOOP_DB_TIMEOUT = env_int("WEBHOOK_LOOP_DB_TIMEOUT", 30, minimum=1)

@@ -302,7 +302,7 @@ def webhook_events_process_forever(
     returns the number of events processed.
 
     While nothing waits it looks every WEBHOOK_LOOP_POLL seconds with one indexed read (an idle
-    loop opens no transaction); a batch that was not full is followed by the same pause. A
+    loop opens no transaction); after a batch it looks again at once. A
     database error (a restart, a terminated or timed-out session) closes the connection and the
     loop tries again every second; once the database has been unreachable or failing for
     WEBHOOK_LOOP_DB_TIMEOUT seconds it raises DatabaseUnreachable, so that its supervisor
@@ -329,7 +329,7 @@ def webhook_events_process_forever(
         processed += handled
         if handled:
             logger.debug("webhook loop: processed %d events", handled)
-        if handled < settings.WEBHOOK_LOOP_BATCH:
+        if not handled:  # nothing waits, or the other copies hold it all
             _pause(settings.WEBHOOK_LOOP_POLL, control, sleep)
     return processed
 
