@@ -150,6 +150,7 @@ def test_a_loop_frozen_inside_its_batch_loses_its_claim_to_the_other_copy(server
 
 FREEZABLE: dict[str, Callable[[MakeRun], list[psutil.Process]]] = {
     "gunicorn master": lambda server: [server.program("gunicorn")],
+    "gunicorn worker": lambda server: server.program("gunicorn").children()[:1],
     "postgres": lambda server: [psutil.Process(server.postmaster_pid())],
     "qcluster main process": lambda server: [server.program("qcluster")],
     "django-q2 sentinel": lambda server: [server.sentinel()],
