@@ -18,7 +18,7 @@ from myloware.api.operators import OPERATORS_GROUP
 from runs.models import GateRequest, GateStatus, HitlApproval, Run, RunStatus
 from runs.services import gate_decide, gate_open, run_create, run_transition
 from socials.services import project_social_link, social_create
-from tests.webhooks.conftest import fixture_bytes, sign_kieai, sign_standard
+from tests.webhooks.conftest import fixture_bytes, process_waiting, sign_kieai, sign_standard
 from webhooks.handlers import processed
 from webhooks.models import WebhookDLQ, WebhookEvent
 
@@ -233,6 +233,7 @@ def test_webhooks_and_dlq_pages_for_debugging(
         _post(live_server, "acme", body, sign_standard(body, msg_id="msg_" + "m" * 80 + str(i)))
     kie = fixture_bytes("kieai_success")
     _post(live_server, "kieai", kie, sign_kieai(kie, timestamp=int(time.time()) - 900), "run_id=run_x")
+    process_waiting()  # what the webhook loop does next
     console.login("opal", PASSWORD)
 
     console.visit("/admin/webhooks/webhookevent/", "events")

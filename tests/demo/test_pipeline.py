@@ -25,9 +25,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
-def demo_settings(live_server: Any) -> Iterator[None]:
+def demo_settings(live_server: Any, webhook_loop: None) -> Iterator[None]:
     """Webhook secrets the stand-in providers sign with; the fake publisher (DEBUG only); the
-    demo's videos, served by the live server itself."""
+    demo's videos, served by the live server itself; the webhook loop that processes the
+    providers' callbacks, as `make run` runs it."""
     providers = dict(settings.WEBHOOK_PROVIDERS)
     providers["kieai"] = dataclasses.replace(providers["kieai"], secrets=("kie-demo-secret",))
     providers["shotstack"] = dataclasses.replace(providers["shotstack"], secrets=("shotstack-demo-token",))
