@@ -133,7 +133,7 @@ def health_check(*, now: datetime | None = None) -> Health:
 
 def _key_refusal(request: HttpRequest) -> JsonResponse | None:
     """None when the caller may see the details; a 401/403 for a bad key or one without the scope."""
-    key = api_key_authenticate(request.headers[HEADER].strip())
+    key = api_key_authenticate(request.headers[HEADER].strip(), now=timezone.now())
     if key is None:
         return JsonResponse(error_body(401, "not_authenticated", "Invalid or revoked API key"), status=401)
     scope = Scope.OPS_READ.value

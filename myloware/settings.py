@@ -8,7 +8,6 @@ refused when DEBUG is off.
 from __future__ import annotations
 
 import importlib.util
-import sys
 import warnings
 from datetime import timedelta
 from pathlib import Path

@@ -19,7 +19,7 @@ from myloware.api.services import api_key_create
 from myloware.db import started_by_this_process, stop_embedded_server
 from runs.models import Run
 from tests import factories
-from tests.browser import Console, chromium_driver, console_fixture
+from tests.browser import Console, browser_fixture, console_fixture
 from tests.servers import gunicorn
 from webhooks.services import LoopControl, webhook_events_process_forever
 
