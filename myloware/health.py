@@ -1,132 +1,163 @@
-"""``GET /healthz``: the truth about the database and about background work.
+"""``GET /healthz``: is the system up, and if not, which part stopped.
 
-200 only when the database answers with pgvector and every migration, and work flows: a watched
-cluster ran a task within WORKER_STALE_AFTER (or is inside one), and no valid webhook event,
-queued task or due dead-letter entry has waited longer than HEALTH_MAX_LAG. Otherwise 503 with
-``Retry-After`` and ``problems`` naming each failing part.
+Judged from facts the database already has, each read by one selector: the database answers
+with pgvector and every migration applied; the webhook loop keeps up (the oldest valid event
+waiting for it); the dead-letter replay runs (the longest-due entry); django-q2's schedules run
+(each schedule's lag) and its queue moves (tasks waiting while none finishes). A part is down
+when its fact passes HEALTH_MAX_LAG. 200, or 503 + ``Retry-After`` with the failing parts named.
+
+Anyone gets the verdict and the names of the failing parts; the figures (versions, backlogs,
+lags, queue depth) need an API key with the ``ops:read`` scope (``X-API-Key``).
 """
 
 from __future__ import annotations
 
+import enum
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
-from django.db.models import Count, Min
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
-from django_q.brokers import get_broker
-from django_q.models import OrmQ
 
+from myloware.api.authentication import HEADER
 from myloware.api.exceptions import DB_RETRY_AFTER_SECONDS
-from myloware.workers.selectors import clusters_health
-from webhooks.selectors import processing_lag
+from myloware.api.models import Scope
+from myloware.api.services import api_key_authenticate
+from myloware.lib.errors import error_body
+from myloware.workers.selectors import cluster_facts
+from webhooks.selectors import dlq_overdue_since, webhook_backlog
+
+
+class Part(enum.StrEnum):
+    DATABASE = "database"
+    WEBHOOK_LOOP = "webhook_loop"
+    DLQ_REPLAY = "dlq_replay"
+    SCHEDULES = "schedules"
+    TASK_QUEUE = "task_queue"
+
+
+# The parts whose failure means the django-q2 cluster itself stopped (a stalled pool, a dead
+# scheduler), the check_tasks probe's: `make run` restarts the cluster for them (myloware/run.py).
+# Not the DLQ replay: a large backlog of due entries is slow, not stopped.
+CLUSTER_PARTS = (Part.SCHEDULES, Part.TASK_QUEUE)
+
+
+@dataclass
+class Health:
+    failing: list[Part] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failing
+
+    def fail(self, part: Part, problem: str) -> None:
+        if part not in self.failing:
+            self.failing.append(part)
+        self.problems.append(f"{part}: {problem}")
 
 
 def _age(moment: datetime | None, now: datetime) -> float | None:
     return None if moment is None else round(max(0.0, (now - moment).total_seconds()), 1)
 
 
-def _database(report: dict[str, Any], problems: list[str]) -> None:
+def _database(health: Health) -> None:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT current_setting('server_version')")
-        report["postgres_version"] = cursor.fetchone()[0]
-        cursor.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
-        row = cursor.fetchone()
-    report["pgvector_version"] = row[0] if row else None
-    executor = MigrationExecutor(connection)
-    pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    report["migrations"] = "applied" if not pending else f"{len(pending)} pending"
-    if report["pgvector_version"] is None:
-        problems.append("pgvector extension is not installed")
-    if pending:
-        problems.append(f"migrations not applied ({report['migrations']})")
-
-
-def _workers(now: datetime, problems: list[str]) -> dict[str, Any]:
-    if settings.Q_CLUSTER["sync"]:
-        return {"mode": "sync (tasks run inline)"}
-    clusters = clusters_health(now=now)
-    if not any(cluster.flowing for cluster in clusters):
-        problems.append(
-            f"workers: no task went through any cluster for {settings.WORKER_STALE_AFTER} s"
-            if clusters
-            else "workers: no cluster has reported (is `manage.py run_workers` running?)"
+        cursor.execute(
+            "SELECT current_setting('server_version'), "
+            "(SELECT extversion FROM pg_extension WHERE extname = 'vector')"
         )
-    return {
-        "stale_after_seconds": settings.WORKER_STALE_AFTER,
-        "clusters": [
-            {
-                "name": cluster.cluster,
-                "workers": cluster.workers,
-                "last_task_age_seconds": _age(cluster.last_task_at, now),
-                "last_acknowledged_age_seconds": _age(cluster.last_ack_at, now),
-                "busy": cluster.busy(now),
-                "flowing": cluster.flowing,
-            }
-            for cluster in clusters
-        ],
+        postgres, pgvector = cursor.fetchone()
+    executor = MigrationExecutor(connection)
+    pending = len(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+    health.details[Part.DATABASE] = {
+        "postgres_version": postgres,
+        "pgvector_version": pgvector,
+        "pending_migrations": pending,
     }
+    if pgvector is None:
+        health.fail(Part.DATABASE, "the pgvector extension is not installed")
+    if pending:
+        health.fail(Part.DATABASE, f"{pending} migrations not applied")
 
 
-def _queued_tasks(now: datetime, problems: list[str]) -> tuple[int | None, datetime | None]:
-    """Tasks waiting in the broker, and since when (known for the ORM broker only)."""
-    if "orm" in settings.Q_CLUSTER:
-        # An unclaimed row's lock is the time it was queued (or the time its claim expired).
-        queued = OrmQ.objects.filter(lock__lte=now).aggregate(count=Count("pk"), oldest=Min("lock"))
-        return queued["count"], queued["oldest"]
-    try:
-        return get_broker().queue_size(), None
-    except Exception as exc:  # noqa: BLE001 - whatever the broker's client raises, it is down
-        problems.append(f"task queue: the broker does not answer ({type(exc).__name__})")
-        return None, None
-
-
-def _backlog(now: datetime, problems: list[str]) -> dict[str, Any]:
+def _background_work(health: Health, now: datetime) -> None:
     limit = settings.HEALTH_MAX_LAG
-    lag = processing_lag(now=now)
-    queued, oldest_queued = _queued_tasks(now, problems)
-    ages = {
-        "oldest_received_event_age_seconds": _age(lag.oldest_received_at, now),
-        "dlq_due": lag.dlq_due,
-        "dlq_most_overdue_seconds": _age(lag.dlq_oldest_due_at, now),
-        "queued_tasks": queued,
-        "oldest_queued_task_age_seconds": _age(oldest_queued, now),
+    backlog = webhook_backlog()
+    waiting = _age(backlog.oldest_received_at, now)
+    health.details[Part.WEBHOOK_LOOP] = {"backlog_events": backlog.events, "oldest_waiting_seconds": waiting}
+    if (waiting or 0) > limit:
+        health.fail(Part.WEBHOOK_LOOP, f"a valid event has waited {waiting} s for processing")
+
+    overdue = _age(dlq_overdue_since(now=now), now)
+    health.details[Part.DLQ_REPLAY] = {"most_overdue_seconds": overdue}
+    if (overdue or 0) > limit:
+        health.fail(Part.DLQ_REPLAY, f"a due dead-letter entry has waited {overdue} s for its replay")
+
+    cluster = cluster_facts(now=now)
+    health.details[Part.SCHEDULES] = {
+        "lag_seconds": {name: round(lag, 1) for name, lag in cluster.lags.items()}
     }
-    for key, part in (
-        ("oldest_received_event_age_seconds", "webhooks: a valid event waits for processing"),
-        ("dlq_most_overdue_seconds", "dead-letter queue: a due entry is not replayed"),
-        ("oldest_queued_task_age_seconds", "task queue: a queued task is not picked up"),
-    ):
-        if (ages[key] or 0) > limit:
-            problems.append(f"{part} for {ages[key]} s (limit HEALTH_MAX_LAG={limit} s)")
-    return {"max_lag_seconds": limit, **ages}
+    for name, lag in cluster.late_schedules(limit).items():
+        health.fail(Part.SCHEDULES, f"{name} is {lag:.1f} s late")
+    queue = cluster.queue
+    stalled = round(queue.stalled_seconds(now), 1)
+    health.details[Part.TASK_QUEUE] = {
+        "queued": queue.queued,
+        "oldest_queued_seconds": _age(queue.oldest_queued_at, now),
+        "last_finished_seconds": _age(queue.last_finished_at, now),
+        "stalled_seconds": stalled,
+    }
+    if cluster.stalled(limit):
+        health.fail(Part.TASK_QUEUE, f"{queue.queued} tasks wait and none finished for {stalled} s")
 
 
-def health_report(*, now: datetime | None = None) -> tuple[bool, dict[str, Any]]:
+def health_check(*, now: datetime | None = None) -> Health:
+    """Every part's fact, and which parts are down (a part is down past HEALTH_MAX_LAG)."""
     now = now or timezone.now()
-    report: dict[str, Any] = {"database": "ok"}
-    problems: list[str] = []
+    health = Health()
     try:
-        _database(report, problems)
-        report["workers"] = _workers(now, problems)
-        report["backlog"] = _backlog(now, problems)
+        _database(health)
+        _background_work(health, now)
     except DatabaseError as exc:
-        return False, {"database": f"unavailable: {type(exc).__name__}", "problems": ["database unavailable"]}
-    if problems:
-        report["problems"] = problems
-    return not problems, report
+        health.fail(Part.DATABASE, f"unavailable ({type(exc).__name__})")
+    health.details["max_lag_seconds"] = settings.HEALTH_MAX_LAG
+    return health
+
+
+def _key_refusal(request: HttpRequest) -> JsonResponse | None:
+    """None when the caller may see the details; a 401/403 for a bad key or one without the scope."""
+    key = api_key_authenticate(request.headers[HEADER].strip(), now=timezone.now())
+    if key is None:
+        return JsonResponse(error_body(401, "not_authenticated", "Invalid or revoked API key"), status=401)
+    scope = Scope.OPS_READ.value
+    if not key.has_scope(scope):
+        message = f"This API key lacks the scope {scope!r} needed for GET {request.path}"
+        details = {"required_scope": scope, "granted_scopes": list(key.scopes)}
+        return JsonResponse(error_body(403, "missing_scope", message, details), status=403)
+    return None
 
 
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    healthy, report = health_report()
-    response = JsonResponse(
-        {"status": "ok" if healthy else "unavailable", **report}, status=200 if healthy else 503
-    )
-    if not healthy:
+    detailed = HEADER in request.headers
+    if detailed:
+        refusal = _key_refusal(request)
+        if refusal is not None:
+            return refusal
+    health = health_check()
+    body: dict[str, Any] = {"status": "ok" if health.ok else "unavailable"}
+    if not health.ok:
+        body["failing"] = health.failing
+    if detailed:
+        body |= {"problems": health.problems, **health.details}
+    response = JsonResponse(body, status=200 if health.ok else 503)
+    if not health.ok:
         response["Retry-After"] = str(DB_RETRY_AFTER_SECONDS)
     return response

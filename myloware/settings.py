@@ -8,7 +8,6 @@ refused when DEBUG is off.
 from __future__ import annotations
 
 import importlib.util
-import socket
 import warnings
 from datetime import timedelta
 from pathlib import Path
@@ -289,13 +288,14 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
 }
 
 # --- django-q2 --------------------------------------------------------------------------------
-# Broker: django-q2's ORM broker on our own database by default (zero configuration), Redis when
-# REDIS_URL is set (scale-out: docs/webhooks.md). timeout < retry so a slow task is killed before
-# it is handed to a second worker; max_attempts bounds poison tasks.
-REDIS_URL = env_str("REDIS_URL").strip()
+# Schedules and one-off jobs (DLQ replay, embedding, gate expiry and callbacks, publishing,
+# retention), not the webhook hot path (`manage.py process_webhooks`). Its ORM broker queues in
+# our own database: nothing else to run. timeout < retry so a slow task is killed before it is
+# handed to a second worker; max_attempts bounds poison tasks. The last save_limit successes are
+# kept: /healthz reads when each schedule's tasks last ran from them (myloware/workers/selectors.py).
 Q_CLUSTER: dict[str, Any] = {
     "name": "myloware",
-    **({"redis": REDIS_URL} if REDIS_URL else {"orm": "default"}),
+    "orm": "default",
     "workers": env_int("Q_WORKERS", 2, minimum=1),
     "timeout": env_int("Q_TIMEOUT", 120, minimum=1),
     "retry": env_int("Q_RETRY", 180, minimum=2),
@@ -308,23 +308,12 @@ Q_CLUSTER: dict[str, Any] = {
 }
 if Q_CLUSTER["timeout"] >= Q_CLUSTER["retry"]:
     raise ImproperlyConfigured("Q_TIMEOUT must be smaller than Q_RETRY")
-# Watched workers (`manage.py run_workers`, docs/operations.md). A cluster is "stale" when no task
-# started or finished in any of its workers for WORKER_STALE_AFTER seconds (and none is running);
-# the main process queues a canary task every WORKER_CANARY_SECONDS so that an idle cluster still
-# shows flow. The name identifies the cluster's heartbeat rows: one name per cluster.
-WORKER_NAME = env_str("MYLOWARE_WORKER_NAME", socket.gethostname())
-WORKER_STALE_AFTER = env_int("WORKER_STALE_AFTER", 30, minimum=5)
-WORKER_CANARY_SECONDS = env_int("WORKER_CANARY_SECONDS", 5, minimum=1)
-if WORKER_CANARY_SECONDS * 2 > WORKER_STALE_AFTER:
-    raise ImproperlyConfigured("WORKER_CANARY_SECONDS must be at most half of WORKER_STALE_AFTER")
-# Seconds a stop waits for the workers' current tasks before killing them (they are re-queued).
-WORKER_STOP_GRACE = env_int("WORKER_STOP_GRACE", 5, minimum=1)
-# A task that lost its database (restart, terminated connection) retries for this long.
-WORKER_DB_RETRY_SECONDS = env_int("WORKER_DB_RETRY_SECONDS", 60, minimum=0)
-if Q_CLUSTER["timeout"] <= WORKER_DB_RETRY_SECONDS:
-    raise ImproperlyConfigured("WORKER_DB_RETRY_SECONDS must be smaller than Q_TIMEOUT")
-# /healthz answers 503 when an event, a queued task or a due dead-letter entry waited longer.
-HEALTH_MAX_LAG = env_int("HEALTH_MAX_LAG", 120, minimum=10)
+# /healthz answers 503 (and `make run` restarts a stalled task cluster) when work waited longer:
+# the oldest received webhook event, a due dead-letter entry, a queued task, a schedule's run.
+# Longer than a task may run (Q_TIMEOUT): workers all inside long tasks are busy, not stalled.
+HEALTH_MAX_LAG = env_int("HEALTH_MAX_LAG", 180, minimum=5)
+if Q_CLUSTER["timeout"] >= HEALTH_MAX_LAG:
+    raise ImproperlyConfigured("HEALTH_MAX_LAG must be longer than Q_TIMEOUT")
 
 # --- logging ----------------------------------------------------------------------------------
 # Every handler of the process gets the redaction filter (see myloware/lib/redact.py); gunicorn's
@@ -429,30 +418,13 @@ WEBHOOK_DLQ_BACKOFF_CAP = env_int("WEBHOOK_DLQ_BACKOFF_CAP", 3600, minimum=1)
 WEBHOOK_DLQ_JITTER = env_float("WEBHOOK_DLQ_JITTER", 0.1)
 WEBHOOK_DLQ_MAX_ATTEMPTS = env_int("WEBHOOK_DLQ_MAX_ATTEMPTS", 8, minimum=1)
 WEBHOOK_DLQ_BATCH_SIZE = env_int("WEBHOOK_DLQ_BATCH_SIZE", 100, minimum=1)
-# Valid events still "received" after this many seconds lost their task (e.g. a broker outage
-# between commit and enqueue); the every-minute job processes them.
-WEBHOOK_STALE_AFTER = env_int("WEBHOOK_STALE_AFTER", 300, minimum=1)
-# How often run_workers' main process replays due DLQ entries and sweeps those events.
-WEBHOOK_SWEEP_SECONDS = env_int("WEBHOOK_SWEEP_SECONDS", 60, minimum=1)
-# Processing (docs/webhooks.md, "Processing"): the event row is the queue. At most
-# WEBHOOK_PROCESSORS django-q2 tasks drain "received" events at once, WEBHOOK_PROCESSOR_BATCH per
-# transaction, each holding its slot's lease (renewed with the worker's heartbeat every third
-# of WEBHOOK_PROCESSOR_LEASE; an expired one is taken over). A processor gives its worker back
-# after WEBHOOK_PROCESSOR_BUDGET seconds (a fresh task takes over if work is left) and, once
-# nothing is left, polls every WEBHOOK_PROCESSOR_POLL seconds for WEBHOOK_PROCESSOR_LINGER
-# seconds before it frees its slot, so a steady stream pays no broker round trip per event.
-# run_workers wakes a processor every WEBHOOK_WAKE_SECONDS when events wait and a slot is free.
-WEBHOOK_PROCESSORS = env_int("WEBHOOK_PROCESSORS", 2, minimum=1)
-WEBHOOK_PROCESSOR_BATCH = env_int("WEBHOOK_PROCESSOR_BATCH", 20, minimum=1)
-WEBHOOK_PROCESSOR_LEASE = env_int("WEBHOOK_PROCESSOR_LEASE", 10, minimum=3)
-WEBHOOK_PROCESSOR_BUDGET = env_int(
-    "WEBHOOK_PROCESSOR_BUDGET", max(1, min(10, Q_CLUSTER["timeout"] // 4)), minimum=1
-)
-WEBHOOK_PROCESSOR_LINGER = env_float("WEBHOOK_PROCESSOR_LINGER", 2.0)
-WEBHOOK_PROCESSOR_POLL = env_float("WEBHOOK_PROCESSOR_POLL", 0.01)
-WEBHOOK_WAKE_SECONDS = env_int("WEBHOOK_WAKE_SECONDS", 2, minimum=1)
-if Q_CLUSTER["timeout"] <= WEBHOOK_PROCESSOR_BUDGET + WEBHOOK_PROCESSOR_LINGER:
-    raise ImproperlyConfigured("WEBHOOK_PROCESSOR_BUDGET + WEBHOOK_PROCESSOR_LINGER must be below Q_TIMEOUT")
+# The webhook loop (`manage.py process_webhooks`, docs/webhooks.md "Processing"): events claimed
+# and processed per transaction; the pause between an idle loop's looks (one indexed read each);
+# how long the database may stay unreachable before the loop exits non-zero (its supervisor
+# starts it again).
+WEBHOOK_LOOP_BATCH = env_int("WEBHOOK_LOOP_BATCH", 20, minimum=1)
+WEBHOOK_LOOP_POLL = env_float("WEBHOOK_LOOP_POLL", 0.02)
+WEBHOOK_LOOP_DB_TIMEOUT = env_int("WEBHOOK_LOOP_DB_TIMEOUT", 30, minimum=1)
 # Deliveries that fail verification (docs/webhooks.md, "Unauthenticated deliveries"): their
 # bodies are kept up to WEBHOOK_REJECTED_BODY_BUDGET bytes per provider and hour (beyond, only
 # size and SHA-256); a sender (address, IPv6 /64) whose verifications of a provider failed

@@ -13,5 +13,3 @@ from myloware.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 WHITENOISE_AUTOREFRESH = True
-# Tasks run inline in tests: a processor returns as soon as the queue is empty.
-WEBHOOK_PROCESSOR_LINGER = 0.0

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import fcntl
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group, User
+from django.db import connection
 from rest_framework.test import APIClient
 
 from myloware.api.models import ALL_SCOPES, ApiKey
@@ -19,6 +21,7 @@ from runs.models import Run
 from tests import factories
 from tests.browser import Console, browser_fixture, console_fixture
 from tests.servers import gunicorn
+from webhooks.services import LoopControl, webhook_events_process_forever
 
 # --- the embedded server's lifetime ----------------------------------------------------------
 # The first connection starts the embedded PostgreSQL (myloware.embedded_pg). A test session that
@@ -136,3 +139,24 @@ def browser():  # type: ignore[no-untyped-def]
 def console(request, live_server) -> Console:  # type: ignore[no-untyped-def]
     """Headless Chromium at the live server, saving a screenshot of every page it visits."""
     yield from console_fixture(request, live_server)
+
+
+@pytest.fixture
+def webhook_loop(transactional_db: None, settings: Any) -> Iterator[None]:
+    """The webhook loop (``manage.py process_webhooks``'s service) running in a thread, for tests
+    whose provider callbacks arrive over HTTP (a live server) and must be processed meanwhile."""
+    settings.WEBHOOK_LOOP_POLL = 0.02
+    control = LoopControl()
+
+    def loop() -> None:
+        try:
+            webhook_events_process_forever(control=control)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=loop, name="webhook-loop")
+    thread.start()
+    yield
+    control.stop = True
+    thread.join(timeout=30)
+    assert not thread.is_alive(), "the webhook loop did not stop"

@@ -1,7 +1,7 @@
 """Provider handlers: turn one stored, verified event into effects through the runs/artifacts services.
 
-A handler runs inside a savepoint (see services.webhook_event_process), so its effects are all or
-nothing; it raises to fail (the event goes to the dead-letter queue) and returns an
+A handler runs inside a savepoint (see services.webhook_events_process_batch), so its effects are
+all or nothing; it raises to fail (the event goes to the dead-letter queue) and returns an
 :class:`Outcome` (``processed`` or ``ignored``) otherwise. Handlers are idempotent (artifacts carry
 a checksum, URLs are appended once), so a replay or an operator's reprocess never duplicates.
 Result changes go through ``run_update_result`` (row lock): concurrent callbacks for one run never
@@ -67,7 +67,7 @@ def _actor(event: WebhookEvent) -> str:
 
 def _require_run(event: WebhookEvent, *, for_update: bool = False) -> Run:
     """The event's run, read once and handed to the services so that they don't read it again;
-    ``for_update`` when the handler changes its result (a processor's batch holds the lock
+    ``for_update`` when the handler changes its result (the webhook loop's batch holds the lock
     already, so the locking read is cheap)."""
     if not event.run_id:
         raise HandlerError("the event names no run (no ?run_id= on the callback URL, none in the payload)")

@@ -88,7 +88,7 @@ class WebhookEvent(models.Model):
             models.Index(fields=["received_at"], name="webhook_events_received_idx"),
             models.Index(fields=["run_id"], name="webhook_events_run_idx"),
             models.Index(fields=["provider", "received_at"], name="webhook_events_prov_recv_idx"),
-            # The every-minute sweep looks for valid events whose task was lost.
+            # The webhook loop claims the oldest received events (process_webhooks).
             models.Index(
                 fields=["received_at"],
                 condition=models.Q(status=EventStatus.RECEIVED),
@@ -217,25 +217,6 @@ class WebhookDLQ(models.Model):
     @property
     def is_dead(self) -> bool:
         return self.dead_at is not None
-
-
-class WebhookProcessorLease(models.Model):
-    """A processor slot taken: one row while a processing task drains ``received`` events.
-
-    At most ``WEBHOOK_PROCESSORS`` rows (slots 1..N). No row, or an expired one, means the slot
-    is free; the intake takes a free slot with one ``INSERT ... ON CONFLICT`` and enqueues a
-    processing task only then, so a burst costs one task per slot, not one per event.
-    """
-
-    slot = models.PositiveSmallIntegerField(primary_key=True)
-    owner = models.UUIDField()
-    expires_at = models.DateTimeField()
-
-    class Meta:
-        db_table = "webhook_processor_leases"
-
-    def __str__(self) -> str:
-        return f"processor slot {self.slot} (until {self.expires_at:%H:%M:%S})"
 
 
 class RejectedBodyBudget(models.Model):

@@ -1,33 +1,20 @@
-"""Periodic jobs of the webhooks app.
+"""Periodic jobs of the webhooks app (created by ``manage.py setup_schedules``): the replay of due
+dead-letter entries, and the hourly prune of the intake's counters of unauthenticated deliveries
+(ended failure windows, old rejected-body budgets).
 
-``SCHEDULES`` (django-q2, installed by ``setup_schedules``): the hourly prune of the intake's
-counters of unauthenticated deliveries (ended failure windows, old rejected-body budgets).
-
-The replay of due dead-letter entries, the sweep of valid events whose task was lost and the
-wake of a processor for events nobody drains repair the task queue, so they are not django-q2 schedules (a wedged or backlogged cluster would starve
-them): ``manage.py run_workers`` runs them in its main process (``myloware.workers.jobs``).
+Processing itself is not a job: ``manage.py process_webhooks`` drains the event table.
 """
 
 from __future__ import annotations
 
-from django.conf import settings
-
-REPAIR_JOBS = [
+SCHEDULES = [
     {
         "name": "webhooks.replay_due_webhooks",
         "func": "webhooks.tasks.replay_due_webhooks",
-        "seconds": settings.WEBHOOK_SWEEP_SECONDS,
+        "schedule_type": "I",
+        "minutes": 1,
+        "repeats": -1,
     },
-    {
-        # A slot whose processor died (killed or frozen worker, lost task) is free again when its
-        # lease expires; this starts a processor for events that wait with no delivery to come.
-        "name": "webhooks.wake_processors",
-        "func": "webhooks.tasks.wake_processors",
-        "seconds": settings.WEBHOOK_WAKE_SECONDS,
-    },
-]
-
-SCHEDULES = [
     {
         "name": "webhooks.prune_intake_counters",
         "func": "webhooks.tasks.prune_intake_counters",

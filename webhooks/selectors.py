@@ -1,5 +1,5 @@
 """Reads of the webhooks app: the API's lists, the console's dashboard (counts over indexed time
-ranges) and how far behind processing is (/healthz)."""
+ranges), and how far behind processing and replay are (/healthz, the metrics)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Count, Min, QuerySet
-from django.db.models.functions import TruncHour
+from django.db.models.functions import Coalesce, TruncHour
 
 from webhooks.models import EventStatus, SignatureStatus, WebhookDLQ, WebhookDLQQuerySet, WebhookEvent
 
@@ -81,7 +81,8 @@ def deliveries_per_hour(*, now: datetime, hours: int = 24) -> list[dict[str, Any
 
 
 def dlq_depth(*, now: datetime) -> dict[str, Any]:
-    """Entries per provider (due, waiting for their backoff, dead) and the oldest entry's age."""
+    """Entries per provider (due, waiting for their backoff, dead) and the oldest entry's age (the
+    dashboard; the gauge ``myloware_dlq_entries{provider,state}``)."""
     states = WebhookDLQQuerySet
     rows = (
         WebhookDLQ.objects.order_by()
@@ -104,21 +105,25 @@ def dlq_depth(*, now: datetime) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class ProcessingLag:
-    """Oldest valid event still ``received``, due dead-letter entries and the most overdue one."""
+class Backlog:
+    """Valid events waiting for the webhook loop (``received``): how many, and the oldest one's
+    arrival. What the gauges ``myloware_webhook_backlog_events`` and ``..._oldest_seconds`` show."""
 
+    events: int
     oldest_received_at: datetime | None
-    dlq_due: int
-    dlq_oldest_due_at: datetime | None
 
 
-def processing_lag(*, now: datetime) -> ProcessingLag:
-    oldest = WebhookEvent.objects.filter(
+def webhook_backlog() -> Backlog:
+    waiting = WebhookEvent.objects.filter(
         status=EventStatus.RECEIVED, signature_status=SignatureStatus.VALID
-    ).aggregate(oldest=Min("received_at"))["oldest"]
-    due = WebhookDLQ.objects.due(now).aggregate(
-        count=Count("pk"), oldest=Min("next_retry_at"), created=Min("created_at")
-    )
+    ).aggregate(count=Count("pk"), oldest=Min("received_at"))
+    return Backlog(waiting["count"], waiting["oldest"])
+
+
+def dlq_overdue_since(*, now: datetime) -> datetime | None:
+    """When the longest-waiting due dead-letter entry became due (None: nothing is due). The
+    replay schedule takes due entries every minute; one due for long means it does not run."""
     # next_retry_at NULL means "due now" (seed semantics): such an entry is due since it was created.
-    oldest_due = due["oldest"] or due["created"]
-    return ProcessingLag(oldest, due["count"], oldest_due)
+    due_at = Coalesce("next_retry_at", "created_at")
+    oldest: datetime | None = WebhookDLQ.objects.due(now).aggregate(oldest=Min(due_at))["oldest"]
+    return oldest

@@ -1,8 +1,8 @@
 """Webhook services: intake, processing, the dead-letter queue and replay.
 
-Every interface (the intake view, the API, the admin, ``replay_webhooks``, django-q2 tasks) calls
-these functions. Time comes from a ``now`` argument (default: the current time), so backoff and
-timestamp tolerance are testable with a controlled clock.
+Every interface (the intake view, the API, the admin, ``replay_webhooks``, ``process_webhooks``,
+the DLQ replay schedule) calls these functions. Time comes from a ``now`` argument (default: the
+current time), so backoff and timestamp tolerance are testable with a controlled clock.
 """
 
 from __future__ import annotations
@@ -16,23 +16,20 @@ import random
 import time
 import traceback
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
-from django.db.models.functions import Now
 from django.utils import timezone
-from django_q.tasks import async_task
 
 from myloware.lib.errors import DomainError, NotFound, RateLimited
 from myloware.lib.redact import REDACTED, is_secret_header, redact_headers, redact_text
 from myloware.lib.sql import execute_prepared
-from myloware.workers import heartbeat
 from webhooks.conf import ProviderConfig
 from webhooks.handlers import HANDLERS, Outcome, ignored
 from webhooks.idempotency import find_run_id, idempotency_key, unverified_key
@@ -45,7 +42,6 @@ from webhooks.models import (
     VerificationFailureWindow,
     WebhookDLQ,
     WebhookEvent,
-    WebhookProcessorLease,
 )
 from webhooks.verification import Verdict, sign, verify
 
@@ -205,43 +201,18 @@ def intake_body_limit(provider: str) -> int:
     return config.max_body if config else settings.WEBHOOK_MAX_BODY
 
 
-# Take the lowest free slot (no lease row, or an expired one) in one statement. Two callers
-# racing for one slot: the second waits for the first's insert and its DO UPDATE ... WHERE then
-# finds the lease live, so it takes nothing (the winner's processor will see its event).
-# ``{also}`` is an extra condition (the intake's: its event was created).
-_TAKE_FREE_SLOT_WHERE = """
-INSERT INTO webhook_processor_leases (slot, owner, expires_at)
-SELECT free.slot, %s, now() + make_interval(secs => %s)
-FROM generate_series(1, %s) AS free(slot)
-WHERE {also} NOT EXISTS (
-    SELECT 1 FROM webhook_processor_leases lease WHERE lease.slot = free.slot AND lease.expires_at > now()
-)
-ORDER BY free.slot
-LIMIT 1
-ON CONFLICT (slot) DO UPDATE SET owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
-WHERE webhook_processor_leases.expires_at <= now()
-RETURNING slot
+# The intake's one statement for a verified delivery. Concurrent duplicates wait for the first
+# insert to commit and then do nothing, so exactly one caller creates the row; the others read
+# its id (visible: new statement, new snapshot). Prepared once per connection (myloware/lib/sql.py).
+_INSERT_EVENT = """
+INSERT INTO webhook_events (
+    id, idempotency_key, provider, headers, payload, signature_status, received_at, status,
+    run_id, idempotency_rule, signature_reason, query, content_type, attempts,
+    payload_size, payload_sha256, client_address
+) VALUES (%s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, 0, %s, %s, %s)
+ON CONFLICT (provider, idempotency_key) DO NOTHING
+RETURNING id
 """
-_TAKE_FREE_SLOT = _TAKE_FREE_SLOT_WHERE.format(also="")
-
-# The intake's one statement: store the event and, if it is new and valid, take a free slot for
-# the processor that will handle it (one round trip per delivery; the processor is started
-# after the commit). A processor that frees its slot while this runs cannot miss the event:
-# see webhook_events_waiting(after_intakes_in_flight=True).
-_EVENT_CTE = """
-WITH event AS (
-    INSERT INTO webhook_events (
-        id, idempotency_key, provider, headers, payload, signature_status, received_at, status,
-        run_id, idempotency_rule, signature_reason, query, content_type, attempts,
-        payload_size, payload_sha256, client_address
-    ) VALUES (%s, %s, %s, %s::jsonb, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s, 0, %s, %s, %s)
-    ON CONFLICT (provider, idempotency_key) DO NOTHING
-    RETURNING id
-)"""
-_SLOT_FOR_NEW_EVENT = _TAKE_FREE_SLOT_WHERE.format(also="EXISTS (SELECT 1 FROM event) AND")
-_INSERT_EVENT = (
-    f"{_EVENT_CTE}, lease AS ({_SLOT_FOR_NEW_EVENT}) SELECT (SELECT id FROM event), (SELECT slot FROM lease)"  # noqa: S608, E501 - constants only
-)
 _EVENT_ID_BY_KEY = "SELECT id FROM webhook_events WHERE provider = %s AND idempotency_key = %s"
 
 # A delivery that failed verification, in one statement: its body is kept while the provider's
@@ -293,14 +264,6 @@ SELECT (SELECT id FROM event), (SELECT last_kept FROM budget), (SELECT failures 
 """
 
 
-@dataclass(frozen=True)
-class _Stored:
-    event_id: str
-    created: bool
-    slot: int | None  # the processor slot taken for this event (None: none free, or not asked)
-    owner: str
-
-
 def _existing_event_id(provider: str, key: str) -> str:
     existing = execute_prepared(_EVENT_ID_BY_KEY, [provider, key])
     if not existing:  # pragma: no cover - the conflicting row was deleted in between
@@ -308,15 +271,10 @@ def _existing_event_id(provider: str, key: str) -> str:
     return str(existing[0][0])
 
 
-def _insert_event(row: dict[str, Any]) -> _Stored:
-    """One atomic ``INSERT ... ON CONFLICT DO NOTHING`` of a verified delivery that also takes a
-    free processor slot for it when it is new.
-
-    Concurrent duplicates wait for the first insert to commit and then do nothing, so exactly
-    one caller creates the row; the others read its id (visible: new statement, new snapshot).
-    """
-    owner = str(uuid.uuid4())
-    ((event_id, slot),) = execute_prepared(
+def _insert_event(row: dict[str, Any]) -> tuple[str, bool]:
+    """One atomic ``INSERT ... ON CONFLICT DO NOTHING`` of a verified delivery: the event's id,
+    and whether it is new."""
+    inserted = execute_prepared(
         _INSERT_EVENT,
         [
             row["id"],
@@ -335,14 +293,11 @@ def _insert_event(row: dict[str, Any]) -> _Stored:
             row["payload_size"],
             row["payload_sha256"],
             row["client_address"],
-            owner,
-            settings.WEBHOOK_PROCESSOR_LEASE,
-            settings.WEBHOOK_PROCESSORS,
         ],
     )
-    if event_id is not None:
-        return _Stored(str(event_id), True, slot, owner)
-    return _Stored(_existing_event_id(row["provider"], row["idempotency_key"]), False, None, owner)
+    if inserted:
+        return str(inserted[0][0]), True
+    return _existing_event_id(row["provider"], row["idempotency_key"]), False
 
 
 def _insert_rejected(row: dict[str, Any], verdict: Verdict, *, error: str | None) -> str:
@@ -402,20 +357,18 @@ def webhook_receive(
     client: str = "",
     now: datetime | None = None,
 ) -> Receipt:
-    """Verify, deduplicate and durably store one delivery, then wake a processor on commit.
+    """Verify, deduplicate and durably store one delivery; the webhook loop processes it.
 
     A delivery that fails verification, or names a provider nobody configured, is stored as a
     ``rejected`` event under a key of its own (never the real delivery's key), without a run, in
     bounded space (its body only within the hourly budget), counted against its sender
     (``client``, see webhook_intake_admit) and never processed. Database errors propagate (the
-    view answers 503 + Retry-After). A ``now`` given by the caller is also the clock of the
-    processor this delivery wakes, if it wakes one. UnsupportedMediaType (415) for a body a
+    view answers 503 + Retry-After). UnsupportedMediaType (415) for a body a
     provider would not send (nothing stored).
     """
     config = settings.WEBHOOK_PROVIDERS.get(provider)
     if config:
         check_content_type(content_type, body_size=len(body))
-    fixed_clock = now
     now = now or timezone.now()
     lowered = {name.lower(): value for name, value in headers.items()}
     payload = _parse_json(body)
@@ -453,16 +406,8 @@ def webhook_receive(
         )
         outcome = "rejected" if config else "unknown_provider"
         return Receipt(outcome, event_id, verdict.status, verdict.reason)
-    stored = _insert_event({**row, "run_id": find_run_id(query=query, payload=payload)})
-    if not stored.created:
-        return Receipt("duplicate", stored.event_id, verdict.status, verdict.reason)
-    if stored.slot is not None:
-        # After the commit, so that the processor sees the event. robust: the event is stored,
-        # so a broker failure must not turn the answer into an error; the slot's lease expires
-        # and the wake job (every WEBHOOK_WAKE_SECONDS) starts a processor for what waits.
-        slot, owner = stored.slot, stored.owner
-        transaction.on_commit(lambda: _start_processor(slot, owner, now=fixed_clock), robust=True)
-    return Receipt("accepted", stored.event_id, verdict.status, verdict.reason)
+    event_id, created = _insert_event({**row, "run_id": find_run_id(query=query, payload=payload)})
+    return Receipt("accepted" if created else "duplicate", event_id, verdict.status, verdict.reason)
 
 
 # How long the hourly rejected-body counts stay visible in the admin.
@@ -500,52 +445,10 @@ def webhook_events_delete_rejected(*, event_ids: Sequence[str], actor: str) -> i
     return deleted
 
 
-# --- processors: the event row is the queue ---------------------------------------------------
-
-
-def webhook_processing_wake(*, now: datetime | None = None) -> int | None:
-    """Start a processor if a slot is free: the slot it took, or None (all busy: nothing to do).
-
-    Called by the wake job and by a processor that leaves with events still waiting (the intake
-    takes its slot in its own statement). One statement when all slots are busy; a django-q2
-    task only when a slot was free. ``now`` is the fixed clock of a caller that gave one
-    (tests), passed on to the processing.
-    """
-    owner = str(uuid.uuid4())
-    taken = execute_prepared(
-        _TAKE_FREE_SLOT, [owner, settings.WEBHOOK_PROCESSOR_LEASE, settings.WEBHOOK_PROCESSORS]
-    )
-    if not taken:
-        return None
-    _start_processor(taken[0][0], owner, now=now)
-    return int(taken[0][0])
-
-
-def _start_processor(slot: int, owner: str, *, now: datetime | None) -> None:
-    """Queue the processor task of a slot just taken by ``owner``.
-
-    A lost task (broker failure, killed worker) leaves the lease to expire; the next wake takes
-    the slot over. No result row for a processor (q_options save=False): the events are the
-    record of work, and django-q2's monitor would otherwise trim its stored results on every save.
-    """
-    async_task("webhooks.tasks.process_received_webhooks", slot, owner, now, q_options={"save": False})
-
-
-def _renew_lease(slot: int, owner: str) -> bool:
-    """Extend this processor's lease; False when the slot is no longer its own (it expired and
-    another processor took it over, or it was freed): the caller stops."""
-    renewed = WebhookProcessorLease.objects.filter(slot=slot, owner=owner).update(
-        expires_at=Now() + timedelta(seconds=settings.WEBHOOK_PROCESSOR_LEASE)
-    )
-    return renewed > 0
-
-
-def _waiting_events() -> Any:
-    return WebhookEvent.objects.filter(status=EventStatus.RECEIVED, signature_status=SignatureStatus.VALID)
-
+# --- the webhook loop: the event row is the queue ---------------------------------------------
 
 # Claim the oldest waiting events nobody holds and count the attempt, in one statement; the row
-# locks are held until the batch's outcome commits.
+# locks are held until the batch's outcome commits (or a rollback hands the events back).
 _CLAIM_BATCH = """
 WITH claimed AS (
     UPDATE webhook_events SET attempts = attempts + 1
@@ -561,27 +464,45 @@ WITH claimed AS (
 SELECT * FROM claimed ORDER BY received_at, id
 """
 
-# The batch's runs, locked up front in one order: two processors whose batches share runs then
-# queue behind each other instead of each holding one run the other's handler waits for.
+# The batch's runs, locked up front in one order: two copies whose batches share runs then queue
+# behind each other instead of each holding one run the other's handler waits for.
 _LOCK_RUNS = "SELECT run_id FROM runs WHERE run_id = ANY(%s) ORDER BY run_id FOR UPDATE"
 
+# An idle loop's look: one indexed read (the partial index of received events), prepared once.
+_ANY_WAITING = "SELECT 1 FROM webhook_events WHERE status = %s AND signature_status = %s LIMIT 1"
 
-def _process_batch(*, limit: int, now: datetime | None) -> int:
-    """Claim up to ``limit`` waiting events (``FOR UPDATE SKIP LOCKED``) and process them in one
-    transaction, each handler in its own savepoint; the number claimed.
+# For the claim's transaction only. Its commit does not wait for its WAL flush: a crash can lose
+# the last fraction of a second of processing together with the events' new status, which are
+# then ``received`` again and processed again (handlers are idempotent); the intake's commits stay
+# synchronous. And a copy frozen inside its batch (SIGSTOP, a stalled host) must not keep its
+# claim: PostgreSQL ends a session idle inside a transaction for CLAIM_IDLE_TIMEOUT, which rolls
+# the claim back for the other copies. Handlers only talk to the database, so a live copy is
+# never idle that long within a batch.
+CLAIM_IDLE_TIMEOUT = "5s"
+_BATCH_SETTINGS = (
+    "SELECT set_config('synchronous_commit', 'off', true), "
+    "set_config('idle_in_transaction_session_timeout', %s, true)"
+)
 
-    Events of one run are handled in the order received, and the run's row lock (taken first,
-    for every run of the batch) orders them against any other processor. The commit does not
-    wait for its WAL flush (``synchronous_commit = off``): a crash can lose the last fraction of
-    a second of processing, and with it the events' status, which is then still ``received`` and
-    processed again (handlers are idempotent). Intake commits stay synchronous: an accepted
-    delivery is durable.
+
+def webhook_events_process_batch(*, limit: int | None = None, now: datetime | None = None) -> int:
+    """Claim up to ``limit`` (WEBHOOK_LOOP_BATCH) waiting valid events (``FOR UPDATE SKIP
+    LOCKED``) and process them in the claiming transaction, each handler in its own savepoint;
+    returns the number claimed.
+
+    Any number of callers may run at once: each claims events nobody holds. Events of one run
+    are handled in the order received, and the run's row lock (taken first, for every run of the
+    batch) orders them against any other caller. A database error rolls the whole batch back:
+    its events are ``received`` again, with the attempt uncounted.
     """
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit = off")
+            cursor.execute(_BATCH_SETTINGS, [CLAIM_IDLE_TIMEOUT])
             events = list(
-                WebhookEvent.objects.raw(_CLAIM_BATCH, [EventStatus.RECEIVED, SignatureStatus.VALID, limit])
+                WebhookEvent.objects.raw(
+                    _CLAIM_BATCH,
+                    [EventStatus.RECEIVED, SignatureStatus.VALID, limit or settings.WEBHOOK_LOOP_BATCH],
+                )
             )
             if not events:
                 return 0
@@ -598,69 +519,67 @@ def _process_batch(*, limit: int, now: datetime | None) -> int:
     return len(events)
 
 
-def webhook_events_waiting(*, after_intakes_in_flight: bool = False) -> bool:
-    """Is there a valid ``received`` event that no processor holds right now?
+@dataclass
+class LoopControl:
+    """Set ``stop`` (a signal handler does) and the loop ends after its current batch."""
 
-    ``after_intakes_in_flight``: a processor asks right after freeing its slot. An intake
-    statement that started before the slot was freed saw it taken and took none (its snapshot),
-    and may commit after a plain look here: its event would wait for the wake job. Every intake
-    statement locks the lease table (ROW EXCLUSIVE, taken before its snapshot), so the SHARE lock
-    first waits for those in flight to commit; those that start later see the slot free and take
-    it. (The wake job needs no lock: it runs again in a few seconds.)
+    stop: bool = False
+
+
+class DatabaseUnreachable(Exception):
+    """The loop could not reach the database for WEBHOOK_LOOP_DB_TIMEOUT seconds."""
+
+
+def webhook_events_process_forever(
+    *,
+    control: LoopControl,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    """The webhook loop (``manage.py process_webhooks``): process batches until ``control.stop``;
+    returns the number of events processed.
+
+    While nothing waits it looks every WEBHOOK_LOOP_POLL seconds with one indexed read (an idle
+    loop opens no transaction); after a batch it looks again at once. A
+    database error (a restart, a terminated or timed-out session) closes the connection and the
+    loop tries again every second; once the database has been unreachable or failing for
+    WEBHOOK_LOOP_DB_TIMEOUT seconds it raises DatabaseUnreachable, so that its supervisor
+    restarts it (and says why).
     """
-    with transaction.atomic():
-        if after_intakes_in_flight:
-            with connection.cursor() as cursor:
-                cursor.execute("LOCK TABLE webhook_processor_leases IN SHARE MODE")
-        return _waiting_events().select_for_update(skip_locked=True).values_list("pk")[:1].exists()
-
-
-def webhook_processing_wake_if_waiting() -> int | None:
-    """The every-few-seconds job of run_workers: start a processor if events wait and a slot is
-    free (a processor's task was lost, or its worker was replaced, and no delivery came since)."""
-    return webhook_processing_wake() if webhook_events_waiting() else None
-
-
-def webhook_events_drain(*, slot: int, owner: str, now: datetime | None = None) -> int:
-    """A processor: process waiting events in batches until none is left; the number processed.
-
-    Runs under the slot's lease, renewed every third of WEBHOOK_PROCESSOR_LEASE together with the
-    worker's heartbeat (so the watchdog sees work going through, and a frozen processor stops
-    counting as busy within one lease), for at most WEBHOOK_PROCESSOR_BUDGET seconds, so the
-    worker goes back to the task queue (canaries, other tasks) regularly. When the queue is
-    empty it polls every WEBHOOK_PROCESSOR_POLL seconds for WEBHOOK_PROCESSOR_LINGER seconds
-    before it frees the slot. After freeing it, it looks once more and wakes a processor if
-    anything arrived meanwhile (or is left after the budget), so no event is stranded.
-    """
-    lease = settings.WEBHOOK_PROCESSOR_LEASE
-    started = last_work = time.monotonic()
-    renewed = started - lease
-    count = 0
-    while time.monotonic() - started < settings.WEBHOOK_PROCESSOR_BUDGET:
-        if time.monotonic() - renewed >= lease / 3:
-            if not _renew_lease(slot, owner):
-                break  # taken over after our lease expired: that processor drains now
-            heartbeat.working(bound=lease)
-            renewed = time.monotonic()
-        handled = _process_batch(limit=settings.WEBHOOK_PROCESSOR_BATCH, now=now)
+    processed = 0
+    unreachable_since: float | None = None
+    while not control.stop:
+        try:
+            waiting = execute_prepared(_ANY_WAITING, [EventStatus.RECEIVED, SignatureStatus.VALID])
+            handled = webhook_events_process_batch() if waiting else 0
+        except DatabaseError as exc:  # a restart, a terminated or timed-out session, an outage
+            connection.close()
+            unreachable_since = clock() if unreachable_since is None else unreachable_since
+            down = clock() - unreachable_since
+            if down >= settings.WEBHOOK_LOOP_DB_TIMEOUT:
+                raise DatabaseUnreachable(
+                    f"the database was unreachable or failing for {down:.0f} s: {exc}"
+                ) from exc
+            logger.warning("webhook loop: database unavailable (%s); retrying", exc)
+            _pause(1.0, control, sleep)
+            continue
+        unreachable_since = None
+        processed += handled
         if handled:
-            count += handled
-            last_work = time.monotonic()
-        elif time.monotonic() - last_work >= settings.WEBHOOK_PROCESSOR_LINGER:
-            break
-        else:
-            # Nothing claimable (none waits, or another processor holds what waits): pause, then
-            # poll with one plain read; the claim runs again only when something waits.
-            time.sleep(settings.WEBHOOK_PROCESSOR_POLL)
-            while (
-                time.monotonic() - last_work < settings.WEBHOOK_PROCESSOR_LINGER
-                and not _waiting_events().exists()
-            ):
-                time.sleep(settings.WEBHOOK_PROCESSOR_POLL)
-    WebhookProcessorLease.objects.filter(slot=slot, owner=owner).delete()
-    if webhook_events_waiting(after_intakes_in_flight=True):
-        webhook_processing_wake(now=now)
-    return count
+            logger.debug("webhook loop: processed %d events", handled)
+        if not handled:  # nothing waits, or the other copies hold it all
+            _pause(settings.WEBHOOK_LOOP_POLL, control, sleep)
+    return processed
+
+
+def _pause(seconds: float, control: LoopControl, sleep: Callable[[float], None]) -> None:
+    """Sleep in short steps so a stop request is seen within a tenth of a second (the signal
+    handler only sets a flag: anything more in signal context can deadlock)."""
+    left = seconds
+    while left > 0 and not control.stop:
+        step = min(left, 0.1)
+        sleep(step)
+        left -= step
 
 
 # --- processing -------------------------------------------------------------------------------
@@ -778,7 +697,7 @@ def _process_claimed(event: WebhookEvent, *, now: datetime) -> ProcessResult:
     try:
         outcome = _run_handler(event)
     except (OperationalError, InterfaceError):
-        raise  # the database is gone: nothing can be recorded; the task/replay is retried later
+        raise  # the database is gone: nothing can be recorded; the replay is retried later
     except Exception as exc:
         return _record_failure(event, exc, now=now)
     _record_outcomes([(event, outcome)], now=now)
@@ -797,19 +716,6 @@ def _claim(event_id: str, statuses: Sequence[str]) -> WebhookEvent | None:
     return WebhookEvent.objects.get(pk=event_id) if claimed else None
 
 
-def webhook_event_process(*, event_id: str, now: datetime | None = None) -> ProcessResult:
-    """Process a freshly received valid event once (the django-q2 task calls this).
-
-    A second run of the task, or a duplicate enqueue, finds the event no longer ``received``
-    and does nothing.
-    """
-    with transaction.atomic():
-        event = _claim(event_id, [EventStatus.RECEIVED])
-        if event is None:
-            return ProcessResult(str(event_id), "skipped")
-        return _process_claimed(event, now=now or timezone.now())
-
-
 REPROCESSABLE = [EventStatus.RECEIVED, EventStatus.FAILED, EventStatus.IGNORED, EventStatus.PROCESSED]
 
 
@@ -824,20 +730,6 @@ def webhook_event_reprocess(*, event_id: str, actor: str, now: datetime | None =
             return ProcessResult(str(event_id), "skipped", "not a valid (authenticated) event")
         logger.info("webhook event %s reprocessed by %s", event_id, actor)
         return _process_claimed(event, now=now or timezone.now())
-
-
-def webhook_events_process_stale(*, now: datetime | None = None, limit: int = 100) -> list[ProcessResult]:
-    """Process valid events still ``received`` long after arrival (their task was lost)."""
-    now = now or timezone.now()
-    cutoff = now - timedelta(seconds=settings.WEBHOOK_STALE_AFTER)
-    ids = list(
-        WebhookEvent.objects.filter(
-            status=EventStatus.RECEIVED, signature_status=SignatureStatus.VALID, received_at__lt=cutoff
-        )
-        .order_by("received_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    return [webhook_event_process(event_id=str(pk), now=now) for pk in ids]
 
 
 # --- dead-letter queue ------------------------------------------------------------------------

@@ -1308,9 +1308,10 @@ export interface components {
          *     * `socials:publish` - socials:publish: publish a run to its project's account
          *     * `webhooks:read` - webhooks:read: read stored webhook events (raw bodies) and the DLQ
          *     * `webhooks:replay` - webhooks:replay: replay dead-letter entries
+         *     * `ops:read` - ops:read: read the figures behind /healthz (versions, backlogs, lags, queue)
          * @enum {string}
          */
-        ScopeEnum: "runs" | "artifacts" | "checkpoints" | "gates:decide" | "kb:read" | "kb:write" | "socials:read" | "socials:write" | "socials:publish" | "webhooks:read" | "webhooks:replay";
+        ScopeEnum: "runs" | "artifacts" | "checkpoints" | "gates:decide" | "kb:read" | "kb:write" | "socials:read" | "socials:write" | "socials:publish" | "webhooks:read" | "webhooks:replay" | "ops:read";
         /**
          * @description * `valid` - Valid
          *     * `invalid` - Invalid

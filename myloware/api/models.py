@@ -20,6 +20,7 @@ class Scope(models.TextChoices):
     SOCIALS_PUBLISH = "socials:publish", "socials:publish: publish a run to its project's account"
     WEBHOOKS_READ = "webhooks:read", "webhooks:read: read stored webhook events (raw bodies) and the DLQ"
     WEBHOOKS_REPLAY = "webhooks:replay", "webhooks:replay: replay dead-letter entries"
+    OPS_READ = "ops:read", "ops:read: read the figures behind /healthz (versions, backlogs, lags, queue)"
 
 
 ALL_SCOPES: tuple[str, ...] = tuple(Scope.values)

@@ -269,7 +269,7 @@ def post_callback(
 
 
 def wait_for_artifact(run_id: str, type_: str) -> Artifact:
-    """The webhook is processed by a django-q2 task after the 2xx: wait for its artifact."""
+    """The webhook is processed by the webhook loop after the 2xx: wait for its artifact."""
     deadline = time.monotonic() + settings.LANGGRAPH_DEMO_WAIT_SECONDS
     while True:
         found = Artifact.objects.filter(run_id=run_id, type=type_).order_by("-created_at").first()
@@ -278,7 +278,7 @@ def wait_for_artifact(run_id: str, type_: str) -> Artifact:
         if time.monotonic() > deadline:
             raise PipelineError(
                 f"No {type_} artifact on run {run_id} after {settings.LANGGRAPH_DEMO_WAIT_SECONDS}s: "
-                "is the qcluster running (make run starts it)?"
+                "is the webhook loop running (`manage.py process_webhooks`; make run starts it)?"
             )
         time.sleep(0.2)
 

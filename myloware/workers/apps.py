@@ -4,14 +4,9 @@ from django.apps import AppConfig
 
 
 class WorkersConfig(AppConfig):
-    """Watching the django-q2 cluster: per-worker heartbeats, liveness, the worker command."""
+    """Background work as django-q2's own tables tell it: schedule lag, the task queue, the probe."""
 
     name = "myloware.workers"
     label = "workers"
-    verbose_name = "Background workers"
+    verbose_name = "Background work"
     default_auto_field = "django.db.models.BigAutoField"
-
-    def ready(self) -> None:
-        from myloware.workers import heartbeat
-
-        heartbeat.connect_signals()

@@ -1,11 +1,5 @@
-"""Jobs declared in code by each app's ``schedules.py``.
-
-``SCHEDULES``: django-q2 schedules (created by ``manage.py setup_schedules``), run as tasks by the
-cluster. ``REPAIR_JOBS``: jobs that repair the queue itself (the sweep of events whose task was
-lost, the dead-letter replay). They must not be starved by the cluster they repair, so
-``run_workers`` runs them in threads of its own main process, outside the worker pool and the
-task queue: ``{"name": ..., "func": "dotted.path", "seconds": period}``.
-"""
+"""Schedules declared in code: ``SCHEDULES`` of each app's ``schedules.py``, created (or updated)
+as django-q2 schedules by ``manage.py setup_schedules``."""
 
 from __future__ import annotations
 
@@ -15,7 +9,7 @@ from typing import Any
 from django.apps import apps
 
 
-def declared_jobs(attribute: str) -> list[dict[str, Any]]:
+def declared_schedules() -> list[dict[str, Any]]:
     declared: list[dict[str, Any]] = []
     for config in apps.get_app_configs():
         try:
@@ -24,5 +18,5 @@ def declared_jobs(attribute: str) -> list[dict[str, Any]]:
             if exc.name != f"{config.name}.schedules":
                 raise
             continue
-        declared.extend(getattr(module, attribute, []))
+        declared.extend(getattr(module, "SCHEDULES", []))
     return declared

@@ -1,80 +1,111 @@
-"""Reads about the background workers: is work flowing through a cluster?"""
+"""Background work as django-q2's own tables tell it (one place for each fact: /healthz, the
+``check_tasks`` probe and the metrics read these).
+
+- Schedules (``django_q_schedule``): the scheduler, in the cluster's sentinel, turns a due
+  schedule into a queued task and moves ``next_run`` on, whether or not any worker runs tasks.
+- Finished tasks (``django_q_task``): the monitor saves every finished task, with its schedule's
+  name as ``group`` (failures always; the last ``save_limit`` successes).
+- The queue (``django_q_ormq``, the ORM broker): a row per task not yet acknowledged; ``lock`` is
+  when it was queued, or until when a cluster has claimed it.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from django.conf import settings
-from django.db.models import Count, Max, Min, Q
-from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.db.models import Count, Max, Min
+from django_q.models import OrmQ, Schedule, Task
 
-from myloware.workers.models import WorkerHeartbeat, WorkerRole
+# django-q2's sentinel runs its scheduler every 30 s (and first 30 s after it starts): a due run
+# is queued up to that much after its time, on time by its own rules.
+SCHEDULER_CYCLE_SECONDS = 30
+
+
+def schedule_lag_seconds(
+    *, next_run: datetime, period: timedelta | None, last_run_started: datetime | None, now: datetime
+) -> float:
+    """How late a schedule's work is — *the* definition of schedule lag.
+
+    A run should have started by ``next_run`` plus the scheduler's cycle (it has not been queued),
+    and the one after the last run that finished by that run's start plus one ``period`` plus the
+    cycle (no later run has finished since: queued behind a stalled worker pool, or lost). The lag
+    is the time since the earlier of the two has passed; 0 while neither has. A healthy schedule
+    shows 0, or its queueing and run time.
+    """
+    cycle = timedelta(seconds=SCHEDULER_CYCLE_SECONDS)
+    overdue_since = next_run + cycle
+    if period is not None and last_run_started is not None:
+        overdue_since = min(overdue_since, last_run_started + period + cycle)
+    return max(0.0, (now - overdue_since).total_seconds())
+
+
+def _period(schedule: Schedule) -> timedelta | None:
+    """The schedule's interval, as django-q2 computes it (none for one-off and cron schedules)."""
+    if schedule.schedule_type in (Schedule.ONCE, Schedule.CRON):
+        return None
+    return schedule.calculate_next_run(schedule.next_run) - schedule.next_run
+
+
+def schedule_lags(*, now: datetime) -> dict[str, float]:
+    """``{schedule name: lag in seconds}`` for every schedule that still runs (repeats left)."""
+    schedules = list(Schedule.objects.exclude(repeats=0).order_by("name"))
+    started = dict(
+        Task.objects.filter(group__in=[schedule.name for schedule in schedules])
+        .order_by()
+        .values_list("group")
+        .annotate(last=Max("started"))
+    )
+    return {
+        schedule.name: schedule_lag_seconds(
+            next_run=schedule.next_run,
+            period=_period(schedule),
+            last_run_started=started.get(schedule.name),
+            now=now,
+        )
+        for schedule in schedules
+    }
 
 
 @dataclass(frozen=True)
-class ClusterHealth:
-    """``flowing``: within WORKER_STALE_AFTER a worker started or finished a task *and* the
-    monitor acknowledged one (a process that has not done so yet counts from its start), or a
-    task may still legitimately run (``busy_until``: its timeout has not passed)."""
+class TaskQueue:
+    """Tasks waiting in the ORM broker (not claimed by a cluster, or their claim expired), the
+    oldest one's queueing time, and the last time any task finished."""
 
-    cluster: str
-    workers: int
-    last_task_at: datetime | None
-    last_ack_at: datetime | None
-    busy_until: datetime | None
-    flowing: bool
+    queued: int
+    oldest_queued_at: datetime | None
+    last_finished_at: datetime | None
 
-    def busy(self, now: datetime) -> bool:
-        return self.busy_until is not None and self.busy_until > now
-
-    def flow_age(self, now: datetime) -> float | None:
-        """Seconds since the staler of the two signs of flow (task run, task acknowledged)."""
-        if self.last_task_at is None or self.last_ack_at is None:
-            return None
-        return round((now - min(self.last_task_at, self.last_ack_at)).total_seconds(), 1)
+    def stalled_seconds(self, now: datetime) -> float:
+        """How long tasks have waited without the pool finishing any: the time since the later of
+        the oldest waiting task's queueing and the last finished task; 0 when nothing waits."""
+        if self.oldest_queued_at is None:
+            return 0.0
+        progress = max(self.oldest_queued_at, self.last_finished_at or self.oldest_queued_at)
+        return max(0.0, (now - progress).total_seconds())
 
 
-_WORKER = Q(role=WorkerRole.WORKER)
-_MONITOR = Q(role=WorkerRole.MONITOR)
-_SEEN = Coalesce("beat_at", "started_at")
+def task_queue(*, now: datetime) -> TaskQueue:
+    waiting = OrmQ.objects.filter(lock__lte=now).aggregate(count=Count("pk"), oldest=Min("lock"))
+    last_finished = Task.objects.aggregate(last=Max("stopped"))["last"]
+    return TaskQueue(waiting["count"], waiting["oldest"], last_finished)
 
 
-def _health(row: Mapping[str, Any], now: datetime) -> ClusterHealth:
-    last_task = row["last_task_at"]
-    last_ack = row["last_ack_at"] or row["first_start"]  # no monitor row yet: since the start
-    stale_before = now - timedelta(seconds=settings.WORKER_STALE_AFTER)
-    busy_until = row["busy_until"]
-    recent = last_task is not None and last_ack is not None and min(last_task, last_ack) >= stale_before
-    busy = busy_until is not None and busy_until > now
-    flowing = row["workers"] > 0 and (recent or busy)
-    return ClusterHealth(row["cluster"], row["workers"], last_task, last_ack, busy_until, flowing)
+@dataclass(frozen=True)
+class ClusterFacts:
+    """What tells whether a django-q2 cluster does its work: the schedules' lags and the queue.
+    /healthz names the part that stopped; ``check_tasks`` (a liveness probe) fails on either."""
+
+    lags: dict[str, float]
+    queue: TaskQueue
+    now: datetime
+
+    def late_schedules(self, limit: float) -> dict[str, float]:
+        return {name: lag for name, lag in self.lags.items() if lag > limit}
+
+    def stalled(self, limit: float) -> bool:
+        return self.queue.stalled_seconds(self.now) > limit
 
 
-def clusters_health(*, now: datetime | None = None, cluster: str | None = None) -> list[ClusterHealth]:
-    """Every watched cluster (or one), from the heartbeats of its processes."""
-    now = now or timezone.now()
-    rows = WorkerHeartbeat.objects.all()
-    if cluster is not None:
-        rows = rows.filter(cluster=cluster)
-    grouped = (
-        rows.values("cluster")
-        .annotate(
-            workers=Count("pk", filter=_WORKER),
-            last_task_at=Max(_SEEN, filter=_WORKER),
-            last_ack_at=Max(_SEEN, filter=_MONITOR),
-            first_start=Min("started_at", filter=_WORKER),
-            busy_until=Max("busy_until", filter=_WORKER),
-        )
-        .order_by("cluster")
-    )
-    return [_health(row, now) for row in grouped]
-
-
-def cluster_health(*, cluster: str, now: datetime | None = None) -> ClusterHealth:
-    """One cluster; a cluster without workers is not flowing."""
-    found = clusters_health(now=now, cluster=cluster)
-    return found[0] if found else ClusterHealth(cluster, 0, None, None, None, False)
+def cluster_facts(*, now: datetime) -> ClusterFacts:
+    return ClusterFacts(schedule_lags(now=now), task_queue(now=now), now)

@@ -20,7 +20,7 @@ from runs.models import GateRequest, GateStatus, HitlApproval, Run, RunStatus
 from runs.services import gate_decide, gate_open, run_create, run_transition
 from socials.services import project_social_link, social_create
 from tests.demo.conftest import demo_settings
-from tests.webhooks.conftest import fixture_bytes, sign_kieai, sign_standard
+from tests.webhooks.conftest import fixture_bytes, process_waiting, sign_kieai, sign_standard
 from webhooks.handlers import processed
 from webhooks.models import WebhookDLQ, WebhookEvent
 
@@ -197,7 +197,7 @@ def test_the_prepublish_decision_page_plays_the_media_and_requires_a_reject_comm
 
 
 def test_the_demo_runs_ideas_are_reviewed_and_the_chosen_one_reaches_prepublish(
-    console: Any, opal: User, live_server: Any
+    console: Any, opal: User, live_server: Any, webhook_loop: None
 ) -> None:
     """The demo's ideate gate as an operator meets it: three ideas and the citations they came
     from, each in its card; the operator goes ahead with the third idea, and the prepublish page
@@ -304,6 +304,7 @@ def test_webhooks_and_dlq_pages_for_debugging(
         _post(live_server, "acme", body, sign_standard(body, msg_id="msg_" + "m" * 80 + str(i)), query)
     kie = fixture_bytes("kieai_success")
     _post(live_server, "kieai", kie, sign_kieai(kie, timestamp=int(time.time()) - 900), "run_id=run_x")
+    process_waiting()  # what the webhook loop does next
     console.login("opal", PASSWORD)
 
     console.visit("/admin/webhooks/webhookevent/", "events")

@@ -26,7 +26,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
-def demo(live_server: Any) -> Iterator[None]:
+def demo(live_server: Any, webhook_loop: None) -> Iterator[None]:
+    """The demo's settings, and the webhook loop that processes the providers' callbacks, as
+    `make run` runs it."""
     with demo_settings(live_server.url):
         yield
 

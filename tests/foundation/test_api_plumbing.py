@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -89,13 +90,16 @@ def test_unknown_api_path_is_a_json_404(api_client: APIClient) -> None:
 
 
 @pytest.mark.django_db
-def test_healthz_reports_database_pgvector_and_migrations(client: Client) -> None:
-    response = client.get("/healthz")
+def test_healthz_reports_database_pgvector_and_migrations_to_an_ops_read_key(
+    client: Client, make_api_key: Any
+) -> None:
+    _, raw = make_api_key(scopes=("ops:read",))
+    response = client.get("/healthz", headers={"X-API-Key": raw})
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
-    assert body["pgvector_version"].startswith("0.")
-    assert body["migrations"] == "applied"
+    assert body["database"]["pgvector_version"].startswith("0.")
+    assert body["database"]["pending_migrations"] == 0
 
 
 @pytest.fixture
@@ -117,7 +121,7 @@ def unreachable_database(django_db_blocker) -> Iterator[None]:  # type: ignore[n
 def test_healthz_is_503_naming_the_database_when_unreachable(unreachable_database: None) -> None:
     response = Client().get("/healthz")
     assert response.status_code == 503
-    assert response.json()["database"].startswith("unavailable")
+    assert response.json() == {"status": "unavailable", "failing": ["database"]}
 
 
 def test_api_calls_are_503_with_retry_after_when_the_database_is_down(unreachable_database: None) -> None:

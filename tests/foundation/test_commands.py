@@ -60,8 +60,8 @@ BAD_INPUT = [
     ("expire_gates", ["--verbosity", "9"], "invalid choice: 9"),
     ("deliver_gate_callbacks", ["--verbosity", "loud"], "invalid int value: 'loud'"),
     ("setup_schedules", ["--bogus"], "unrecognized arguments: --bogus"),
-    ("check_workers", ["--name", "nosuch"], "cluster 'nosuch' has no running workers"),
-    ("run_workers", ["--name"], "argument --name: expected one argument"),
+    ("check_tasks", ["--bogus"], "unrecognized arguments: --bogus"),
+    ("process_webhooks", ["--bogus"], "unrecognized arguments: --bogus"),
 ]
 
 

@@ -1,5 +1,5 @@
 """No secret reaches any log line: `make run` for real (gunicorn with its access and error logs,
-the django-q2 cluster, Django, httpx), every webhook scheme delivered valid and forged over HTTP,
+the webhook loop, the django-q2 cluster, Django, httpx), every webhook scheme delivered valid and forged over HTTP,
 secrets pasted into URLs, a malformed request, the demo pipeline end to end (its personas POST
 their provider callbacks, Shotstack's with ?token=) — then everything the processes wrote is
 searched for every secret value used."""
@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 from django.conf import settings
 
-from tests.foundation.test_devserver import _kill_tree, _processes_using
+from tests.foundation.test_make_run import _kill_tree, _processes_using
 from tests.webhooks.conftest import fixture_bytes, sign_hmac_body, sign_kieai, sign_standard
 
 BASE_DIR = Path(settings.BASE_DIR)
@@ -94,7 +94,7 @@ def test_no_secret_value_appears_in_anything_make_run_and_the_demo_print(tmp_pat
     for name in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "Q_SYNC"):
         env.pop(name, None)
     server = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "myloware.devserver"],
+        [sys.executable, "-m", "myloware.run"],
         cwd=BASE_DIR,
         env=env,
         stdout=subprocess.PIPE,
@@ -135,13 +135,13 @@ def test_no_secret_value_appears_in_anything_make_run_and_the_demo_print(tmp_pat
 
     assert "ended published" in demo_output, demo_output + output[-6000:]
     # The logs were really there: gunicorn's access log with the redacted callback URLs, the
-    # workers' task logs, httpx's request lines in the demo.
+    # webhook loop's and the cluster's logs, httpx's request lines in the demo.
     access_log = [line for line in output.splitlines() if '" 200 ' in line or '" 401 ' in line]
     assert any('"POST /api/v1/webhooks/shotstack?run_id=run_logcheck&token=[redacted] HTTP/1.1" 200' in line
                for line in access_log), output[-3000:]  # fmt: skip
     assert any('"POST /api/v1/webhooks/relay?sig=[redacted] HTTP/1.1" 200' in line for line in access_log)
     assert any('"GET /api/v1/me?api_key=[redacted] HTTP/1.1" 200' in line for line in access_log)
-    assert "webhooks.tasks.process_received_webhooks" in output  # a processor ran the callbacks
+    assert "webhook loop: processed" in output  # the loop ran the callbacks
     everything = output + demo_output
     # the personas (django-q2 tasks) POST their stand-in provider callbacks, ?token= included
     assert "HTTP Request: POST" in everything and "webhooks/shotstack?run_id=" in everything

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from myloware.admin_utils import raw_body
-from tests.webhooks.conftest import deliver, fixture_bytes, sign_kieai, sign_standard
+from tests.webhooks.conftest import deliver, fixture_bytes, process_waiting, sign_kieai, sign_standard
 from webhooks.handlers import is_own_media, processed
 from webhooks.models import EventStatus, WebhookDLQ, WebhookEvent
 from webhooks.services import webhook_test_delivery
@@ -112,6 +112,7 @@ def test_replay_button_on_a_dead_letter_entry(operator_client: Client, test_hand
 def test_a_test_delivery_is_signed_and_accepted_by_the_real_intake(live_server: Any, provider: str) -> None:
     result = webhook_test_delivery(provider=provider, base_url=live_server.url, actor="admin:test")
     assert (result.http_status, result.outcome) == (200, "accepted"), result
+    assert process_waiting() == 1  # what the webhook loop does next
     event = WebhookEvent.objects.get(pk=result.event_id)
     assert (event.provider, event.signature_status) == (provider, "valid")
     # Stored like any delivery, never processed: the handler would look for a run.

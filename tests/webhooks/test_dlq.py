@@ -8,10 +8,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from django.test import Client, TestCase
+from django.test import Client
 
 from artifacts.models import Artifact
-from runs.models import RunStatus
 from tests.race import race
 from tests.webhooks.conftest import (
     UPLOAD_POST_SECRET,
@@ -23,7 +22,7 @@ from tests.webhooks.conftest import (
     upload_post_delivery,
 )
 from webhooks.handlers import Outcome, processed
-from webhooks.models import EventStatus, WebhookDLQ, WebhookEvent, WebhookProcessorLease
+from webhooks.models import EventStatus, WebhookDLQ, WebhookEvent
 from webhooks.services import (
     backoff_delay,
     dlq_discard,
@@ -32,8 +31,7 @@ from webhooks.services import (
     dlq_replay,
     dlq_replay_due,
     dlq_replay_group,
-    webhook_event_process,
-    webhook_events_process_stale,
+    webhook_events_process_batch,
     webhook_receive,
 )
 
@@ -71,12 +69,8 @@ def receive_flaky(msg_id: str = "msg_1", *, now: datetime = T0) -> WebhookEvent:
     """Store a valid event for the flaky provider and run its processing at ``now``."""
     body = fixture_bytes("standard_event")
     headers = sign_standard(body, msg_id=msg_id, timestamp=int(now.timestamp()))
-    with TestCase.captureOnCommitCallbacks(execute=False):
-        receipt = webhook_receive(provider="flaky", body=body, headers=headers, query={}, now=now)
-    # The processor the intake would start is not run (this test processes the event itself):
-    # free the slot the intake took for it, as that processor would when done.
-    WebhookProcessorLease.objects.all().delete()
-    webhook_event_process(event_id=receipt.event_id, now=now)
+    receipt = webhook_receive(provider="flaky", body=body, headers=headers, query={}, now=now)
+    assert webhook_events_process_batch(now=now) == 1
     return WebhookEvent.objects.get(pk=receipt.event_id)
 
 
@@ -208,8 +202,9 @@ def test_two_replay_workers_at_once_process_each_entry_once(test_handler: Any) -
     body = fixture_bytes("standard_event")
     for i in range(12):
         headers = sign_standard(body, msg_id=f"m{i}", timestamp=int(T0.timestamp()))
-        # Autocommit: the intake's task runs on commit (sync django-q2), on the clock given here.
         webhook_receive(provider="slow", body=body, headers=headers, query={}, now=T0)
+    while webhook_events_process_batch(now=T0):  # the webhook loop, on the clock given here
+        pass
     assert WebhookDLQ.objects.count() == 12
     assert set(WebhookDLQ.objects.values_list("last_error_at", flat=True)) == {T0}
     failing["on"] = False
@@ -244,22 +239,6 @@ def test_error_groups_and_replaying_a_whole_group(flaky: Flaky, client: Client) 
     results = dlq_replay_group(provider="flaky", error=groups[0]["error"], actor="admin:op")
     assert [r.outcome for r in results] == ["processed"] * 3
     assert list(WebhookDLQ.objects.values_list("provider", flat=True)) == ["upload-post"]
-
-
-def test_stale_received_events_are_picked_up_by_the_sweep(make_run: Any) -> None:
-    run = make_run(status=RunStatus.RUNNING)
-    delivery = upload_post_delivery(run.run_id)
-    query = dict(part.split("=") for part in delivery.query.split("&"))
-    # The enqueue was lost (on-commit callbacks not executed): the event waits as "received".
-    with TestCase.captureOnCommitCallbacks(execute=False):
-        receipt = webhook_receive(
-            provider="upload-post", body=delivery.body, headers=delivery.headers, query=query, now=T0
-        )
-    assert webhook_events_process_stale(now=T0 + timedelta(seconds=10)) == []
-    results = webhook_events_process_stale(now=T0 + timedelta(minutes=10))
-    assert [(r.event_id, r.outcome) for r in results] == [(receipt.event_id, "processed")]
-    run.refresh_from_db()
-    assert run.status == RunStatus.PUBLISHED
 
 
 def test_dlq_payload_is_the_stored_body(client: Client) -> None:

@@ -18,7 +18,6 @@ from django.utils import timezone
 from django_q.models import Schedule
 from rest_framework.test import APIClient
 
-from myloware.workers.jobs import declared_jobs
 from runs.models import RunStatus
 from tests.webhooks.conftest import deliver, fixture_bytes, sign_standard, upload_post_delivery
 from webhooks.handlers import Outcome, processed
@@ -147,18 +146,18 @@ def test_scheduled_task_replays_due_entries(client: Client, switch: Switch) -> N
     switch.fail = False
     assert replay_due_webhooks()["replayed"] == 0  # not due yet
     WebhookDLQ.objects.filter(pk=entry.pk).update(next_retry_at=timezone.now() - timedelta(seconds=1))
-    assert replay_due_webhooks() == {"replayed": 1, "replay_failed": 0, "stale_processed": 0}
+    assert replay_due_webhooks() == {"replayed": 1, "replay_failed": 0}
     assert not WebhookDLQ.objects.exists()
 
 
-def test_replay_is_a_repair_job_of_the_workers_main_process_not_a_schedule() -> None:
+def test_replay_of_due_entries_is_a_schedule_every_minute() -> None:
     call_command("setup_schedules", stdout=StringIO())
-    assert not Schedule.objects.filter(func="webhooks.tasks.replay_due_webhooks").exists()
-    assert {
-        "name": "webhooks.replay_due_webhooks",
-        "func": "webhooks.tasks.replay_due_webhooks",
-        "seconds": 60,
-    } in (declared_jobs("REPAIR_JOBS"))
+    schedule = Schedule.objects.get(name="webhooks.replay_due_webhooks")
+    assert (schedule.func, schedule.schedule_type, schedule.minutes) == (
+        "webhooks.tasks.replay_due_webhooks",
+        Schedule.MINUTES,
+        1,
+    )
 
 
 # --- command -------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from tests.webhooks.conftest import (
     upload_post_delivery,
 )
 from webhooks.models import EventStatus, WebhookDLQ, WebhookEvent
-from webhooks.services import webhook_event_process, webhook_event_reprocess
+from webhooks.services import webhook_event_reprocess, webhook_events_process_batch
 
 pytestmark = pytest.mark.django_db
 
@@ -204,10 +204,10 @@ def test_unknown_event_type_of_a_known_provider_is_ignored(client: Client, make_
 # --- exactly once ----------------------------------------------------------------------------------
 
 
-def test_processing_task_running_twice_processes_once(client: Client, make_run: Any) -> None:
+def test_a_processed_event_is_never_claimed_again(client: Client, make_run: Any) -> None:
     run = make_run()
     event = event_of(upload_post_delivery(run.run_id).send(client))
-    assert webhook_event_process(event_id=str(event.pk)).outcome == "skipped"
+    assert webhook_events_process_batch() == 0
     event.refresh_from_db()
     assert event.attempts == 1
     assert Artifact.objects.filter(run_id=run.run_id).count() == 1
@@ -220,7 +220,7 @@ def test_rejected_events_are_never_processed_even_when_reprocessed(client: Clien
     response = delivery.send(client)
     assert response.status_code == 401
     event_id = response.json()["error"]["details"]["event_id"]
-    assert webhook_event_process(event_id=event_id).outcome == "skipped"
+    assert webhook_events_process_batch() == 0
     assert webhook_event_reprocess(event_id=event_id, actor="admin:op").outcome == "skipped"
     run.refresh_from_db()
     assert run.status == RunStatus.RUNNING

@@ -19,6 +19,7 @@ from myloware.api.services import api_key_create
 from runs.models import Run
 from tests.webhooks.conftest import KIEAI_SECRET, STANDARD_SECRET, kieai_delivery, sign_standard
 from webhooks.models import UNKNOWN_PROVIDER, EventStatus, WebhookEvent
+from webhooks.services import webhook_events_process_batch
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -96,7 +97,11 @@ def test_a_forged_flood_is_bounded_and_genuine_deliveries_pass(server: str) -> N
         assert refused.json()["error"]["code"] == "rate_limited"
     assert all(r.status_code == 200 and r.json()["status"] == "accepted" for r in genuine)
     done = WebhookEvent.objects.filter(pk__in=[r.json()["event_id"] for r in genuine])
-    assert sorted(done.values_list("status", flat=True)) == [EventStatus.IGNORED] * 15  # processed
+    assert sorted(done.values_list("status", flat=True)) == [EventStatus.RECEIVED] * 15
+    assert (
+        webhook_events_process_batch(limit=15) == 15
+    )  # what the webhook loop does next: all of them processed
+    assert sorted(done.values_list("status", flat=True)) == [EventStatus.IGNORED] * 15
     # What the flood left: LIMIT rows, bodies within the budget, the rest size and SHA-256 only.
     rejected = WebhookEvent.objects.filter(status=EventStatus.REJECTED)
     assert rejected.count() == LIMIT

@@ -1,12 +1,16 @@
-"""A real `make run` (myloware.devserver) in a folder of its own, for the fault tests.
+"""A real `make run` (``python -m myloware.run``: supervisord and everything it runs) in a folder of
+its own, for the fault tests and bench/worker_faults.py.
 
-Everything is real: the supervisor, gunicorn, the watched django-q2 cluster and the embedded
-PostgreSQL in ``<folder>/var/pgdata``. Webhooks go over HTTP to a ``token`` provider without a
-handler (each valid event ends ``ignored``); the database is read directly through its socket.
+Everything is real: supervisord, the embedded PostgreSQL in the foreground, gunicorn, the webhook
+loop, the django-q2 cluster and the event listener. Webhooks go over HTTP to a ``token`` provider
+without a handler (each valid event ends ``ignored``); one-off django-q2 jobs are knowledge-base
+documents posted through the API (each queues an embedding job); the database is read directly
+through its socket.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -26,8 +30,15 @@ import psycopg
 # No Django here: bench/worker_faults.py uses this harness too.
 BASE_DIR = Path(__file__).resolve().parents[2]
 TOKEN = "fault-test-token-0123456789"
-CLUSTER = "fault-test"
-STALE_AFTER = 10
+# Short bounds, so that a fault shows within seconds (the product's defaults: 120 / 180 / 180 / 30 s).
+# HEALTH_MAX_LAG stays above the 20 s database outage the tests cause: the schedules due meanwhile
+# are late by that much, and a later bound would have the cluster restarted for it.
+TEST_ENV = {
+    "Q_TIMEOUT": "8",
+    "Q_RETRY": "12",
+    "HEALTH_MAX_LAG": "25",
+    "WEBHOOK_LOOP_DB_TIMEOUT": "10",
+}
 
 
 def free_port() -> int:
@@ -54,29 +65,21 @@ def wait_for(condition: Callable[[], Any], *, seconds: float, what: str) -> Any:
     raise AssertionError(f"{what}: not within {seconds} s")
 
 
-class Devserver:
+class MakeRun:
     def __init__(self, folder: Path, env: Mapping[str, str | None] | None = None) -> None:
-        """``env`` overrides the test settings below (None: use the product's default)."""
+        """``env`` overrides TEST_ENV and the rest below (None: the product's default)."""
         self.folder = folder
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = folder / "make-run.log"
         self.env = {
             **os.environ,
+            **TEST_ENV,
             "PORT": str(self.port),
             "MYLOWARE_DATA_DIR": str(folder / "var"),
             "MYLOWARE_LOAD_DEV_ENV": "0",
             "WEB_CONCURRENCY": "2",
             "Q_WORKERS": "2",
-            "MYLOWARE_WORKER_NAME": CLUSTER,
-            "WORKER_STALE_AFTER": str(STALE_AFTER),
-            "WORKER_CANARY_SECONDS": "2",
-            "WORKER_STOP_GRACE": "3",
-            # A task whose result died with a killed worker is delivered again after Q_RETRY
-            # (then skipped by the event's claim); short here, so the tests see it happen.
-            "Q_TIMEOUT": "15",
-            "Q_RETRY": "20",
-            "WORKER_DB_RETRY_SECONDS": "10",
             "WEBHOOK_STANDARD_PROVIDERS": "faults",
             "WEBHOOK_SCHEME_FAULTS": "token",
             "WEBHOOK_SECRET_FAULTS": TOKEN,
@@ -89,26 +92,29 @@ class Devserver:
             else:
                 self.env[name] = value
         self.process: subprocess.Popen[bytes] | None = None
+        self.api_key = ""
 
     # --- life cycle ---------------------------------------------------------------------------
 
     def start(self) -> None:
+        # Appending: supervisord and its programs each open the log as their stdout.
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "myloware.devserver"],
-                cwd=BASE_DIR,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
+                [sys.executable, "-m", "myloware.run"], cwd=BASE_DIR, env=self.env, stdout=log, stderr=log
             )
         wait_for(self.healthy, seconds=180, what="make run answering 200 on /healthz")
 
     def healthy(self) -> bool:
+        return self.health()[0] == 200
+
+    def health(self) -> tuple[int, list[str]]:
+        """/healthz as an anonymous caller sees it: the status and the failing parts."""
         assert self.process is not None and self.process.poll() is None, self.log.read_text()[-3000:]
         try:
-            return httpx.get(f"{self.base}/healthz", timeout=5).status_code == 200
+            response = httpx.get(f"{self.base}/healthz", timeout=5)
         except httpx.TransportError:
-            return False
+            return 0, []
+        return response.status_code, response.json().get("failing", [])
 
     def stop(self) -> int:
         assert self.process is not None
@@ -120,14 +126,35 @@ class Devserver:
         """Test clean-up only: whatever a failed test left behind, and the database."""
         if self.process is not None and self.process.poll() is None:
             for child in psutil.Process(self.process.pid).children(recursive=True):
-                child.kill()
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    child.kill()
             self.process.kill()
             self.process.wait()
+        for process in self.processes():
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process.kill()
         subprocess.run(  # noqa: S603
             [sys.executable, "-c", "import sys; from pathlib import Path; from myloware.db import stop_embedded_server;"
              " stop_embedded_server(Path(sys.argv[1]))", str(self.pgdata)],
             cwd=BASE_DIR, check=False, timeout=60,
         )  # fmt: skip
+
+    def processes(self) -> list[psutil.Process]:
+        """Every live process of this instance, whoever its parent now is (found by its data folder
+        in its environment or command line)."""
+        found = []
+        for process in psutil.process_iter(["cmdline", "environ"]):
+            try:
+                if process.status() == psutil.STATUS_ZOMBIE:
+                    continue
+                data_dir = (process.info["environ"] or {}).get("MYLOWARE_DATA_DIR", "")
+                if data_dir == self.env["MYLOWARE_DATA_DIR"] or str(self.pgdata) in " ".join(
+                    process.info["cmdline"] or []
+                ):
+                    found.append(process)
+            except psutil.Error:
+                continue
+        return found
 
     # --- processes ----------------------------------------------------------------------------
 
@@ -135,25 +162,40 @@ class Devserver:
     def pgdata(self) -> Path:
         return self.folder / "var" / "pgdata"
 
-    def child(self, marker: str) -> psutil.Process:
+    def programs(self, marker: str) -> list[psutil.Process]:
+        """The supervisord programs whose command line contains ``marker`` (the webhook loop runs
+        twice by default)."""
         assert self.process is not None
+        found = []
         for child in psutil.Process(self.process.pid).children():
             try:
                 if any(marker in part for part in child.cmdline()):
-                    return child
+                    found.append(child)
             except psutil.Error:  # a killed one, not reaped yet
                 continue
-        raise AssertionError(f"no child {marker!r} of make run")
+        return found
 
-    def workers_main(self) -> psutil.Process:
-        return self.child("run_workers")
+    def program(self, marker: str) -> psutil.Process:
+        found = self.programs(marker)
+        assert found, f"no program {marker!r} under supervisord"
+        return found[0]
 
-    def workers_main_pid(self) -> int | None:
-        """None while the supervisor is between killing the workers and starting new ones."""
+    def program_pid(self, marker: str) -> int | None:
+        """None while supervisord is between the death of a program and its new start."""
         try:
-            return self.workers_main().pid
+            return self.program(marker).pid
         except AssertionError:
             return None
+
+    def sentinel(self) -> psutil.Process:
+        [sentinel] = self.program("qcluster").children()
+        return sentinel
+
+    def cluster_pool(self) -> list[psutil.Process]:
+        """Everything the sentinel runs: django-q2's workers, its monitor and its pusher (they look
+        alike from outside; killing them all surely kills the idle worker that holds the task
+        queue's read lock)."""
+        return self.sentinel().children()
 
     def group(self, leader: int) -> list[psutil.Process]:
         """Live processes whose process group is ``leader``'s (zombies do not count)."""
@@ -169,35 +211,32 @@ class Devserver:
     def postmaster_pid(self) -> int:
         return int((self.pgdata / "postmaster.pid").read_text().splitlines()[0])
 
+    def supervisorctl(self, *args: str) -> str:
+        result = subprocess.run(  # noqa: S603
+            [sys.executable, "-m", "supervisor.supervisorctl", "-c", str(self.folder / "var" / "supervisord.conf"), *args],
+            cwd=BASE_DIR, capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        return result.stdout
+
     # --- database -----------------------------------------------------------------------------
 
     def sql(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         socket_dir = (self.pgdata / "postmaster.pid").read_text().splitlines()[4]
         with psycopg.connect(
-            dbname="myloware",
-            user="postgres",
-            host=socket_dir,
-            connect_timeout=5,
-            autocommit=True,
+            dbname="myloware", user="postgres", host=socket_dir, connect_timeout=5, autocommit=True
         ) as conn:
             cursor = conn.execute(query, params)
             return cursor.fetchall() if cursor.description else []
 
-    def worker_pids(self) -> list[int]:
-        """The live workers of the watched cluster (each writes its row when it starts)."""
-        rows = self.sql(
-            "SELECT pid FROM worker_heartbeats WHERE cluster = %s AND role = 'worker' ORDER BY pid",
-            (CLUSTER,),
-        )
-        return [pid for (pid,) in rows if alive(pid)]
-
-    def flowing(self) -> bool:
-        try:
-            health = httpx.get(f"{self.base}/healthz", timeout=5).json()
-        except (httpx.TransportError, ValueError):
-            return False
-        clusters = health.get("workers", {}).get("clusters", [])
-        return any(c["name"] == CLUSTER and c["flowing"] and c["workers"] == 2 for c in clusters)
+    def manage(self, *args: str) -> str:
+        """A management command on this instance's database (a process of its own)."""
+        socket_dir = (self.pgdata / "postmaster.pid").read_text().splitlines()[4]
+        env = {**self.env, "DATABASE_URL": f"postgresql://postgres@/myloware?host={socket_dir}"}
+        result = subprocess.run(  # noqa: S603
+            [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, capture_output=True, text=True,
+            timeout=120, check=True,
+        )  # fmt: skip
+        return result.stdout
 
     # --- webhooks -----------------------------------------------------------------------------
 
@@ -210,9 +249,12 @@ class Devserver:
         def send(indexes: range) -> None:
             with httpx.Client(base_url=self.base, timeout=30) as client:
                 for index in indexes:
-                    response = client.post(
-                        f"/api/v1/webhooks/faults?token={TOKEN}", json={"batch": batch, "n": index}
-                    )
+                    try:
+                        response = client.post(
+                            f"/api/v1/webhooks/faults?token={TOKEN}", json={"batch": batch, "n": index}
+                        )
+                    except httpx.TransportError:
+                        continue  # not accepted (the sender would retry)
                     if response.status_code == 200 and response.json()["status"] == "accepted":
                         with lock:
                             accepted.append(response.json()["event_id"])
@@ -239,34 +281,46 @@ class Devserver:
         )
         return {row[0]: (row[1], row[2], row[3]) for row in rows}
 
-    def assert_each_processed_exactly_once(
-        self, event_ids: list[str], *, seconds: float, drained: bool = True
-    ) -> None:
-        """Every accepted event ends handled once (status ``ignored``, one committed attempt) or
-        in the dead-letter queue: none lost, none processed twice."""
+    def assert_each_processed_exactly_once(self, event_ids: list[str], *, seconds: float = 60) -> None:
+        """Every accepted event ends handled once (status ``ignored``, one committed attempt):
+        none lost, none processed twice."""
         assert event_ids
 
         def settled() -> bool:
-            return all(status != "received" for status, _, _ in self.outcomes(event_ids).values())
+            try:
+                return all(status != "received" for status, _, _ in self.outcomes(event_ids).values())
+            except psycopg.Error:
+                return False  # the database is coming back
 
         wait_for(settled, seconds=seconds, what=f"all {len(event_ids)} accepted events processed")
         outcomes = self.outcomes(event_ids)
         assert len(outcomes) == len(set(event_ids))  # none lost
-        wrong = {
-            event: outcome
-            for event, outcome in outcomes.items()
-            if not (outcome[0] == "ignored" and outcome[1] == 1) and not outcome[2]
-        }
+        wrong = {event: outcome for event, outcome in outcomes.items() if outcome != ("ignored", 1, False)}
         assert not wrong, wrong
-        # And every task was acknowledged to the broker: nothing is left to be delivered again
-        # (a canary or a scheduled job may be in flight).
-        try:
-            wait_for(
-                lambda: self.sql("SELECT count(*) FROM django_q_ormq")[0][0] <= 2,
-                seconds=seconds,
-                what="drained",
+
+    # --- one-off django-q2 jobs ---------------------------------------------------------------
+
+    def post_documents(self, count: int) -> list[str]:
+        """POST ``count`` knowledge-base documents: each queues an embedding job (django-q2)."""
+        if not self.api_key:
+            self.api_key = self.manage(
+                "create_api_key", f"faults-{uuid.uuid4().hex[:8]}", "--scope", "kb:write"
             )
-        except AssertionError:
-            rows = self.sql("SELECT id, lock, now() FROM django_q_ormq ORDER BY id")
-            raise AssertionError(f"broker queue not drained: {len(rows)} rows, e.g. {rows[:5]}") from None
-        assert self.outcomes(event_ids) == outcomes
+            self.api_key = self.api_key.strip().splitlines()[-1]
+        paths = []
+        with httpx.Client(base_url=self.base, timeout=30, headers={"X-API-Key": self.api_key}) as client:
+            for _ in range(count):
+                path = f"faults/{uuid.uuid4().hex}.md"
+                response = client.post(
+                    "/api/v1/kb/documents",
+                    json={"path": path, "content": f"# {path}\n\nA job for the cluster."},
+                )
+                assert response.status_code in (200, 201), response.text
+                paths.append(path)
+        return paths
+
+    def embedded(self, paths: list[str]) -> bool:
+        rows = self.sql(
+            "SELECT bool_and(embedded_at IS NOT NULL) FROM kb_documents WHERE path = ANY(%s)", (paths,)
+        )
+        return bool(rows and rows[0][0])

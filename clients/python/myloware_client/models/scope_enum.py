@@ -7,6 +7,7 @@ class ScopeEnum(StrEnum):
     GATESDECIDE = "gates:decide"
     KBREAD = "kb:read"
     KBWRITE = "kb:write"
+    OPSREAD = "ops:read"
     RUNS = "runs"
     SOCIALSPUBLISH = "socials:publish"
     SOCIALSREAD = "socials:read"

@@ -12,11 +12,7 @@ from typing import Any
 from django_q.models import Schedule
 
 from myloware.lib.commands import MylowareCommand
-from myloware.workers.jobs import declared_jobs
-
-
-def declared_schedules() -> list[dict[str, Any]]:
-    return declared_jobs("SCHEDULES")
+from myloware.workers.jobs import declared_schedules
 
 
 class Command(MylowareCommand):

@@ -1,5 +1,6 @@
-"""`make run`'s supervisor, for real: serves, refuses a second instance, stops cleanly on SIGTERM
-leaving no process behind (its faults: tests/workers/test_make_run_faults.py)."""
+"""`make run` for real (supervisord and all it runs): serves, refuses a second instance, prints the
+operator password once, stops on SIGTERM under webhook load within 10 s leaving no process behind
+(its faults: tests/workers/test_make_run_faults.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -40,7 +42,7 @@ def _wait_healthy(url: str, process: subprocess.Popen[str], seconds: float = 120
 
 
 def _processes_using(path: Path) -> list[psutil.Process]:
-    """Processes started from this test's checkout and data folder (gunicorn, qcluster, postgres)."""
+    """Processes started for this test's data folder (supervisord and its programs, postgres)."""
     found = []
     for process in psutil.process_iter(["cmdline", "environ"]):
         with contextlib.suppress(psutil.Error):
@@ -51,10 +53,21 @@ def _processes_using(path: Path) -> list[psutil.Process]:
     return found
 
 
-def _kill_tree(process: subprocess.Popen[str]) -> None:
-    """Kill the supervisor and everything it started (gunicorn, qcluster and their workers).
+def _post_webhooks(port: int, seconds: float) -> None:
+    """Valid deliveries, one after another, for ``seconds`` (what happens to them is not the point)."""
+    deadline = time.monotonic() + seconds
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.TransportError):
+                client.post(
+                    "/api/v1/webhooks/loadtest?token=load-test-token-0123", json={"n": time.monotonic()}
+                )
 
-    The children run in sessions of their own, so killing the supervisor alone would orphan them.
+
+def _kill_tree(process: subprocess.Popen[str]) -> None:
+    """Kill supervisord and everything it started (gunicorn, qcluster and their workers).
+
+    The programs run in process groups of their own, so killing supervisord alone would orphan them.
     """
     try:
         tree = [psutil.Process(process.pid), *psutil.Process(process.pid).children(recursive=True)]
@@ -67,23 +80,26 @@ def _kill_tree(process: subprocess.Popen[str]) -> None:
     process.wait(timeout=30)
 
 
-def test_devserver_serves_refuses_a_second_instance_and_stops_on_sigterm(tmp_path: Path) -> None:
+def test_make_run_serves_refuses_a_second_instance_and_stops_on_sigterm_under_load(tmp_path: Path) -> None:
     port = _free_port()
     env = {
         **os.environ,
         "PORT": str(port),
         "MYLOWARE_DATA_DIR": str(tmp_path / "var"),
         "WEB_CONCURRENCY": "1",
+        "WEBHOOK_STANDARD_PROVIDERS": "loadtest",
+        "WEBHOOK_SCHEME_LOADTEST": "token",
+        "WEBHOOK_SECRET_LOADTEST": "load-test-token-0123",
     }
     for name in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "Q_SYNC"):
         env.pop(name, None)
-    command = [sys.executable, "-m", "myloware.devserver"]
+    command = [sys.executable, "-m", "myloware.run"]
     server = subprocess.Popen(
         command, cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )  # noqa: S603
     try:
         health = _wait_healthy(f"http://127.0.0.1:{port}/healthz", server)
-        assert health.json()["migrations"] == "applied"
+        assert health.json() == {"status": "ok"}
         assert httpx.get(f"http://127.0.0.1:{port}/admin/login/", timeout=5).status_code == 200
         assert httpx.get(f"http://127.0.0.1:{port}/api/docs/", timeout=5).status_code == 200
         password_file = tmp_path / "var" / "operator-password.txt"
@@ -96,12 +112,17 @@ def test_devserver_serves_refuses_a_second_instance_and_stops_on_sigterm(tmp_pat
         assert second.returncode == 1
         assert "already running" in second.stderr
 
+        load = threading.Thread(target=_post_webhooks, args=(port, 5.0))
+        load.start()
+        time.sleep(1)  # under load
         stopping = time.monotonic()
         server.send_signal(signal.SIGTERM)
         output, _ = server.communicate(timeout=60)
+        stopped_in = time.monotonic() - stopping
+        load.join()
         assert server.returncode == 0, output
-        assert time.monotonic() - stopping < 15  # GRACE_SECONDS (8) and the database's stop
-        assert "embedded PostgreSQL stopped" in output
+        assert stopped_in < 10, output[-3000:]
+        assert "stopped: postgres" in output  # the database last, cleanly
         assert not (tmp_path / "var" / "pgdata" / "postmaster.pid").exists()
         # Processes SIGKILLed by the supervisor's last step may take a moment to be gone.
         _, alive = psutil.wait_procs(_processes_using(tmp_path), timeout=10)
