@@ -532,3 +532,40 @@ def time_to_publish(*, now: datetime, days: int = 30, limit: int = 6) -> list[di
         {"project": project, "median": float(median), "p90": float(p90), "count": count}
         for project, median, p90, count in rows
     ]
+
+
+def runs_per_project_and_status() -> list[tuple[str, str, int]]:
+    """``(project, status, runs)`` for every pair that has runs (the gauge ``myloware_runs``).
+
+    One GROUP BY, answered from the (project, status) index alone (an index-only scan)."""
+    rows = Run.objects.order_by().values_list("project", "status").annotate(n=Count("*"))
+    return [(project, status, n) for project, status, n in rows]
+
+
+@dataclass(frozen=True)
+class OpenGates:
+    """The open gates of one gate name: how many, the oldest one's opening, and the largest share
+    of its time to the deadline any of them has used (0.8: 80 % of the way to its deadline)."""
+
+    gate: str
+    count: int
+    oldest_opened_at: datetime
+    deadline_used: float
+
+
+_OPEN_GATES_SQL = """
+SELECT gate, count(*), min(opened_at),
+       max(extract(epoch FROM %s - opened_at) / greatest(extract(epoch FROM deadline_at - opened_at), 1))
+FROM gate_requests WHERE status = %s GROUP BY gate ORDER BY gate
+"""
+
+
+def open_gates(*, now: datetime) -> list[OpenGates]:
+    """Per gate name with open gates (the gauges ``myloware_gates_open``,
+    ``myloware_gate_oldest_open_seconds``, ``myloware_gate_deadline_used_ratio``); read through
+    the partial index of open gates."""
+    with connection.cursor() as cursor:
+        cursor.execute(_OPEN_GATES_SQL, [now, GateStatus.OPEN.value])
+        return [
+            OpenGates(gate, count, oldest, float(used)) for gate, count, oldest, used in cursor.fetchall()
+        ]

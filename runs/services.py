@@ -38,6 +38,7 @@ from myloware.lib.errors import (
     PreconditionRequired,
 )
 from myloware.lib.ids import is_uuid
+from myloware.lib.metrics import GATE_DECISIONS, RUN_TRANSITIONS, count_on_commit
 from myloware.lib.signing import standard_webhook_signature
 from myloware.lib.tasks import enqueue_on_commit
 from runs import notifications
@@ -138,6 +139,7 @@ def run_create_or_get(
             RunTransition.objects.create(
                 run=run, from_status="", to_status=status, actor=actor, reason="created"
             )
+            count_on_commit(RUN_TRANSITIONS.labels(to=status).inc)
     except IntegrityError:
         # Someone created this run_id first (a retry, or a concurrent duplicate POST).
         existing = run_get(run_id=run_id)
@@ -198,6 +200,7 @@ def run_transition(*, run_id: str, to: str, actor: str, reason: str = "") -> Run
         RunTransition.objects.create(
             run_id=run_id, from_status=row[0], to_status=to, actor=actor, reason=reason
         )
+        count_on_commit(RUN_TRANSITIONS.labels(to=to).inc)
         if to in TERMINAL_STATUSES:
             for gate_request in GateRequest.objects.select_for_update().open().filter(run_id=run_id):
                 _gate_close(
@@ -674,6 +677,7 @@ def _gate_close(
             "callback_next_at",
         ]
     )
+    count_on_commit(GATE_DECISIONS.labels(gate=gate_request.gate, decision=status).inc)
     pk = gate_request.pk
     if gate_request.callback_status == CallbackStatus.PENDING:
         enqueue_on_commit("runs.tasks.gate_callback_deliver", pk)
