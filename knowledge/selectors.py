@@ -393,5 +393,5 @@ def scope_values() -> tuple[list[str], list[str]]:
 
 def documents_waiting_for_vectors() -> int:
     """Documents without a current vector of the active model (the gauge
-    ``myloware_kb_documents_waiting_for_vectors``; the same rule as the embedding jobs')."""
+    ``myloware_knowledge_documents_waiting_for_vectors``; the same rule as the embedding jobs')."""
     return KbDocument.objects.waiting_for_vector(active_model()).count()

@@ -123,7 +123,7 @@ class WorkState(Collector):
 
     def _knowledge(self) -> Metric:
         return GaugeMetricFamily(
-            "myloware_kb_documents_waiting_for_vectors",
+            "myloware_knowledge_documents_waiting_for_vectors",
             "Knowledge documents without a current vector of the active embedding model.",
             documents_waiting_for_vectors(),
         )

@@ -112,7 +112,7 @@ def test_gauges_read_the_database_at_scrape_time(gate_with_idea: Any, client: Cl
     assert value(samples, "myloware_webhook_backlog_events") == 0
     assert value(samples, "myloware_webhook_backlog_oldest_seconds") == 0
     assert value(samples, "myloware_database_up") == 1
-    assert ("myloware_kb_documents_waiting_for_vectors", ()) in samples
+    assert ("myloware_knowledge_documents_waiting_for_vectors", ()) in samples
     assert ("myloware_task_queue_tasks", ()) in samples
 
 
