@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.db import connection
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncDay
 from django.utils import timezone
@@ -32,6 +32,7 @@ from runs.models import (
     OrchestrationCheckpoint,
     Run,
     RunStatus,
+    RunStatusCount,
     RunTransition,
 )
 from webhooks.models import WebhookEvent
@@ -535,10 +536,14 @@ def time_to_publish(*, now: datetime, days: int = 30, limit: int = 6) -> list[di
 
 
 def runs_per_project_and_status() -> list[tuple[str, str, int]]:
-    """``(project, status, runs)`` for every pair that has runs (the gauge ``myloware_runs``).
-
-    One GROUP BY, answered from the (project, status) index alone (an index-only scan)."""
-    rows = Run.objects.order_by().values_list("project", "status").annotate(n=Count("*"))
+    """``(project, status, runs)`` for every pair that has runs (the gauge ``myloware_runs``):
+    the sums of ``run_status_counts``, exactly what a GROUP BY over ``runs`` would count."""
+    rows = (
+        RunStatusCount.objects.order_by("project", "status")
+        .values_list("project", "status")
+        .annotate(n=Sum("runs"))
+        .exclude(n=0)
+    )
     return [(project, status, n) for project, status, n in rows]
 
 
