@@ -138,7 +138,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a refused login into the lockout page (django-axes).
     "axes.middleware.AxesMiddleware",
-    "django_prometheus.middleware.PrometheusAfterMiddleware",
+    # django-prometheus' own, but for a malformed Content-Length (myloware/api/middleware.py).
+    "myloware.api.middleware.PrometheusAfterMiddleware",
 ]
 # What only the console's browsers use. Provider callbacks skip it (myloware/wsgi.py): their
 # view is CSRF-exempt, authenticated by the signature, and reads no session or cookie.

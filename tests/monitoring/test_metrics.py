@@ -183,3 +183,17 @@ def test_console_login_failures_and_lockouts_are_counted_where_axes_records_them
         before, "myloware_admin_login_lockouts_total"
     )
     assert (failures, lockouts) == (settings.LOGIN_FAILURE_LIMIT, 1)
+
+
+def test_a_malformed_content_length_is_answered_and_counted_not_a_500(client: Client) -> None:
+    before = scrape(client)
+    for path in ("/healthz", "/api/v1/me"):
+        answer = client.generic("GET", path, CONTENT_LENGTH="abc")
+        assert answer.status_code in (200, 401), answer.content[:300]
+    after = scrape(client)
+    answered = sum(
+        value(after, "django_http_responses_total_by_status_total", status=status)
+        - value(before, "django_http_responses_total_by_status_total", status=status)
+        for status in ("200", "401")
+    )
+    assert answered >= 2  # the scrape itself answers 200 too
