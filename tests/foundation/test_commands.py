@@ -43,7 +43,7 @@ BAD_INPUT = [
     ("kb_ingest", ["/nonexistent/kb"], "/nonexistent/kb does not exist"),
     ("kb_reembed", ["--bogus"], "unrecognized arguments: --bogus"),
     ("create_api_key", ["x" * 101, "--scope", "runs"], "at most 100 characters"),
-    ("create_api_key", ["bot", "--scope", "everything"], "Unknown API key scope(s) everything"),
+    ("create_api_key", ["bot", "--scope", "everything"], "Unknown API key scope everything"),
     (
         "create_api_key",
         ["existing", "--scope", "runs"],
