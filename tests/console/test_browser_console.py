@@ -24,7 +24,7 @@ from tests.webhooks.conftest import fixture_bytes, process_waiting, sign_kieai, 
 from webhooks.handlers import processed
 from webhooks.models import WebhookDLQ, WebhookEvent
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "opal-pass-123"
 

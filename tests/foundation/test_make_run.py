@@ -16,7 +16,10 @@ from pathlib import Path
 
 import httpx
 import psutil
+import pytest
 from django.conf import settings
+
+pytestmark = pytest.mark.http
 
 BASE_DIR = Path(settings.BASE_DIR)
 

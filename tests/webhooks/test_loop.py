@@ -111,6 +111,7 @@ def test_two_running_loops_process_deliveries_racing_from_many_threads_once(
     assert set(WebhookEvent.objects.values_list("status", "attempts")) == {(EventStatus.PROCESSED, 1)}
 
 
+@pytest.mark.fault
 @pytest.mark.django_db(transaction=True)
 def test_a_copy_frozen_inside_its_batch_loses_its_claim_to_another_copy(test_handler: Any) -> None:
     """A copy that stops between two statements (SIGSTOP, a stalled host) is idle inside its
@@ -188,6 +189,7 @@ def unreachable_database(django_db_blocker: Any) -> Any:
             connection.settings_dict.update(original)
 
 
+@pytest.mark.fault
 @pytest.mark.django_db(transaction=True)
 def test_the_loop_gives_up_once_the_database_was_unreachable_for_the_bound(
     settings: Any, unreachable_database: None

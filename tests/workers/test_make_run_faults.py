@@ -23,6 +23,8 @@ import pytest
 from myloware.workers.selectors import SCHEDULER_CYCLE_SECONDS
 from tests.workers.harness import BASE_DIR, TEST_ENV, MakeRun, alive, wait_for
 
+pytestmark = pytest.mark.fault
+
 LIMIT = int(TEST_ENV["HEALTH_MAX_LAG"])
 CLUSTER = {"qcluster main process", "django-q2 sentinel", "django-q2 pool"}
 # Processes whose children share their group: killed, they must not leave it running.
