@@ -216,8 +216,8 @@ def send_all(
     """POST every ``(url, body, headers)`` once; closed loop, or open loop at ``rate`` requests/s.
 
     The clock starts when every thread has its client: creating 16 httpx clients at once takes
-    longer than the first requests' slots, which used to count as the server's latency (the
-    slowest 1 % of a paced run were its first requests, for the app and the baseline alike).
+    longer than the first requests' slots, which would otherwise count as the server's latency
+    (the slowest 1 % of a paced run would be its first requests, for the app and the baseline alike).
     """
     result, lock, cursor = Result(), threading.Lock(), iter(range(len(deliveries)))
     start = 0.0
