@@ -16,8 +16,8 @@ What it does (loopback only, bounded request counts, stops by itself):
    while a sampler reads the peak RSS of the gunicorn master + workers from /proc;
 3. prints accepted requests/s, p50/p99 latency, peak server RSS, and the app/baseline ratio.
 
-The intake wakes processors as in production (a task only when a slot's lease is free) but no
-qcluster runs: this measures intake only, which is what a sender waits for.
+The intake stores each event as in production, but no webhook loop runs: this measures intake
+only, which is what a sender waits for.
 """
 
 from __future__ import annotations
