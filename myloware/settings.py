@@ -1,4 +1,4 @@
-"""MyloWare settings: one module, every knob from the environment (see README, Configuration).
+"""MyloWare settings: one module, every knob from the environment (docs/configuration.md).
 
 Defaults give a working local box with zero configuration: DEBUG on, embedded PostgreSQL in
 ``var/pgdata``. ``DATABASE_URL`` switches to a real server. The development secret key is
@@ -178,7 +178,7 @@ _DB["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
 # DatabaseUnavailableMiddleware) and Django discards it, so the next request reconnects.
 _DB["CONN_HEALTH_CHECKS"] = env_bool("DB_CONN_HEALTH_CHECKS", False)
 _DB.setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5, minimum=1))
-# Several test runs may share one server (developers, helpers, CI): MYLOWARE_TEST_DB names theirs.
+# Several test runs may share one server (developers, CI): MYLOWARE_TEST_DB names theirs.
 _DB["TEST"] = {"NAME": f"test_myloware_{env_str('MYLOWARE_TEST_DB', 'main')}"}
 DATABASES = {"default": _DB}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

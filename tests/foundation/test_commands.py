@@ -98,7 +98,7 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(
     message = str(raised.value)
     assert says in message and "\n" not in message and raised.value.returncode != 0
     assert out.getvalue() == ""
-    # Nothing was prepared for a project that is not one (the demo used to write first).
+    # Nothing was prepared for a project that is not one: the check comes before any write.
     assert not Social.objects.exists() and not KbDocument.objects.exists()
 
 
