@@ -165,6 +165,22 @@ def console(request, live_server) -> Console:  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
+def unreachable_database(django_db_blocker: Any) -> Iterator[None]:
+    """Point the default connection at a socket folder where no server listens."""
+    with django_db_blocker.unblock():
+        connection.close()
+        original = dict(connection.settings_dict)
+        connection.settings_dict["HOST"] = "/nonexistent-socket-dir"
+        connection.settings_dict["OPTIONS"] = {**original.get("OPTIONS", {}), "connect_timeout": 1}
+        try:
+            yield
+        finally:
+            connection.close()
+            connection.settings_dict.clear()
+            connection.settings_dict.update(original)
+
+
+@pytest.fixture
 def webhook_loop(transactional_db: None, settings: Any) -> Iterator[None]:
     """The webhook loop (``manage.py process_webhooks``'s service) running in a thread, for tests
     whose provider callbacks arrive over HTTP (a live server) and must be processed meanwhile."""

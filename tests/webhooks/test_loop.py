@@ -174,21 +174,6 @@ def test_the_loop_stops_after_its_current_batch_when_asked(test_handler: Any, se
     assert WebhookEvent.objects.filter(status=EventStatus.RECEIVED).count() == 3
 
 
-@pytest.fixture
-def unreachable_database(django_db_blocker: Any) -> Any:
-    """Point the default connection at a socket folder where no server listens."""
-    with django_db_blocker.unblock():
-        connection.close()
-        original = dict(connection.settings_dict)
-        connection.settings_dict["HOST"] = "/nonexistent-socket-dir"
-        try:
-            yield
-        finally:
-            connection.close()
-            connection.settings_dict.clear()
-            connection.settings_dict.update(original)
-
-
 @pytest.mark.fault
 @pytest.mark.django_db(transaction=True)
 def test_the_loop_gives_up_once_the_database_was_unreachable_for_the_bound(
