@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test clients neural lint format check migrate bench-runs bench-webhooks bench-kb bench-kb-quality bench-checkpointer bench-socials bench-dashboard bench-worker-faults bench-redaction bench-pipeline bench-gate-notify bench-webhook-flood bench-login-guessing bench-metrics stop-db venv
+.PHONY: run test test-fast clients neural lint format check migrate bench-runs bench-webhooks bench-kb bench-kb-quality bench-checkpointer bench-socials bench-dashboard bench-worker-faults bench-redaction bench-pipeline bench-gate-notify bench-webhook-flood bench-login-guessing bench-metrics stop-db venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,10 @@ test: $(STAMP) $(NPM_STAMP)
 	$(PY) -m mypy myloware runs artifacts webhooks knowledge socials
 	$(MYPY_EXAMPLES)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Everything but the slow groups (pyproject.toml's markers): the loop while changing code.
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not (browser or schemathesis or http or fault or crash)" $(PYTEST_ARGS)
 
 # The optional neural embedding backend (KB_EMBEDDING_BACKEND=minilm, docs/knowledge.md) without
 # the dev tools, for a production virtualenv. `make run` and `make test` already have it.

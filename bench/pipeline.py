@@ -2,19 +2,22 @@
 
     .venv/bin/python bench/pipeline.py [--runs 200] [--burst 2000] [--concurrency 16]
                                        [--rate 100] [--steady-seconds 10] [--rounds 2]
-                                       [--designs here=HEAD,processors=8539558] [--keep-db]
+                                       [--designs here=HEAD] [--keep-db]
+
+The baseline is the intake in the same run: processing keeps up when the processing rate equals
+the accepted rate and a burst is drained as soon as it has been accepted (drain ÷ accept ≈ 1).
+``--designs a=REV1,b=REV2`` compares any revisions that have ``myloware/run.py``, alternating.
 
 What it does (loopback only, bounded, stops by itself):
-1. per design ``label=commit`` — ``HEAD`` is this checkout, any other commit is checked out in a
-   temporary ``git worktree`` under ``var/`` (removed at the end) and run with this virtualenv —
-   starts (or attaches to) the embedded PostgreSQL and creates a database of its own
+1. per design ``label=revision`` — ``HEAD`` is this checkout, any other revision is checked out
+   in a temporary ``git worktree`` under ``var/`` (removed at the end) and run with this
+   virtualenv — starts (or attaches to) the embedded PostgreSQL and creates a database of its own
    ``myloware_bench_pipeline_<label>``, migrated by that design's code, with ``--runs`` running
    runs (dropped at the end unless --keep-db);
 2. per round and design (designs alternate within a round, so the machine's other load hits
    them alike) it starts that design's ``make run`` as it is — ``python -m myloware.run``
-   (supervisord: gunicorn, the webhook loop, the django-q2 cluster) or, for a design without it,
-   ``python -m myloware.devserver`` (gunicorn and ``run_workers``) — with ``DATABASE_URL``, a free
-   ``PORT``, ``DEBUG=0``, everything else at its defaults; then:
+   (supervisord: gunicorn, the webhook loops, the django-q2 cluster) — with ``DATABASE_URL``, a
+   free ``PORT``, ``DEBUG=0``, everything else at its defaults; then:
    - warm-up: one callback per run;
    - burst: ``--burst`` signed callbacks (per run: kie.ai clips and one Shotstack render),
      ``--concurrency`` client threads, closed loop; waits until every event is processed;
@@ -67,14 +70,13 @@ class Design:
     """A version of the product: its checkout, its database, its `make run`."""
 
     label: str
-    commit: str
+    revision: str
     checkout: Path
     dsn: str = ""
 
     @property
     def make_run(self) -> list[str]:
-        entry = "myloware.run" if (self.checkout / "myloware" / "run.py").exists() else "myloware.devserver"
-        return [PYTHON, "-m", entry]
+        return [PYTHON, "-m", "myloware.run"]
 
     def env(self, port: int, data_dir: Path) -> dict[str, str]:
         env = {
@@ -99,12 +101,19 @@ class Design:
         return env
 
 
-def checkout(label: str, commit: str, worktrees: Path) -> Design:
-    if commit == "HEAD":
-        return Design(label, commit, ROOT)
+def has_make_run(revision: str) -> bool:
+    found = subprocess.run(
+        ["git", "cat-file", "-e", f"{revision}:myloware/run.py"], cwd=ROOT, capture_output=True, check=False
+    )
+    return found.returncode == 0
+
+
+def checkout(label: str, revision: str, worktrees: Path) -> Design:
+    if revision == "HEAD":
+        return Design(label, revision, ROOT)
     path = worktrees / label
-    subprocess.run(["git", "worktree", "add", "--detach", str(path), commit], cwd=ROOT, check=True)
-    return Design(label, commit, path)
+    subprocess.run(["git", "worktree", "add", "--detach", str(path), revision], cwd=ROOT, check=True)
+    return Design(label, revision, path)
 
 
 def prepare_database(design: Design, runs: int) -> list[str]:
@@ -334,7 +343,7 @@ def print_report(
             f"{med([s.p99 for s in steady]) * 1000:>8.0f}  {bad}"
         )
         print(
-            f"{'':<14} {design.commit}: ratio [{', '.join(f'{r:.2f}' for r in ratios)}], drain/accept "
+            f"{'':<14} {design.revision}: processing/intake [{', '.join(f'{r:.2f}' for r in ratios)}], drain/accept "
             f"[{', '.join(f'{d:.2f}' for d in drains)}], steady p50/p99 ms "
             f"[{', '.join(f'{s.p50 * 1000:.0f}/{s.p99 * 1000:.0f}' for s in steady)}]"
         )
@@ -354,9 +363,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument(
         "--designs",
-        default="here=HEAD,processors=8539558",
-        help="label=commit, comma-separated; HEAD is this checkout (default: this design and the "
-        "processor design it replaced)",
+        default="here=HEAD",
+        help="label=revision, comma-separated; HEAD is this checkout (default: this checkout alone, "
+        "measured against its own intake)",
     )
     parser.add_argument("--keep-db", action="store_true", help="Keep the bench databases afterwards")
     args = parser.parse_args()
@@ -371,10 +380,14 @@ def main() -> None:
             "keep the load bounded: burst between runs and 10 x runs, rate x seconds <= 10 x runs"
         )
     specs = [spec.strip().partition("=") for spec in args.designs.split(",")]
-    if any(not label.isidentifier() or not commit for label, _, commit in specs):
-        raise SystemExit("--designs: label=commit, comma-separated (labels: letters, digits, _)")
+    if any(not label.isidentifier() or not revision for label, _, revision in specs):
+        raise SystemExit("--designs: label=revision, comma-separated (labels: letters, digits, _)")
+    for label, _, revision in specs:
+        if not has_make_run(revision):
+            raise SystemExit(f"--designs {label}={revision}: no such revision, or it has no myloware/run.py")
+    (ROOT / "var").mkdir(exist_ok=True)
     worktrees = Path(tempfile.mkdtemp(prefix="bench-designs-", dir=ROOT / "var"))
-    designs = [checkout(label, commit, worktrees) for label, _, commit in specs]
+    designs = [checkout(label, revision, worktrees) for label, _, revision in specs]
     results: dict[str, dict[str, list[Phase]]] = {d.label: {"burst": [], "steady": []} for d in designs}
     try:
         run_ids = {design.label: prepare_database(design, args.runs) for design in designs}

@@ -148,7 +148,7 @@ class Stack:
 
 def warm_up(base: str, run_ids: list[str], dsn: str) -> None:
     """A few genuine deliveries, processed, before anything is measured: the first ones pay for
-    the processes' start (imports, connections, the first processor task)."""
+    the processes' start (imports, connections, the webhook loops' first batches)."""
     stop = threading.Event()
     timer = threading.Timer(1.0, stop.set)
     timer.start()

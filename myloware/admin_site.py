@@ -57,7 +57,7 @@ class ConsoleAdminSite(admin.AdminSite):
       locked username, is answered 429 at once with a page built without the template engine:
       a guessing loop that keeps going costs a few indexed reads per try.
     * At most one password is checked at a time across the web tier. A check runs the hasher
-      (PBKDF2: most of a second of a core) in a sync gunicorn worker; two guessers used to hold
+      (PBKDF2: most of a second of a core) in a sync gunicorn worker; two guessers would hold
       both of `make run`'s workers at once while webhook deliveries waited seconds. A login POST
       takes a session-level PostgreSQL advisory lock without waiting; a second one meanwhile is
       answered 429 + Retry-After: 1 (no check, no failure counted), so a worker is always left

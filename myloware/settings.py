@@ -1,4 +1,4 @@
-"""MyloWare settings: one module, every knob from the environment (see README, Configuration).
+"""MyloWare settings: one module, every knob from the environment (docs/configuration.md).
 
 Defaults give a working local box with zero configuration: DEBUG on, embedded PostgreSQL in
 ``var/pgdata``. ``DATABASE_URL`` switches to a real server. The development secret key is
@@ -44,10 +44,12 @@ if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set to a secret value when DEBUG is off")
 # Rotation: the previous key(s) still verify sessions and signatures (docs/security.md).
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", [])
-# Development only: the random webhook secrets `make run` generated, shared by every local process
-# (the real environment always wins). Never read when DEBUG is off, nor by the test settings.
+# Development only: the random webhook secrets `make run` generated and the address it serves at,
+# shared by every local process (the real environment always wins). Never read when DEBUG is off,
+# nor by the test settings.
 if DEBUG and env_bool("MYLOWARE_LOAD_DEV_ENV", True):
     load_env_file(DATA_DIR / "dev.env")
+    load_env_file(DATA_DIR / "address.env")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # How many reverse proxies in front of us may be trusted to append X-Forwarded-For (0 = none).
@@ -184,7 +186,7 @@ _DB["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60, minimum=0)
 # DatabaseUnavailableMiddleware) and Django discards it, so the next request reconnects.
 _DB["CONN_HEALTH_CHECKS"] = env_bool("DB_CONN_HEALTH_CHECKS", False)
 _DB.setdefault("OPTIONS", {}).setdefault("connect_timeout", env_int("DB_CONNECT_TIMEOUT", 5, minimum=1))
-# Several test runs may share one server (developers, helpers, CI): MYLOWARE_TEST_DB names theirs.
+# Several test runs may share one server (developers, CI): MYLOWARE_TEST_DB names theirs.
 _DB["TEST"] = {"NAME": f"test_myloware_{env_str('MYLOWARE_TEST_DB', 'main')}"}
 DATABASES = {"default": _DB}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -584,7 +586,7 @@ LANGGRAPH_PREPARED_STATEMENTS = env_bool("LANGGRAPH_PREPARED_STATEMENTS", True)
 # Demo pipeline (manage.py demo_pipeline): where our own webhook endpoint is reachable (riley's
 # and alex's stand-in provider callbacks are POSTed there), how long a persona waits for its
 # callback to be processed or its publication to finish, and the HTTP timeout of those POSTs.
-# Default: where `make run` serves (its HOST and PORT variables).
+# Default: where `make run` last served (recorded in the data folder), else its HOST and PORT.
 LANGGRAPH_DEMO_BASE_URL = env_str(
     "LANGGRAPH_DEMO_BASE_URL", f"http://{env_str('HOST', '127.0.0.1')}:{env_str('PORT', '8000')}"
 )

@@ -27,6 +27,7 @@ from artifacts.services import artifact_create
 from myloware.lib.errors import Conflict, InvalidInput, NotFound, RateLimited
 from myloware.lib.metrics import PUBLICATIONS, count_on_commit
 from myloware.lib.tasks import enqueue, enqueue_on_commit
+from myloware.lib.text import counted
 from runs.models import Run, RunStatus
 from runs.services import run_get, run_transition, run_update_result
 from socials import selectors
@@ -768,7 +769,7 @@ def publications_recover_stale(*, actor: str, now: Any = None, batch: int = 100)
             enqueue(PUBLISH_TASK, str(pk))
             requeued += 1
     if requeued:
-        logger.warning("requeued %s stale publication(s)", requeued)
+        logger.warning("requeued %s", counted(requeued, "stale publication"))
     return requeued
 
 

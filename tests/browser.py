@@ -22,7 +22,7 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SCREENSHOTS = Path(
     os.environ.get("SCREENSHOTS_DIR", Path(__file__).resolve().parent.parent / "var" / "screenshots")
 )
-WIDTH, HEIGHT = 1400, 1000  # the width the overflow defect was seen at
+WIDTH, HEIGHT = 1400, 1000  # a laptop's width, where wide tables would overflow their cards
 MAX_SHOT_HEIGHT = 6000
 
 

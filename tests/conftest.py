@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import fcntl
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,6 +24,27 @@ from tests import factories
 from tests.browser import Console, browser_fixture, console_fixture
 from tests.servers import gunicorn
 from webhooks.services import LoopControl, webhook_events_process_forever
+
+# --- temporary folders -------------------------------------------------------------------------
+# Tests start embedded servers in tmp_path; when we are root, PostgreSQL runs as a user of its own
+# that must traverse every parent folder. Every pytest session of the same user tightens pytest's
+# shared /tmp/pytest-of-<user> to 0700 again (and prunes its older sessions' folders), which would
+# cut off a server another session is running, so each session gets a base folder of its own.
+_own_basetemp: Path | None = None
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest's tmp_path plugin reads the option
+def pytest_configure(config: pytest.Config) -> None:
+    global _own_basetemp
+    if config.option.basetemp is None:
+        _own_basetemp = Path(tempfile.mkdtemp(prefix="myloware-tests-"))
+        config.option.basetemp = str(_own_basetemp)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _own_basetemp is not None:
+        shutil.rmtree(_own_basetemp, ignore_errors=True)  # a killed server's files may still vanish
+
 
 # --- the embedded server's lifetime ----------------------------------------------------------
 # The first connection starts the embedded PostgreSQL (myloware.embedded_pg). A test session that
@@ -139,6 +162,22 @@ def browser():  # type: ignore[no-untyped-def]
 def console(request, live_server) -> Console:  # type: ignore[no-untyped-def]
     """Headless Chromium at the live server, saving a screenshot of every page it visits."""
     yield from console_fixture(request, live_server)
+
+
+@pytest.fixture
+def unreachable_database(django_db_blocker: Any) -> Iterator[None]:
+    """Point the default connection at a socket folder where no server listens."""
+    with django_db_blocker.unblock():
+        connection.close()
+        original = dict(connection.settings_dict)
+        connection.settings_dict["HOST"] = "/nonexistent-socket-dir"
+        connection.settings_dict["OPTIONS"] = {**original.get("OPTIONS", {}), "connect_timeout": 1}
+        try:
+            yield
+        finally:
+            connection.close()
+            connection.settings_dict.clear()
+            connection.settings_dict.update(original)
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """The API's one input edge: the rules every text, JSON document and time from a client obeys.
 
 PostgreSQL refuses NUL in text and jsonb, and a lone UTF-16 surrogate cannot be encoded to
-UTF-8 at all; both used to surface as 500s deep in a query. The middleware (query parameters,
+UTF-8 at all; unchecked, both would surface as 500s deep in a query. The middleware (query parameters,
 path segments), the JSON parser (bodies) and the cursor codec call these checks before any
 view runs, so a view only ever sees text the database can store.
 """

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import BooleanField, ExpressionWrapper, F, Q
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from myloware.api.models import ALL_SCOPES, NAME_MAX_LENGTH, ApiKey
 from myloware.lib.errors import Conflict, InvalidInput, NotFound
@@ -41,7 +42,7 @@ def api_key_scopes_clean(scopes: Iterable[str]) -> list[str]:
     unknown = sorted(wanted - set(ALL_SCOPES))
     if unknown:
         raise InvalidInput(
-            f"Unknown API key scope(s) {', '.join(unknown)}; known: {', '.join(ALL_SCOPES)}",
+            f"Unknown API key {ngettext('scope', 'scopes', len(unknown))} {', '.join(unknown)}; known: {', '.join(ALL_SCOPES)}",
             details={"scopes": unknown},
         )
     if not wanted:

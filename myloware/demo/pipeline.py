@@ -255,13 +255,16 @@ def post_callback(
 ) -> None:
     """POST a provider's callback to our own endpoint over real HTTP, as the provider would."""
     url = f"{state['base_url'].rstrip('/')}/api/v1/webhooks/{provider}"
-    response = httpx.post(
-        url,
-        json=body,
-        params={"run_id": state["run_id"], **(params or {})},
-        headers=headers or {},
-        timeout=settings.LANGGRAPH_DEMO_HTTP_TIMEOUT,
-    )
+    try:
+        response = httpx.post(
+            url,
+            json=body,
+            params={"run_id": state["run_id"], **(params or {})},
+            headers=headers or {},
+            timeout=settings.LANGGRAPH_DEMO_HTTP_TIMEOUT,
+        )
+    except httpx.TransportError as exc:
+        raise PipelineError(f"{provider} callback to {url} failed: {type(exc).__name__}: {exc}") from exc
     if response.status_code >= 300:
         raise PipelineError(
             f"{provider} callback to {url} answered {response.status_code}: {response.text[:300]}"

@@ -18,12 +18,15 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from artifacts.models import Artifact
 from myloware.api.services import api_key_create
 from runs.models import GateRequest, OrchestrationCheckpoint, Run, RunStatus
 from socials.models import Publication
 from socials.services import project_social_link, social_create
+
+pytestmark = pytest.mark.http
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENTS = ROOT / "clients"

@@ -1,7 +1,6 @@
-"""Regression tests for every 500 of issue 11, through the real HTTP stack (live server).
-
-Each used to reach PostgreSQL or Python's parser and answer 500 (an HTML debug page with DEBUG
-on); now the API's one input edge answers a JSON 4xx that names the field.
+"""Input that would reach PostgreSQL or Python's parser and fail there, through the real HTTP stack
+(live server): the API's one input edge answers each with a JSON 4xx that names the field, never a
+500 or an HTML debug page.
 """
 
 from __future__ import annotations
@@ -105,7 +104,7 @@ def test_json_over_the_depth_limit_is_422_naming_where(http: httpx.Client) -> No
 
 
 def test_a_large_json_body_is_answered_in_json(http: httpx.Client) -> None:
-    # 2.6 MB used to answer Django's HTML 400 (DATA_UPLOAD_MAX_MEMORY_SIZE); it is below the limit.
+    # 2.6 MB is above Django's DATA_UPLOAD_MAX_MEMORY_SIZE (an HTML 400) and below our limit.
     body = {"project": "aismr", "payload": {"blob": "x" * 2_600_000}}
     response = http.post("/api/v1/runs", json=body)
     assert response.status_code == 201 and response.headers["Content-Type"] == "application/json"

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.http, pytest.mark.django_db(transaction=True)]
 
 
 def _exchange(base_url: str, data: bytes) -> bytes:

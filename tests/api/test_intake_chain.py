@@ -27,6 +27,7 @@ def provider_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
 
 
+@pytest.mark.http
 @pytest.mark.django_db(transaction=True)
 def test_callbacks_take_the_intake_chain_and_everything_else_the_full_one(
     provider_env: None, gunicorn_url: str

@@ -16,8 +16,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from artifacts.models import Artifact
 from runs.models import GateRequest, OrchestrationCheckpoint, Run
+
+pytestmark = pytest.mark.schemathesis
 
 ROOT = Path(__file__).resolve().parents[2]
 ST = Path(sys.executable).with_name("st")

@@ -24,7 +24,7 @@ from tests.webhooks.conftest import fixture_bytes, process_waiting, sign_kieai, 
 from webhooks.handlers import processed
 from webhooks.models import WebhookDLQ, WebhookEvent
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "opal-pass-123"
 
@@ -394,7 +394,7 @@ def test_the_dashboard_charts_link_to_their_lists(
 
     test_handler("broken", broken)
     _post(live_server, "broken", body, sign_standard(body, msg_id="msg_broken"))
-    process_waiting()  # what the webhook loop does next: the broken handler's dead-letter entry
+    process_waiting()  # what the webhook loop does next: the broken delivery fails into the DLQ
     console.login("opal", PASSWORD)
     console.visit("/admin/", "dashboard")
     for chart in ("chart-runs", "chart-dlq", "chart-gates", "chart-publish", "chart-deliveries-acme"):

@@ -22,7 +22,7 @@ from tests.browser import csp_violations
 from tests.console.test_browser_console import _post, prepublish_gate
 from tests.webhooks.conftest import fixture_bytes, sign_standard
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PASSWORD = "root-pass-123"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -163,6 +164,21 @@ def test_a_rejected_gate_ends_the_run_rejected(live_server: Any, operator_client
     assert ended.values["outcome"] == "rejected"
     assert ended.values["ideate"]["comment"] == "ideas too close to last week's"
     assert "clip" not in artifact_types(run.run_id)
+
+
+def test_a_callback_that_cannot_be_delivered_fails_the_run_naming_where_it_went(
+    live_server: Any, operator_client: Any
+) -> None:
+    with socket.socket() as sock:  # a port nobody listens on once this closes
+        sock.bind(("127.0.0.1", 0))
+        nowhere = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    run = pipeline_start(project="aismr", actor="test", base_url=nowhere)
+
+    decide(operator_client, GateRequest.objects.get(run_id=run.run_id, gate="ideate"), "approve")
+
+    assert Run.objects.get(run_id=run.run_id).status == "failed"
+    reason = RunTransition.objects.filter(run_id=run.run_id, to_status="failed").get().reason
+    assert f"kieai callback to {nowhere}/api/v1/webhooks/kieai failed: ConnectError" in reason
 
 
 def test_the_demo_refuses_to_start_without_the_webhook_secrets_it_signs_with() -> None:

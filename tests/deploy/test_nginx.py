@@ -30,7 +30,7 @@ from tests.webhooks.conftest import STANDARD_SECRET, fixture_bytes, sign_standar
 from tests.workers.harness import free_port, wait_for
 from webhooks.models import WebhookEvent
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.http, pytest.mark.django_db(transaction=True)]
 
 DEPLOY = Path(settings.BASE_DIR) / "deploy" / "nginx"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -100,22 +100,6 @@ def test_healthz_reports_database_pgvector_and_migrations_to_an_ops_read_key(
     assert body["status"] == "ok"
     assert body["database"]["pgvector_version"].startswith("0.")
     assert body["database"]["pending_migrations"] == 0
-
-
-@pytest.fixture
-def unreachable_database(django_db_blocker) -> Iterator[None]:  # type: ignore[no-untyped-def]
-    """Point the default connection at a socket folder where no server listens."""
-    with django_db_blocker.unblock():
-        connection.close()
-        original = dict(connection.settings_dict)
-        connection.settings_dict["HOST"] = "/nonexistent-socket-dir"
-        connection.settings_dict["OPTIONS"] = {**original.get("OPTIONS", {}), "connect_timeout": 1}
-        try:
-            yield
-        finally:
-            connection.close()
-            connection.settings_dict.clear()
-            connection.settings_dict.update(original)
 
 
 def test_healthz_is_503_naming_the_database_when_unreachable(unreachable_database: None) -> None:

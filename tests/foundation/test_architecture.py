@@ -1,5 +1,6 @@
-"""The import graph of the apps follows docs/architecture.md: every import goes down the layers,
-except the documented hand-offs listed here (each with its reason).
+"""The apps follow docs/architecture.md: every import goes down the layers, except the documented
+hand-offs listed here (each with its reason); only services write tables, except the documented
+writers listed here; one-off jobs take primary keys.
 
 The graph is computed from the source (AST): every import statement of every module under the
 apps, at module level or inside a function (a lazy import cannot hide a cycle); imports under
@@ -10,6 +11,7 @@ each other through Django's migration graph and import only migration helpers).
 from __future__ import annotations
 
 import ast
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -161,7 +163,7 @@ def test_every_hand_off_is_still_needed() -> None:
 
 
 def test_runs_imports_neither_socials_nor_knowledge() -> None:
-    # The demo pipeline (myloware/demo) was the only reason; the runs pages show publishing
+    # The demo pipeline is an app of its own (myloware/demo); the runs pages show publishing
     # through socials' own template tags.
     assert (
         sorted((m, t) for m, t in import_edges() if node_of(m) == "runs" and t in ("socials", "knowledge"))
@@ -183,3 +185,95 @@ def test_the_graph_sees_module_level_and_lazy_imports_and_finds_a_cycle() -> Non
         ["artifacts", "runs"]
     ]
     assert _cycles({"artifacts": {"runs"}, "knowledge": {"runs", "artifacts"}}) == []
+
+
+# Modules that write tables without being a services.py: (module) -> why.
+WRITERS: dict[str, str] = {
+    "runs.langgraph.saver": "LangGraph's BaseCheckpointSaver interface: the orchestrator's graphs write "
+    "their checkpoints, blobs, pending writes and the run's readable state through it",
+    "myloware.api.operators": "Django's auth tables: the operators group and the first superuser",
+    "myloware.api.second_factor": "django-otp's device table: enrolling an operator's second factor",
+    "myloware.api.management.commands.setup_schedules": "django-q2's schedule table, from SCHEDULES",
+}
+_ORM_WRITES = {
+    "create",
+    "get_or_create",
+    "update_or_create",
+    "bulk_create",
+    "bulk_update",
+    "update",
+    "delete",
+}
+_SQL_WRITE = re.compile(r"\b(INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|TRUNCATE)\b", re.IGNORECASE)
+
+
+def writes_in(tree: ast.AST) -> list[int]:
+    """Lines that write tables: a manager's write (``X.objects….update(…)``), any ``.save()``, or a
+    string (not a docstring) holding an SQL write statement."""
+    docstrings = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            attr, receiver = node.func.attr, ast.unparse(node.func.value)
+            if attr == "save" or (attr in _ORM_WRITES and ".objects" in f".{receiver}"):
+                lines.append(node.lineno)
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings
+            and _SQL_WRITE.search(node.value)
+        ):
+            lines.append(node.lineno)
+    return lines
+
+
+def writers() -> dict[str, list[int]]:
+    found = {}
+    for app in APPS:
+        for path in sorted((ROOT / app).rglob("*.py")):
+            if "migrations" in path.parts or path.name == "services.py":
+                continue
+            lines = writes_in(ast.parse(path.read_text(), filename=str(path)))
+            if lines:
+                found[_module_name(path)] = lines
+    return found
+
+
+def test_only_services_and_the_documented_writers_write_tables() -> None:
+    found = writers()
+    undocumented = sorted(
+        f"{module}: lines {lines}" for module, lines in found.items() if module not in WRITERS
+    )
+    assert undocumented == [], "writes outside services.py (docs/architecture.md):\n" + "\n".join(
+        undocumented
+    )
+    stale = sorted(set(WRITERS) - set(found))
+    assert stale == [], f"documented writers that write nothing any more: {stale}"
+
+
+def test_the_write_finder_sees_orm_and_sql_writes() -> None:
+    tree = ast.parse(
+        '"""DELETE FROM runs by hand cascades."""\n'
+        "Run.objects.filter(pk=1).update(status='x')\n"
+        "run.save()\n"
+        "cursor.execute('UPDATE runs SET status = %s', ['x'])\n"
+        "Run.objects.filter(pk=1).exists()\n"
+        "headers.update(x)\n"
+    )
+    assert writes_in(tree) == [2, 3, 4]
+
+
+def test_one_off_jobs_take_primary_keys() -> None:
+    """A job's arguments are pickled into the queue: it gets keys and reads the rows itself."""
+    keys = {"int", "str", "list[str]", "list[int]"}
+    wrong = []
+    for app in APPS:
+        for path in sorted((ROOT / app).rglob("tasks.py")):
+            if path.parent.name == "lib":
+                continue  # myloware/lib/tasks.py queues jobs; it is not one
+            for node in ast.parse(path.read_text()).body:
+                if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
+                    types = [ast.unparse(a.annotation) if a.annotation else "?" for a in node.args.args]
+                    if any(t not in keys for t in types):
+                        wrong.append(f"{_module_name(path)}.{node.name}({', '.join(types)})")
+    assert wrong == [], f"jobs that take more than primary keys: {wrong}"

@@ -43,7 +43,7 @@ BAD_INPUT = [
     ("kb_ingest", ["/nonexistent/kb"], "/nonexistent/kb does not exist"),
     ("kb_reembed", ["--bogus"], "unrecognized arguments: --bogus"),
     ("create_api_key", ["x" * 101, "--scope", "runs"], "at most 100 characters"),
-    ("create_api_key", ["bot", "--scope", "everything"], "Unknown API key scope(s) everything"),
+    ("create_api_key", ["bot", "--scope", "everything"], "Unknown API key scope everything"),
     (
         "create_api_key",
         ["existing", "--scope", "runs"],
@@ -98,7 +98,7 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(
     message = str(raised.value)
     assert says in message and "\n" not in message and raised.value.returncode != 0
     assert out.getvalue() == ""
-    # Nothing was prepared for a project that is not one (the demo used to write first).
+    # Nothing was prepared for a project that is not one: the check comes before any write.
     assert not Social.objects.exists() and not KbDocument.objects.exists()
 
 

@@ -98,6 +98,7 @@ def _db_call(code: str, datadir: Path) -> str:
     return result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
 
 
+@pytest.mark.crash
 def test_a_crashed_embedded_server_is_restarted_despite_its_stale_lock(tmp_path: Path) -> None:
     """A SIGKILLed postmaster leaves postmaster.pid behind (and, where nothing reaps orphans, a
     zombie that still "exists"); the next start must clear the lock and recover, not hang or lie."""
@@ -119,6 +120,7 @@ def test_a_crashed_embedded_server_is_restarted_despite_its_stale_lock(tmp_path:
         _db_call("print(stop_embedded_server(d))", datadir)
 
 
+@pytest.mark.crash
 def test_a_lock_held_by_a_zombie_postmaster_is_cleared(tmp_path: Path) -> None:
     """Where PID 1 reaps orphans lazily, a killed postmaster lingers as a zombie whose PID still
     "exists"; pgserver would then report a running server that accepts no connection. Made

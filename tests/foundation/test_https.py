@@ -142,6 +142,7 @@ def https_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, value)
 
 
+@pytest.mark.http
 @pytest.mark.django_db(transaction=True)
 def test_gunicorn_answers_as_an_https_site(https_env: None, gunicorn_url: str) -> None:
     key = api_key_create(name="https-tester", scopes=ALL_SCOPES)[1]

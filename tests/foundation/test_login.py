@@ -298,6 +298,7 @@ def _csrf_login(client: httpx.Client, username: str, password: str) -> httpx.Res
     )
 
 
+@pytest.mark.http
 @pytest.mark.django_db(transaction=True)
 def test_over_http_a_guesser_is_locked_out_and_an_operator_elsewhere_logs_in(gunicorn_url: str) -> None:
     User.objects.create_user("operator", password=PASSWORD, is_staff=True)

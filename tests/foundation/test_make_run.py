@@ -16,7 +16,10 @@ from pathlib import Path
 
 import httpx
 import psutil
+import pytest
 from django.conf import settings
+
+pytestmark = pytest.mark.http
 
 BASE_DIR = Path(settings.BASE_DIR)
 
@@ -39,6 +42,17 @@ def _wait_healthy(url: str, process: subprocess.Popen[str], seconds: float = 120
             pass
         time.sleep(0.5)
     raise AssertionError(f"{url} did not answer 200 within {seconds} s")
+
+
+def _read_until(process: subprocess.Popen[str], text: str) -> str:
+    """``process``'s output up to and including the first line that contains ``text``."""
+    assert process.stdout is not None
+    read = ""
+    for line in process.stdout:
+        read += line
+        if text in line:
+            return read
+    raise AssertionError(f"the output ended without {text!r}: {read}")
 
 
 def _processes_using(path: Path) -> list[psutil.Process]:
@@ -91,13 +105,14 @@ def test_make_run_serves_refuses_a_second_instance_and_stops_on_sigterm_under_lo
         "WEBHOOK_SCHEME_LOADTEST": "token",
         "WEBHOOK_SECRET_LOADTEST": "load-test-token-0123",
     }
-    for name in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "Q_SYNC"):
+    for name in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "Q_SYNC", "MYLOWARE_LOAD_DEV_ENV"):
         env.pop(name, None)
     command = [sys.executable, "-m", "myloware.run"]
     server = subprocess.Popen(
         command, cwd=BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )  # noqa: S603
     try:
+        started = _read_until(server, "a demo run, from another shell here: ")
         health = _wait_healthy(f"http://127.0.0.1:{port}/healthz", server)
         assert health.json() == {"status": "ok"}
         assert httpx.get(f"http://127.0.0.1:{port}/admin/login/", timeout=5).status_code == 200
@@ -107,6 +122,15 @@ def test_make_run_serves_refuses_a_second_instance_and_stops_on_sigterm_under_lo
         assert oct(password_file.stat().st_mode & 0o777) == "0o600"
         dev_env = (tmp_path / "var" / "dev.env").read_text()
         assert "WEBHOOK_SECRET_KIEAI=" in dev_env and "WEBHOOK_SECRET_SHOTSTACK=" in dev_env
+
+        # The banner's demo command, from another shell that knows only the data folder, reaches
+        # this server wherever it listens.
+        demo = started.rsplit("here: ", 1)[1].split() + ["--auto-approve", "--timeout", "60"]
+        assert demo[1:4] == ["manage.py", "demo_pipeline", "--project"]
+        shell = {k: v for k, v in env.items() if k != "PORT"}
+        finished = subprocess.run(demo, cwd=BASE_DIR, env=shell, capture_output=True, text=True, timeout=300)  # noqa: S603
+        assert finished.returncode == 0, finished.stdout + finished.stderr
+        assert "ended published" in finished.stdout
 
         second = subprocess.run(command, cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=60)  # noqa: S603
         assert second.returncode == 1
@@ -128,7 +152,7 @@ def test_make_run_serves_refuses_a_second_instance_and_stops_on_sigterm_under_lo
         _, alive = psutil.wait_procs(_processes_using(tmp_path), timeout=10)
         assert [process.info["cmdline"] for process in alive] == [], "make run left processes behind"
         # The password was printed once, on the first start only.
-        assert output.count(password_file.read_text().splitlines()[1]) == 1
+        assert (started + output).count(password_file.read_text().splitlines()[1]) == 1
     finally:
         _kill_tree(server)
         for leftover in _processes_using(tmp_path):

@@ -26,6 +26,8 @@ from django.conf import settings
 from tests.foundation.test_make_run import _kill_tree, _processes_using
 from tests.webhooks.conftest import fixture_bytes, sign_hmac_body, sign_kieai, sign_standard
 
+pytestmark = pytest.mark.http
+
 BASE_DIR = Path(settings.BASE_DIR)
 MANAGE = [sys.executable, str(BASE_DIR / "manage.py")]
 

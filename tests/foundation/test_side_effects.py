@@ -8,7 +8,10 @@ import sys
 from pathlib import Path
 
 import psutil
+import pytest
 from django.conf import settings
+
+pytestmark = pytest.mark.crash
 
 BASE_DIR = Path(settings.BASE_DIR)
 

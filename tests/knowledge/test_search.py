@@ -127,7 +127,7 @@ def test_the_plan_of_an_unfiltered_search_uses_the_hnsw_index() -> None:
     plan = _plan(vector_sql(), params, k=5)
 
     assert "Index Scan using kb_embeddings_hnsw_cosine" in plan
-    # The control: ordering by L2 distance, as the original did, cannot use the cosine index.
+    # The control: ordering by L2 distance cannot use the cosine index.
     l2 = vector_sql().replace("ORDER BY e.embedding <=>", "ORDER BY e.embedding <->")
     assert "kb_embeddings_hnsw_cosine" not in _plan(l2, params, k=5)
 

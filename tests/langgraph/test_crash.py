@@ -19,7 +19,7 @@ from django.db import connection
 from runs.langgraph import DjangoCheckpointSaver
 from runs.models import OrchestrationCheckpoint, Run
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.crash, pytest.mark.django_db(transaction=True)]
 
 WAIT_SECONDS = 60
 

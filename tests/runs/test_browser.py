@@ -11,6 +11,8 @@ from runs.models import GateStatus, HitlApproval, Run, RunStatus
 from runs.services import gate_open, run_create, run_transition
 from tests.runs.conftest import CHAT_SECRET, Notify
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.mark.django_db(transaction=True)
 def test_operator_approves_a_gate_in_a_real_browser(browser, live_server):

@@ -190,7 +190,7 @@ def test_the_command_dry_run_lists_and_the_real_run_polls(processing: Any, uploa
     upload_post.answer_status("req-42", 200, COMPLETED)
     out = io.StringIO()
     call_command("poll_publications", "--dry-run", stdout=out)
-    assert str(processing.pk) in out.getvalue() and "1 publication(s) due" in out.getvalue()
+    assert str(processing.pk) in out.getvalue() and "1 publication due" in out.getvalue()
     assert upload_post.status_requests() == []
     processing.refresh_from_db()
     assert processing.status_polls == 0

@@ -142,7 +142,7 @@ def test_replay_success_processes_the_stored_event_and_removes_the_entry(flaky: 
 
 
 def test_replay_really_processes_instead_of_answering_duplicate(client: Client, make_run: Any) -> None:
-    """The original stack re-posted the stored request, got "duplicate" and deleted the entry."""
+    """A replay processes the stored event: re-posting the request would get "duplicate" and drop the entry."""
     delivery = kieai_delivery("run_not_yet_created")
     event = WebhookEvent.objects.get(pk=delivery.send(client).json()["event_id"])
     assert event.status == EventStatus.FAILED  # the run does not exist (yet)

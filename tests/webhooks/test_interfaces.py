@@ -183,7 +183,7 @@ def test_replay_command_exits_non_zero_when_a_replay_fails(client: Client, switc
     failed_entry(client, "cmd_fail")
     out, err, ok = run_command("--provider", "switch")
     assert not ok
-    assert "failed" in out and "1 replay(s) failed" in err
+    assert "failed" in out and "1 replay failed" in err
     switch.fail = False
     out, _, ok = run_command("--provider", "switch", "--limit", "5")
     assert ok and "processed" in out and "1 succeeded, 0 failed" in out

@@ -111,6 +111,7 @@ def test_two_running_loops_process_deliveries_racing_from_many_threads_once(
     assert set(WebhookEvent.objects.values_list("status", "attempts")) == {(EventStatus.PROCESSED, 1)}
 
 
+@pytest.mark.fault
 @pytest.mark.django_db(transaction=True)
 def test_a_copy_frozen_inside_its_batch_loses_its_claim_to_another_copy(test_handler: Any) -> None:
     """A copy that stops between two statements (SIGSTOP, a stalled host) is idle inside its
@@ -173,21 +174,7 @@ def test_the_loop_stops_after_its_current_batch_when_asked(test_handler: Any, se
     assert WebhookEvent.objects.filter(status=EventStatus.RECEIVED).count() == 3
 
 
-@pytest.fixture
-def unreachable_database(django_db_blocker: Any) -> Any:
-    """Point the default connection at a socket folder where no server listens."""
-    with django_db_blocker.unblock():
-        connection.close()
-        original = dict(connection.settings_dict)
-        connection.settings_dict["HOST"] = "/nonexistent-socket-dir"
-        try:
-            yield
-        finally:
-            connection.close()
-            connection.settings_dict.clear()
-            connection.settings_dict.update(original)
-
-
+@pytest.mark.fault
 @pytest.mark.django_db(transaction=True)
 def test_the_loop_gives_up_once_the_database_was_unreachable_for_the_bound(
     settings: Any, unreachable_database: None

@@ -21,7 +21,7 @@ from tests.webhooks.conftest import KIEAI_SECRET, STANDARD_SECRET, kieai_deliver
 from webhooks.models import UNKNOWN_PROVIDER, EventStatus, WebhookEvent
 from webhooks.services import webhook_events_process_batch
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.http, pytest.mark.django_db(transaction=True)]
 
 BUDGET = 64 * 1024
 LIMIT = 5

@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import psutil
 import pytest
 
 from myloware.workers.selectors import SCHEDULER_CYCLE_SECONDS
 from tests.workers.harness import BASE_DIR, TEST_ENV, MakeRun, alive, wait_for
+
+pytestmark = pytest.mark.fault
 
 LIMIT = int(TEST_ENV["HEALTH_MAX_LAG"])
 CLUSTER = {"qcluster main process", "django-q2 sentinel", "django-q2 pool"}
@@ -33,20 +33,17 @@ RECOVERY = 60  # the promise: every accepted webhook processed within 60 s of th
 
 
 @pytest.fixture(scope="module")
-def make_run() -> Iterator[MakeRun]:
-    # Not pytest's tmp_path: another pytest session of the same user may prune old base
-    # folders, and this one holds a running database.
-    with tempfile.TemporaryDirectory(prefix="myloware-make-run-") as folder:
-        server = MakeRun(Path(folder))
+def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MakeRun]:
+    server = MakeRun(tmp_path_factory.mktemp("make-run"))
+    try:
+        server.start()
+        yield server
+    finally:
         try:
-            server.start()
-            yield server
+            server.kill_leftovers()
         finally:
-            try:
-                server.kill_leftovers()
-            finally:
-                # Everything the processes wrote, kept for whoever reads a failure (a CI artifact).
-                shutil.copy(server.log, BASE_DIR / "var" / "make-run-faults.log")
+            # Everything the processes wrote, kept for whoever reads a failure (a CI artifact).
+            shutil.copy(server.log, BASE_DIR / "var" / "make-run-faults.log")
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from django.core.management.base import CommandError, CommandParser
 
 from knowledge.services import kb_ingest
 from myloware.lib.commands import MylowareCommand, progress
+from myloware.lib.text import counted
 
 
 class Command(MylowareCommand):
@@ -53,4 +54,4 @@ class Command(MylowareCommand):
             self.stderr.write(f"skipped {path}: {reason}")
         self.stdout.write(("dry run: " if options["dry_run"] else "") + report.summary())
         if report.skipped:
-            raise CommandError(f"{len(report.skipped)} file(s) could not be read", returncode=2)
+            raise CommandError(f"{counted(len(report.skipped), 'file')} could not be read", returncode=2)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from myloware.lib.commands import MylowareCommand
+from myloware.lib.text import counted
 from runs.services import gate_callback_deliver, gate_callbacks_due
 
 
@@ -16,4 +17,4 @@ class Command(MylowareCommand):
         for pk in due:
             status = gate_callback_deliver(gate_request_id=pk)
             self.stdout.write(f"gate request {pk}: {status}")
-        self.stdout.write(f"{len(due)} callback(s) due")
+        self.stdout.write(f"{counted(len(due), 'callback')} due")

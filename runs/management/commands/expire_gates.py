@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from myloware.lib.commands import MylowareCommand
+from myloware.lib.text import counted
 from runs.services import gate_expire_due
 
 
@@ -13,4 +14,4 @@ class Command(MylowareCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         expired = gate_expire_due()
-        self.stdout.write(f"expired {expired} gate(s)")
+        self.stdout.write(f"expired {counted(expired, 'gate')}")

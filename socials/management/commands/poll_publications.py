@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import CommandParser
 
 from myloware.lib.commands import MylowareCommand, positive_int
+from myloware.lib.text import counted
 from socials.services import publications_poll_status
 
 
@@ -25,7 +26,7 @@ class Command(MylowareCommand):
         if options["dry_run"]:
             for publication_id in summary.due:
                 self.stdout.write(publication_id)
-            self.stdout.write(f"{len(summary.due)} publication(s) due (dry run, nothing polled)")
+            self.stdout.write(f"{counted(len(summary.due), 'publication')} due (dry run, nothing polled)")
             return
         self.stdout.write(
             f"polled {len(summary.due)}: published {summary.published}, failed {summary.failed}, "

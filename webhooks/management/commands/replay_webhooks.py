@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 
 from myloware.lib.commands import MylowareCommand, positive_int
+from myloware.lib.text import counted
 from webhooks.services import dlq_replay_many, dlq_select
 
 
@@ -65,8 +66,8 @@ class Command(MylowareCommand):
         self.stdout.write(f"replayed {len(results)}: {succeeded} succeeded, {failed} failed")
         problems = []
         if failed:
-            problems.append(f"{failed} replay(s) failed")
+            problems.append(f"{counted(failed, 'replay')} failed")
         if missing:
-            problems.append(f"{len(missing)} id(s) not found")
+            problems.append(f"{counted(len(missing), 'id')} not found")
         if problems:
             raise CommandError(", ".join(problems))
