@@ -60,6 +60,7 @@ def test_a_task_runs_under_the_id_of_the_request_that_queued_it() -> None:
     assert SEEN == ["5f0c6a3e2b8d4c1f9e7a6b5c4d3e2f10", None]
 
 
+@pytest.mark.http
 def test_gunicorn_and_django_write_json_lines_with_the_request_id(
     transactional_db: None, tmp_path: Path
 ) -> None:

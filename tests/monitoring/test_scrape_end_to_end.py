@@ -20,6 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.webhooks.conftest import KIEAI_SECRET, kieai_delivery
 from tests.workers.harness import TOKEN, MakeRun, wait_for
 
+pytestmark = pytest.mark.http
 METRICS_TOKEN = "scrape-token-0123456789abcdef"
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
