@@ -25,9 +25,8 @@ from typing import Any
 from gunicorn import util
 from gunicorn.glogging import Logger
 
-from myloware.lib.env import env_str
 from myloware.lib.errors import error_body
-from myloware.lib.logs import JsonFormatter
+from myloware.lib.logs import JsonFormatter, log_format
 from myloware.lib.redact import RedactSecretsFilter, redact_text
 
 # Settings read by gunicorn from this module (command-line flags override them).
@@ -55,7 +54,7 @@ class RedactingLogger(Logger):
 
     def setup(self, cfg: Any) -> None:
         super().setup(cfg)
-        json_lines = env_str("LOG_FORMAT", "text").strip().lower() == "json"
+        json_lines = log_format() == "json"
         for log in (self.error_log, self.access_log):
             for handler in log.handlers:
                 if json_lines:

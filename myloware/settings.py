@@ -31,6 +31,7 @@ from myloware.lib.env import (
     env_str,
     load_env_file,
 )
+from myloware.lib.logs import log_format
 from runs.enums import Gate, RunStatus
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -332,9 +333,7 @@ if Q_CLUSTER["timeout"] >= HEALTH_MAX_LAG:
 # access and error logs get it from myloware/gunicorn_conf.py. LOG_FORMAT=json: one JSON object
 # per line (time, level, logger, message, request_id inside a request, any extra field), in
 # every process, gunicorn's logs included (myloware/lib/logs.py); text is the default.
-LOG_FORMAT = env_str("LOG_FORMAT", "text").strip().lower()
-if LOG_FORMAT not in ("text", "json"):
-    raise ImproperlyConfigured("LOG_FORMAT must be 'text' or 'json'")
+LOG_FORMAT = log_format()
 LOGGING_CONFIG = "myloware.lib.redact.configure_logging"
 LOGGING = {
     "version": 1,

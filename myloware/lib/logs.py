@@ -12,12 +12,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from pythonjsonlogger.json import JsonFormatter as BaseJsonFormatter
 
+from myloware.lib.env import env_str
 from myloware.lib.redact import redact_text
 
+LOG_FORMATS = ("text", "json")
 FIELDS = "%(levelname)s %(name)s %(message)s"
 RENAMED = {"levelname": "level", "name": "logger"}
+
+
+def log_format() -> str:
+    """``LOG_FORMAT``, for the settings and for gunicorn's logger (which starts before Django)."""
+    chosen = env_str("LOG_FORMAT", "text").strip().lower()
+    if chosen not in LOG_FORMATS:
+        raise ImproperlyConfigured("LOG_FORMAT must be 'text' or 'json'")
+    return chosen
 
 
 def _redacted(value: Any) -> Any:
