@@ -95,3 +95,11 @@ def test_gunicorn_and_django_write_json_lines_with_the_request_id(
     assert not [
         line for line in lines if line["logger"].startswith("gunicorn.error") and "request_id" in line
     ]
+
+
+def test_an_unknown_log_format_stops_start_up_with_one_line() -> None:
+    from tests.foundation.test_configuration import _manage
+
+    result = _manage("check", LOG_FORMAT="xml")
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == "configuration error: LOG_FORMAT must be 'text' or 'json'"
