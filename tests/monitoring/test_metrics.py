@@ -197,3 +197,16 @@ def test_a_malformed_content_length_is_answered_and_counted_not_a_500(client: Cl
         for status in ("200", "401")
     )
     assert answered >= 2  # the scrape itself answers 200 too
+
+
+def test_with_the_database_unreachable_a_scrape_still_answers_and_says_so(
+    unreachable_database: None, settings: Any
+) -> None:
+    """The process' counters stay readable; the gauges that need the database are left out."""
+    settings.METRICS_TOKEN = TOKEN
+    response = Client().get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "myloware_database_up 0.0" in text
+    assert "# TYPE myloware_webhook_deliveries_total counter" in text  # the counters, from memory
+    assert "myloware_runs{" not in text and "myloware_webhook_backlog_events" not in text
