@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast clients neural lint format check migrate bench-runs bench-webhooks bench-kb bench-kb-quality bench-checkpointer bench-socials bench-dashboard bench-worker-faults bench-redaction bench-pipeline bench-gate-notify bench-webhook-flood bench-login-guessing stop-db venv
+.PHONY: run test test-fast clients neural lint format check migrate bench-runs bench-webhooks bench-kb bench-kb-quality bench-checkpointer bench-socials bench-dashboard bench-worker-faults bench-redaction bench-pipeline bench-gate-notify bench-webhook-flood bench-login-guessing bench-metrics stop-db venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -75,6 +75,9 @@ migrate: $(STAMP)
 
 bench-runs: $(STAMP)
 	$(PY) bench/runs_api.py
+
+bench-metrics: $(STAMP)
+	$(PY) bench/metrics_scrape.py
 
 bench-webhooks: $(STAMP)
 	$(PY) bench/webhook_ingest.py

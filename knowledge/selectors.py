@@ -389,3 +389,9 @@ def scope_values() -> tuple[list[str], list[str]]:
     projects = sorted({project for project, _ in rows if project})
     personas = sorted({persona for _, persona in rows if persona})
     return projects, personas
+
+
+def documents_waiting_for_vectors() -> int:
+    """Documents without a current vector of the active model (the gauge
+    ``myloware_knowledge_documents_waiting_for_vectors``; the same rule as the embedding jobs')."""
+    return KbDocument.objects.waiting_for_vector(active_model()).count()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from axes.handlers.database import AxesDatabaseHandler
 from axes.handlers.proxy import AxesProxyHandler
 from django import forms
 from django.conf import settings
@@ -23,6 +24,7 @@ from django.views.decorators.cache import never_cache
 
 from myloware.api.second_factor import second_factor_satisfied, second_factor_verify
 from myloware.lib.errors import PermissionDenied
+from myloware.lib.metrics import ADMIN_LOGIN_FAILURES, ADMIN_LOGIN_LOCKOUTS
 
 
 class ConsoleLoginForm(AdminAuthenticationForm):
@@ -112,3 +114,20 @@ def _refused(text: str, content_type: str, *, retry_after: int) -> HttpResponse:
     response = HttpResponse(text, status=429, content_type=content_type)
     response["Retry-After"] = str(retry_after)
     return response
+
+
+class CountingAxesHandler(AxesDatabaseHandler):
+    """django-axes' database handler (``AXES_HANDLER``), counting what it records: a failure it
+    writes down (not a try it refuses during a lock-out, which it does not record either), and a
+    failure that locks a username or an address out."""
+
+    def user_login_failed(
+        self, sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any
+    ) -> None:
+        locked_before = getattr(request, "axes_locked_out", False)
+        super().user_login_failed(sender, credentials, request, **kwargs)
+        if request is None or locked_before:
+            return
+        ADMIN_LOGIN_FAILURES.inc()
+        if request.axes_locked_out:
+            ADMIN_LOGIN_LOCKOUTS.inc()

@@ -47,7 +47,8 @@ def parse_database_url(url: str) -> dict[str, Any]:
     query = {key: values[-1] for key, values in parse_qs(parts.query).items()}
     host = query.pop("host", None) or unquote(parts.hostname or "")
     return {
-        "ENGINE": "django.db.backends.postgresql",
+        # Django's PostgreSQL backend, with django-prometheus' connection and query metrics.
+        "ENGINE": "django_prometheus.db.backends.postgresql",
         "NAME": name,
         "USER": unquote(parts.username or ""),
         "PASSWORD": unquote(parts.password or ""),

@@ -126,6 +126,7 @@ def main() -> int:
     print(f"\nMyloWare: {base_url}/admin/ (API docs /api/docs/, health /healthz); Ctrl-C stops.")
     print(f"MyloWare: a demo run, from another shell here: {demo}\n", flush=True)
     os.environ["PYTHONUNBUFFERED"] = "1"
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(_fresh_metrics_dir(data_dir))
     os.set_inheritable(lock.fileno(), True)  # supervisord keeps the instance lock
     os.execv(sys.executable, [sys.executable, "-m", "supervisor.supervisord", "-c", str(conf)])  # noqa: S606
 
@@ -166,6 +167,17 @@ def _supervisord_conf(data_dir: Path) -> str:
         # A new cluster's scheduler first runs after one cycle; then it has HEALTH_MAX_LAG to show work.
         grace=settings.HEALTH_MAX_LAG + SCHEDULER_CYCLE_SECONDS,
     )
+
+
+def _fresh_metrics_dir(data_dir: Path) -> Path:
+    """Where every program keeps its counters for /metrics (prometheus_client's multiprocess
+    mode), emptied: the files of a previous run's processes would be summed with this run's
+    (Prometheus sees a restart's counters start again from 0, as with any restart)."""
+    folder = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR") or data_dir / "metrics")
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+    return folder
 
 
 def _ensure_dev_secrets(path: Path) -> None:

@@ -31,6 +31,7 @@ from myloware.lib.env import (
     env_str,
     load_env_file,
 )
+from myloware.lib.logs import log_format
 from runs.enums import Gate, RunStatus
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -71,7 +72,7 @@ CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
 # reach the app: a client could otherwise claim HTTPS.
 SECURE_PROXY_SSL_HEADER = env_header_value("SECURE_PROXY_SSL_HEADER")
 # Probes (load balancer, orchestrator) call gunicorn directly over HTTP: /healthz answers them.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 # What a console page may load (django-csp; docs/security.md): its own scripts, styles and
 # fonts only — no inline script, style or handler anywhere — and media of artifacts, which
 # providers host on their own https hosts. Nothing may frame the console.
@@ -104,6 +105,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_q",
+    "django_prometheus",
+    "django_guid",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -118,7 +121,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First, so that a database outage in any later middleware still becomes a clean 503.
+    # Outermost: every answer is counted and timed (django-prometheus; docs/monitoring.md) and
+    # carries its request id (django-guid: X-Request-ID), whatever a later middleware answers.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "django_guid.middleware.guid_middleware",
+    # Then, so that a database outage in any later middleware still becomes a clean 503.
     "myloware.api.middleware.DatabaseUnavailableMiddleware",
     # Next, so that every error answer under /api/ (even Django's own) leaves as JSON.
     "myloware.api.middleware.ApiEdgeMiddleware",
@@ -134,6 +141,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last: turns a refused login into the lockout page (django-axes).
     "axes.middleware.AxesMiddleware",
+    # django-prometheus' own, but for a malformed Content-Length (myloware/api/middleware.py).
+    "myloware.api.middleware.PrometheusAfterMiddleware",
 ]
 # What only the console's browsers use. Provider callbacks skip it (myloware/wsgi.py): their
 # view is CSRF-exempt, authenticated by the signature, and reads no session or cookie.
@@ -208,6 +217,8 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # line passes myloware.lib.redact too).
 AXES_SENSITIVE_PARAMETERS = ["otp_token", "csrfmiddlewaretoken"]
 AXES_VERBOSE = False  # no banner per process; log lines name the locking parameters only
+# Counts failures and lock-outs where axes records them (myloware_admin_login_failures_total).
+AXES_HANDLER = "myloware.admin_site.CountingAxesHandler"
 # Each failure is also listed in the admin (access failures: time, username, address), at most
 # the latest 1000 per username.
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
@@ -319,26 +330,58 @@ if Q_CLUSTER["timeout"] >= HEALTH_MAX_LAG:
 
 # --- logging ----------------------------------------------------------------------------------
 # Every handler of the process gets the redaction filter (see myloware/lib/redact.py); gunicorn's
-# access and error logs get it from myloware/gunicorn_conf.py.
+# access and error logs get it from myloware/gunicorn_conf.py. LOG_FORMAT=json: one JSON object
+# per line (time, level, logger, message, request_id inside a request, any extra field), in
+# every process, gunicorn's logs included (myloware/lib/logs.py); text is the default.
+LOG_FORMAT = log_format()
 LOGGING_CONFIG = "myloware.lib.redact.configure_logging"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact": {"()": "myloware.lib.redact.RedactSecretsFilter"}},
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {
+        "redact": {"()": "myloware.lib.redact.RedactSecretsFilter"},
+        # The request's id (django-guid's context), on every line written while it is served
+        # and by the django-q2 tasks it queued (myloware/lib/tasks.py).
+        "request_id": {"()": "django_guid.log_filters.CorrelationId", "correlation_id_field": "request_id"},
+    },
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "myloware.lib.logs.JsonFormatter"},
+    },
     "handlers": {
         # stderr: a command's stdout is its output alone (`create_api_key … | tail -1` is the key);
         # servers and workers write both streams to the same terminal or log collector.
         "stderr": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stderr",
-            "formatter": "plain",
-            "filters": ["redact"],
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id", "redact"],
         }
     },
     "root": {"handlers": ["stderr"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Django's own console handler (DEBUG on) would write its lines a second time, as text.
+        "django": {"handlers": [], "level": "INFO"},
+        # It reports every generated id at INFO, and a refused X-Request-ID (anyone's input) at
+        # WARNING; the id is in the answer and on the request's lines.
+        "django_guid": {"level": "ERROR"},
+    },
 }
+# X-Request-ID (django-guid): a valid UUID from the proxy is kept (nginx's $request_id is one),
+# anything else replaced by a new one; echoed in the answer.
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "VALIDATE_GUID": True,
+    "RETURN_HEADER": True,
+    "EXPOSE_HEADER": False,
+}
+
+# --- metrics (docs/monitoring.md) ---------------------------------------------------------------
+# GET /metrics needs `Authorization: Bearer <METRICS_TOKEN>`; without a token it is served only
+# with DEBUG on. PROMETHEUS_MULTIPROC_DIR (environment only, read by prometheus_client) is where
+# every process keeps its counters: `make run` sets it; production sets it per host.
+METRICS_TOKEN = env_str("METRICS_TOKEN").strip()
 
 # --- runs and gates (runs app) ----------------------------------------------------------------
 # Gate defaults; rows of runs.GatePolicy (admin) override them per project and gate. See docs/runs.md.

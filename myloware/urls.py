@@ -8,6 +8,7 @@ from myloware import console
 from myloware.api.me import MeView
 from myloware.api.views import api_not_found
 from myloware.health import healthz
+from myloware.metrics import metrics
 
 api_v1: list[URLPattern | URLResolver] = [
     # First: the provider intake takes bursts, and Django tries patterns in order (each miss
@@ -28,6 +29,7 @@ urlpatterns = [
     path("", console.root, name="root"),
     path("favicon.ico", console.favicon, name="favicon"),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
     path("api/", console.api_index, name="api-index"),
     path("api/v1/", console.api_v1_index(api_v1), name="api-v1-index"),
     path("api/v1/", include(api_v1)),

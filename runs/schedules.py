@@ -26,6 +26,13 @@ SCHEDULES = [
         "minutes": 1,
         "repeats": -1,
     },
+    {
+        "name": "runs.run_status_counts_fold",
+        "func": "runs.tasks.run_status_counts_fold",
+        "schedule_type": "I",
+        "minutes": 1,
+        "repeats": -1,
+    },
 ]
 
 # The LangGraph checkpoint retention job lives with its code; setup_schedules reads this module.

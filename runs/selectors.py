@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import Group, User
 from django.db import connection
-from django.db.models import Count, Max, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import TruncDay
 from django.utils import timezone
@@ -32,6 +32,7 @@ from runs.models import (
     OrchestrationCheckpoint,
     Run,
     RunStatus,
+    RunStatusCount,
     RunTransition,
 )
 from webhooks.models import WebhookEvent
@@ -532,3 +533,44 @@ def time_to_publish(*, now: datetime, days: int = 30, limit: int = 6) -> list[di
         {"project": project, "median": float(median), "p90": float(p90), "count": count}
         for project, median, p90, count in rows
     ]
+
+
+def runs_per_project_and_status() -> list[tuple[str, str, int]]:
+    """``(project, status, runs)`` for every pair that has runs (the gauge ``myloware_runs``):
+    the sums of ``run_status_counts``, exactly what a GROUP BY over ``runs`` would count."""
+    rows = (
+        RunStatusCount.objects.order_by("project", "status")
+        .values_list("project", "status")
+        .annotate(n=Sum("runs"))
+        .exclude(n=0)
+    )
+    return [(project, status, n) for project, status, n in rows]
+
+
+@dataclass(frozen=True)
+class OpenGates:
+    """The open gates of one gate name: how many, the oldest one's opening, and the largest share
+    of its time to the deadline any of them has used (0.8: 80 % of the way to its deadline)."""
+
+    gate: str
+    count: int
+    oldest_opened_at: datetime
+    deadline_used: float
+
+
+_OPEN_GATES_SQL = """
+SELECT gate, count(*), min(opened_at),
+       max(extract(epoch FROM %s - opened_at) / greatest(extract(epoch FROM deadline_at - opened_at), 1))
+FROM gate_requests WHERE status = %s GROUP BY gate ORDER BY gate
+"""
+
+
+def open_gates(*, now: datetime) -> list[OpenGates]:
+    """Per gate name with open gates (the gauges ``myloware_gates_open``,
+    ``myloware_gate_oldest_open_seconds``, ``myloware_gate_deadline_used_ratio``); read through
+    the partial index of open gates."""
+    with connection.cursor() as cursor:
+        cursor.execute(_OPEN_GATES_SQL, [now, GateStatus.OPEN.value])
+        return [
+            OpenGates(gate, count, oldest, float(used)) for gate, count, oldest, used in cursor.fetchall()
+        ]

@@ -38,6 +38,7 @@ from myloware.lib.errors import (
     PreconditionRequired,
 )
 from myloware.lib.ids import is_uuid
+from myloware.lib.metrics import GATE_DECISIONS, RUN_TRANSITIONS, count_on_commit
 from myloware.lib.signing import standard_webhook_signature
 from myloware.lib.tasks import enqueue_on_commit
 from runs import notifications
@@ -138,6 +139,7 @@ def run_create_or_get(
             RunTransition.objects.create(
                 run=run, from_status="", to_status=status, actor=actor, reason="created"
             )
+            count_on_commit(RUN_TRANSITIONS.labels(to=status).inc)
     except IntegrityError:
         # Someone created this run_id first (a retry, or a concurrent duplicate POST).
         existing = run_get(run_id=run_id)
@@ -198,12 +200,30 @@ def run_transition(*, run_id: str, to: str, actor: str, reason: str = "") -> Run
         RunTransition.objects.create(
             run_id=run_id, from_status=row[0], to_status=to, actor=actor, reason=reason
         )
+        count_on_commit(RUN_TRANSITIONS.labels(to=to).inc)
         if to in TERMINAL_STATUSES:
             for gate_request in GateRequest.objects.select_for_update().open().filter(run_id=run_id):
                 _gate_close(
                     gate_request, GateStatus.CANCELLED, actor, f"run {to}: {reason}".strip(": "), notify=False
                 )
     return run_get(run_id=run_id)
+
+
+# One statement: take every committed row (rows of transactions still running are not visible and
+# stay for the next fold) and put back one row per (project, status) with their sum.
+_FOLD_SQL = """
+WITH taken AS (DELETE FROM run_status_counts RETURNING project, status, runs)
+INSERT INTO run_status_counts (project, status, runs)
+SELECT project, status, sum(runs) FROM taken GROUP BY project, status HAVING sum(runs) <> 0
+"""
+
+
+def run_status_counts_fold() -> int:
+    """Fold the +1/-1 rows the triggers on ``runs`` appended into one row per (project, status)
+    (schedule, every minute: the rows a scrape sums stay few). Returns the rows left."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_FOLD_SQL)
+        return cursor.rowcount
 
 
 def run_merge_result(
@@ -674,6 +694,7 @@ def _gate_close(
             "callback_next_at",
         ]
     )
+    count_on_commit(GATE_DECISIONS.labels(gate=gate_request.gate, decision=status).inc)
     pk = gate_request.pk
     if gate_request.callback_status == CallbackStatus.PENDING:
         enqueue_on_commit("runs.tasks.gate_callback_deliver", pk)

@@ -33,3 +33,8 @@ def gate_notifications_send(gate_request_pk: int) -> int:
 def gate_notifications_due() -> int:
     """Schedule: send every due gate notification (reminders, escalations, retries, lost tasks)."""
     return services.gate_notifications_send_due()
+
+
+def run_status_counts_fold() -> int:
+    """Schedule: fold the run counts' +1/-1 rows (the gauge myloware_runs reads them)."""
+    return services.run_status_counts_fold()

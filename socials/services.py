@@ -25,6 +25,7 @@ from django.utils import timezone
 from artifacts.models import Artifact, ArtifactType
 from artifacts.services import artifact_create
 from myloware.lib.errors import Conflict, InvalidInput, NotFound, RateLimited
+from myloware.lib.metrics import PUBLICATIONS, count_on_commit
 from myloware.lib.tasks import enqueue, enqueue_on_commit
 from myloware.lib.text import counted
 from runs.models import Run, RunStatus
@@ -557,6 +558,9 @@ def _publication_succeed(publication: Publication, *, url: str, response: Any, a
         ).update(completed_at=now, updated_at=now, **changes)
         if not updated:  # finished already (a duplicate webhook, a second worker)
             return Publication.objects.get(pk=publication.pk)
+        count_on_commit(
+            PUBLICATIONS.labels(provider=publication.platform, status=PublicationStatus.PUBLISHED).inc
+        )
         publication.refresh_from_db()
         recorded = run_post_record(
             run_id=publication.run_id,
@@ -660,6 +664,9 @@ def _publication_fail(
         ).update(completed_at=now, updated_at=now, **changes)
         if not updated:
             return Publication.objects.get(pk=publication.pk)
+        count_on_commit(
+            PUBLICATIONS.labels(provider=publication.platform, status=PublicationStatus.FAILED).inc
+        )
         error = {
             "stage": "publish",
             "provider": PUBLISH_PROVIDER,

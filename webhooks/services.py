@@ -7,6 +7,7 @@ current time), so backoff and timestamp tolerance are testable with a controlled
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import json
@@ -28,6 +29,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from myloware.lib.errors import DomainError, NotFound, RateLimited
+from myloware.lib.metrics import WEBHOOK_DELIVERIES, WEBHOOK_PROCESSING, count_on_commit
 from myloware.lib.redact import REDACTED, is_secret_header, redact_headers, redact_text
 from myloware.lib.sql import execute_prepared
 from webhooks.conf import ProviderConfig
@@ -394,6 +396,7 @@ def webhook_receive(
         "content_type": _no_nul(content_type)[:200],
         "client_address": failure_client(client),
     }
+    count_on_commit(WEBHOOK_DELIVERIES.labels(provider=row["provider"], signature_status=verdict.status).inc)
     if not verdict.is_valid:
         error = None if config else f"unknown provider {_no_nul(provider)[:100]!r}"
         event_id = _insert_rejected(row, verdict, error=error)
@@ -686,6 +689,9 @@ def _record_outcomes(done: Sequence[tuple[WebhookEvent, Outcome]], *, now: datet
         by_outcome.setdefault((outcome.status, scrub(outcome.note) or None), []).append(event.pk)
     for (status, error), ids in by_outcome.items():
         WebhookEvent.objects.filter(pk__in=ids).update(status=status, processed_at=now, error=error)
+    for event, _ in done:
+        waited = (now - event.received_at).total_seconds()
+        count_on_commit(functools.partial(WEBHOOK_PROCESSING.labels(provider=event.provider).observe, waited))
     entries = Q()
     for event, _ in done:
         entries |= Q(provider=event.provider, idempotency_key=event.idempotency_key)

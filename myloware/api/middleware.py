@@ -4,10 +4,12 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import django_prometheus.middleware
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django_prometheus.utils import Time
 
 from myloware.api.exceptions import database_unavailable_response
 from myloware.api.input import check_text
@@ -118,3 +120,21 @@ def _json_error_like(response: HttpResponse) -> HttpResponse:
 
 
 _ERROR_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+
+
+class PrometheusAfterMiddleware(django_prometheus.middleware.PrometheusAfterMiddleware):
+    """django-prometheus' inner middleware, without its 500 on a malformed Content-Length.
+
+    It observes the body's size with ``int(Content-Length)`` (django-prometheus 2.5), so a header
+    like ``abc`` — anyone's input, which Django itself reads as no length — raised a ValueError
+    before the view. Such a request is timed and counted by view and status like any other; its
+    method, transport and body size are not counted.
+    """
+
+    def process_request(self, request: HttpRequest) -> None:
+        try:
+            int(request.headers.get("content-length") or 0)  # as the library is about to
+        except ValueError:
+            request.prometheus_after_middleware_event = Time()  # type: ignore[attr-defined]
+            return
+        super().process_request(request)

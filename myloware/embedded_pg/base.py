@@ -6,6 +6,7 @@ a ``manage.py`` command that touches the database, the pytest session — and ne
 settings (mypy, ruff, ``makemigrations --check``). The server's socket folder is known only once
 it runs (pgserver picks a shorter one when the data folder's path is too long for a socket), so
 the host is filled in here; an explicit ``HOST`` (tests point it at a dead socket) is kept.
+On django-prometheus' PostgreSQL backend (connection and query metrics), like a DATABASE_URL.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from django.db.backends.postgresql import base
+from django_prometheus.db.backends.postgresql import base
 
 from myloware.db import embedded_server_host, forget_embedded_server_host
 

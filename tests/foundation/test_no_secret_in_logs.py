@@ -2,7 +2,8 @@
 the webhook loop, the django-q2 cluster, Django, httpx), every webhook scheme delivered valid and forged over HTTP,
 secrets pasted into URLs, a malformed request, the demo pipeline end to end (its personas POST
 their provider callbacks, Shotstack's with ?token=) — then everything the processes wrote is
-searched for every secret value used."""
+searched for every secret value used. Both log formats: text (the default) and LOG_FORMAT=json,
+whose lines carry more fields (the access line's request id and status, a log call's extras)."""
 
 from __future__ import annotations
 
@@ -63,7 +64,17 @@ def _raw_request(port: int, data: bytes) -> None:
             sock.recv(4096)
 
 
-def test_no_secret_value_appears_in_anything_make_run_and_the_demo_print(tmp_path: Path) -> None:
+def _messages(output: str, log_format: str) -> list[str]:
+    """The log lines as text: as they are, or each JSON line's message (plain lines kept)."""
+    if log_format == "text":
+        return output.splitlines()
+    return [json.loads(line)["message"] if line.startswith("{") else line for line in output.splitlines()]
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_no_secret_value_appears_in_anything_make_run_and_the_demo_print(
+    tmp_path: Path, log_format: str
+) -> None:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     standard_key = secrets.token_bytes(24)
@@ -82,6 +93,7 @@ def test_no_secret_value_appears_in_anything_make_run_and_the_demo_print(tmp_pat
         "MYLOWARE_DATA_DIR": str(tmp_path / "var"),
         "WEB_CONCURRENCY": "1",
         "LOG_LEVEL": "DEBUG",  # the most talkative our loggers get
+        "LOG_FORMAT": log_format,
         "SECRET_KEY": values["secret_key"],
         "WEBHOOK_SECRET_KIEAI": values["kieai"],
         "WEBHOOK_SECRET_SHOTSTACK": values["shotstack"],
@@ -139,12 +151,14 @@ def test_no_secret_value_appears_in_anything_make_run_and_the_demo_print(tmp_pat
     assert "ended published" in demo_output, demo_output + output[-6000:]
     # The logs were really there: gunicorn's access log with the redacted callback URLs, the
     # webhook loop's and the cluster's logs, httpx's request lines in the demo.
-    access_log = [line for line in output.splitlines() if '" 200 ' in line or '" 401 ' in line]
+    access_log = [line for line in _messages(output, log_format) if '" 200 ' in line or '" 401 ' in line]
     assert any('"POST /api/v1/webhooks/shotstack?run_id=run_logcheck&token=[redacted] HTTP/1.1" 200' in line
                for line in access_log), output[-3000:]  # fmt: skip
     assert any('"POST /api/v1/webhooks/relay?sig=[redacted] HTTP/1.1" 200' in line for line in access_log)
     assert any('"GET /api/v1/me?api_key=[redacted] HTTP/1.1" 200' in line for line in access_log)
     assert "webhook loop: processed" in output  # the loop ran the callbacks
+    if log_format == "json":
+        assert sum(line.startswith('{"time": ') for line in output.splitlines()) > 50
     everything = output + demo_output
     # the personas (django-q2 tasks) POST their stand-in provider callbacks, ?token= included
     assert "HTTP Request: POST" in everything and "webhooks/shotstack?run_id=" in everything

@@ -168,6 +168,7 @@ def test_scheduled_jobs_are_declared():
         "runs.tasks.gates_expire_due",
         "runs.tasks.gate_callbacks_retry_due",
         "runs.tasks.gate_notifications_due",
+        "runs.tasks.run_status_counts_fold",
         "runs.langgraph.tasks.prune_checkpoints",
     }
 
