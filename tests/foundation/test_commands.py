@@ -62,6 +62,7 @@ BAD_INPUT = [
     ("setup_schedules", ["--bogus"], "unrecognized arguments: --bogus"),
     ("check_tasks", ["--bogus"], "unrecognized arguments: --bogus"),
     ("process_webhooks", ["--bogus"], "unrecognized arguments: --bogus"),
+    ("retention", ["--batch", "0"], "'0' is not a whole number of at least 1"),
 ]
 
 
