@@ -63,6 +63,8 @@ BAD_INPUT = [
     ("check_tasks", ["--bogus"], "unrecognized arguments: --bogus"),
     ("process_webhooks", ["--bogus"], "unrecognized arguments: --bogus"),
     ("retention", ["--batch", "0"], "'0' is not a whole number of at least 1"),
+    ("backup", ["/nonexistent/dir/x.dump"], "/nonexistent/dir does not exist"),
+    ("restore", ["/nonexistent/x.dump"], "/nonexistent/x.dump is not a file"),
 ]
 
 
