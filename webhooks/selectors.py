@@ -137,20 +137,26 @@ def events_with_expirable_body(*, received_before: datetime) -> QuerySet[Webhook
     """Verified events received before the cutoff whose processing is over (processed, ignored,
     or failed with no dead-letter entry left to replay) and whose body is still kept; not an
     event waiting for the loop, nor one of a run on legal hold."""
-    return WebhookEvent.objects.filter(
-        payload_dropped_at__isnull=True,
-        received_at__lt=received_before,
-        signature_status=SignatureStatus.VALID,
-        status__in=[EventStatus.PROCESSED, EventStatus.IGNORED, EventStatus.FAILED],
-    ).exclude(
-        Exists(WebhookDLQ.objects.filter(event=OuterRef("pk")))
-        | Exists(Run.objects.filter(run_id=OuterRef("run_id"), held=True))
-    )
+    return (
+        WebhookEvent.objects.filter(
+            payload_dropped_at__isnull=True,
+            received_at__lt=received_before,
+            signature_status=SignatureStatus.VALID,
+            status__in=[EventStatus.PROCESSED, EventStatus.IGNORED, EventStatus.FAILED],
+        )
+        .exclude(
+            Exists(WebhookDLQ.objects.filter(event=OuterRef("pk")))
+            | Exists(Run.objects.filter(run_id=OuterRef("run_id"), held=True))
+        )
+        .order_by("received_at")
+    )  # oldest first, along webhook_events_body_kept_idx: a batch reads its rows only
 
 
 def rejected_events(*, received_before: datetime) -> QuerySet[WebhookEvent]:
     """Rejected (unauthenticated) deliveries received before the cutoff."""
-    return WebhookEvent.objects.filter(status=EventStatus.REJECTED, received_at__lt=received_before)
+    return WebhookEvent.objects.filter(status=EventStatus.REJECTED, received_at__lt=received_before).order_by(
+        "received_at"
+    )
 
 
 def dlq_dead_entries(*, dead_before: datetime) -> QuerySet[WebhookDLQ]:

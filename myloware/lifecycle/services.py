@@ -145,8 +145,9 @@ RULES: tuple[Rule, ...] = (
 
 @dataclass(frozen=True)
 class TableResult:
-    """What one rule did (``apply``) or would do (a dry run): ``count`` rows, in ``batches``;
-    ``off`` when its setting is unset, ``incomplete`` when the run's time ran out first."""
+    """What one rule did (``apply``) or would do (a dry run): ``count`` rows, in ``batches``, the
+    longest of which held its row locks ``longest_batch`` seconds; ``off`` when its setting is
+    unset, ``incomplete`` when the run's time ran out first."""
 
     table: str
     action: Action
@@ -156,6 +157,7 @@ class TableResult:
     off: bool = False
     incomplete: bool = False
     batches: int = 0
+    longest_batch: float = 0.0
 
     def summary(self) -> str:
         what = f"{self.table} ({Action(self.action).label.split()[0]})"
@@ -192,11 +194,20 @@ def retention_run(
 
 def _apply(rule: Rule, cutoff: datetime, *, now: datetime, batch: int, deadline: float | None) -> TableResult:
     removed = batches = 0
+    longest = 0.0
     while True:
         if deadline is not None and time.monotonic() > deadline:
             return TableResult(
-                rule.table, rule.action, rule.setting, removed, True, incomplete=True, batches=batches
+                rule.table,
+                rule.action,
+                rule.setting,
+                removed,
+                True,
+                incomplete=True,
+                batches=batches,
+                longest_batch=longest,
             )
+        began = time.monotonic()
         with transaction.atomic():
             ids = list(
                 rule.due(cutoff)
@@ -204,15 +215,24 @@ def _apply(rule: Rule, cutoff: datetime, *, now: datetime, batch: int, deadline:
                 .values_list("pk", flat=True)[:batch]
             )
             done = rule.remove(ids, now) if ids else 0
+        longest = max(longest, time.monotonic() - began)
         removed += done
         batches += bool(ids)
         # A short batch was the last; a batch of which nothing went (rows that stopped being due
         # between the select and the removal) ends the run rather than select them again.
         if len(ids) < batch or not done:
-            return TableResult(rule.table, rule.action, rule.setting, removed, True, batches=batches)
+            return TableResult(
+                rule.table, rule.action, rule.setting, removed, True, batches=batches, longest_batch=longest
+            )
 
 
 def _record(result: TableResult) -> None:
-    """One log line per table and run (counts only). The per-table removal metric is counted here."""
+    """One log line per table and run (counts only): where the per-table removal metric
+    (``myloware_retention_removed_total{table}``, ``result.count``) is counted."""
     if result.applied and not result.off:
-        logger.info("retention: %s in %d batches", result.summary(), result.batches)
+        logger.info(
+            "retention: %s in %d batches (longest %.3f s)",
+            result.summary(),
+            result.batches,
+            result.longest_batch,
+        )
