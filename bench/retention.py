@@ -13,8 +13,9 @@ What it does (loopback only, stops by itself):
    - quiet: nothing else runs (the baseline); ``migrate`` with nothing to apply (what the
      command itself costs, to subtract from the next two);
    - each of this release's migrations (``runs 0012``: a column with a default;
-     ``webhooks 0008``: two indexes built CONCURRENTLY), and for comparison a plain
-     ``CREATE INDEX`` of the same index, which blocks the intake's inserts while it builds;
+     ``webhooks 0008``: two indexes built CONCURRENTLY), then their statements alone, and for
+     comparison a plain ``CREATE INDEX`` of the same index, which blocks the intake's inserts
+     while it builds;
    - retention: ``manage.py retention --apply``'s service in its own process (default
      settings: bodies older than 30 days expunged, rejected events older than 7 days deleted);
 3. prints per phase its duration and the intake's p50/p99 and requests answered, and per
@@ -204,16 +205,31 @@ def main() -> None:
 
         import psycopg
 
+        # The statements alone, without the migrate command around them.
         with psycopg.connect(dsn, autocommit=True) as conn:
-            began = time.perf_counter()
-            conn.execute(
-                "CREATE INDEX bench_plain_idx ON webhook_events (received_at) WHERE payload_dropped_at IS NULL"
-            )
-            phases.append(
-                ("for comparison: the same index, plain CREATE INDEX", began, time.perf_counter(), "")
-            )
-            conn.execute("DROP INDEX bench_plain_idx")
-        time.sleep(2)
+            for label, statement, undo in [
+                (
+                    "statement alone: ADD COLUMN … DEFAULT false NOT NULL (as 0012)",
+                    "ALTER TABLE runs ADD COLUMN bench_probe boolean DEFAULT false NOT NULL",
+                    "ALTER TABLE runs DROP COLUMN bench_probe",
+                ),
+                (
+                    "statement alone: CREATE INDEX CONCURRENTLY (one of 0008's)",
+                    "CREATE INDEX CONCURRENTLY bench_probe_idx ON webhook_events (received_at) "
+                    "WHERE payload_dropped_at IS NULL",
+                    "DROP INDEX bench_probe_idx",
+                ),
+                (
+                    "for comparison: the same index, plain CREATE INDEX",
+                    "CREATE INDEX bench_probe_idx ON webhook_events (received_at) WHERE payload_dropped_at IS NULL",
+                    "DROP INDEX bench_probe_idx",
+                ),
+            ]:
+                began = time.perf_counter()
+                conn.execute(statement)
+                phases.append((label, began, time.perf_counter(), ""))
+                conn.execute(undo)
+                time.sleep(2)
 
         began = time.perf_counter()
         probe = subprocess.run(
