@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast clients neural lint format check migrate bench-runs bench-webhooks bench-kb bench-kb-quality bench-checkpointer bench-socials bench-dashboard bench-worker-faults bench-redaction bench-pipeline bench-gate-notify bench-webhook-flood bench-login-guessing bench-metrics stop-db venv
+.PHONY: run test test-fast clients neural lint format check migrate bench-runs bench-webhooks bench-kb bench-kb-quality bench-checkpointer bench-socials bench-dashboard bench-worker-faults bench-redaction bench-pipeline bench-gate-notify bench-webhook-flood bench-login-guessing bench-metrics bench-retention stop-db venv
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -119,6 +119,9 @@ bench-webhook-flood: $(STAMP)
 # p99 against its quiet value (and, with --no-lockout-phase, without the lockout).
 bench-login-guessing: $(STAMP)
 	$(PY) bench/login_guessing.py --no-lockout-phase
+
+bench-retention: $(STAMP)
+	$(PY) bench/retention.py
 
 # Stops the embedded PostgreSQL (it keeps running between commands otherwise).
 stop-db: $(STAMP)

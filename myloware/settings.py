@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "knowledge",
     "socials",
     "myloware.demo",
+    "myloware.lifecycle",
 ]
 
 MIDDLEWARE = [
@@ -572,6 +573,19 @@ SOCIALS_STATUS_POLL_MAX_INTERVAL_SECONDS = env_int(
 SOCIALS_STATUS_POLL_MAX_AGE_SECONDS = env_int("SOCIALS_STATUS_POLL_MAX_AGE_SECONDS", 6 * 3600, minimum=60)
 SOCIALS_STATUS_POLL_BATCH = env_int("SOCIALS_STATUS_POLL_BATCH", 50, minimum=1)
 SOCIALS_STATUS_POLL_TIMEOUT = env_int("SOCIALS_STATUS_POLL_TIMEOUT", 10, minimum=1)
+
+# --- Retention (myloware.retention; docs/operations.md, Retention) -----------------------------
+# How long what grows is kept, in days; applied daily by the myloware.retention schedule and by
+# `manage.py retention --apply`, RETENTION_BATCH rows per transaction.
+RETENTION_WEBHOOK_BODIES_DAYS = env_int("RETENTION_WEBHOOK_BODIES_DAYS", 30, minimum=1)
+RETENTION_REJECTED_EVENTS_DAYS = env_int("RETENTION_REJECTED_EVENTS_DAYS", 7, minimum=1)
+RETENTION_DLQ_DEAD_DAYS = env_int("RETENTION_DLQ_DEAD_DAYS", 30, minimum=1)
+RETENTION_TASKS_DAYS = env_int("RETENTION_TASKS_DAYS", 7, minimum=1)
+RETENTION_ADMIN_LOG_DAYS = env_int("RETENTION_ADMIN_LOG_DAYS", 365, minimum=1)
+RETENTION_LOGIN_LOG_DAYS = env_int("RETENTION_LOGIN_LOG_DAYS", 365, minimum=1)
+# Ended runs (with everything under them) older than this go; unset or 0 keeps every run.
+RETENTION_RUNS_DAYS = env_int("RETENTION_RUNS_DAYS", 0, minimum=0) or None
+RETENTION_BATCH = env_int("RETENTION_BATCH", 1000, minimum=1)
 
 # --- LangGraph (runs.langgraph) ---------------------------------------------------------------
 # Checkpoints of runs that ended (published/failed/rejected/cancelled) more than this many days

@@ -58,11 +58,11 @@ ARTIFACTS_SHOWN = 50  # the run page lists the newest; the artifact list has the
 class RunAdmin(BigTableAdminMixin, admin.ModelAdmin):
     """Runs are written by the orchestrator: the run page is a read-only story, not a form."""
 
-    list_display = ("run_id", "project", "status", "created_at", "updated_at")
-    list_filter = ("status", ("created_at", admin.DateFieldListFilter))
+    list_display = ("run_id", "project", "status", "held", "created_at", "updated_at")
+    list_filter = ("status", "held", ("created_at", admin.DateFieldListFilter))
     search_fields = ("=run_id", "=project")
     ordering = ("-created_at", "-run_id")
-    actions = ("cancel_runs", "fail_runs")
+    actions = ("cancel_runs", "fail_runs", "hold_runs", "release_runs")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # runs are created by the orchestrator through the API
@@ -131,6 +131,26 @@ class RunAdmin(BigTableAdminMixin, admin.ModelAdmin):
     @admin.action(description="Mark selected runs failed", permissions=["change"])
     def fail_runs(self, request: HttpRequest, queryset: QuerySet[Run]) -> None:
         self._transition(request, queryset, RunStatus.FAILED)
+
+    def has_hold_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("runs.hold_run")
+
+    def _hold(self, request: HttpRequest, queryset: QuerySet[Run], held: bool) -> None:
+        run_ids = list(queryset.values_list("run_id", flat=True))
+        for run_id in run_ids:
+            services.run_hold(run_id=run_id, held=held, actor=actor_for(request))
+        done = "placed on legal hold" if held else "released from legal hold"
+        self.message_user(request, f"{counted(len(run_ids), 'run')} {done}.", messages.SUCCESS)
+
+    @admin.action(
+        description="Place selected runs on legal hold (retention never removes them)", permissions=["hold"]
+    )
+    def hold_runs(self, request: HttpRequest, queryset: QuerySet[Run]) -> None:
+        self._hold(request, queryset, True)
+
+    @admin.action(description="Release the legal hold of selected runs", permissions=["hold"])
+    def release_runs(self, request: HttpRequest, queryset: QuerySet[Run]) -> None:
+        self._hold(request, queryset, False)
 
 
 @admin.register(RunTransition)

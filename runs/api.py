@@ -57,6 +57,10 @@ class RunCreateSerializer(StrictInputSerializer):
 class RunPatchSerializer(StrictInputSerializer):
     result = JsonObjectField(required=False, help_text="JSON merge patch of result (null deletes a key)")
     payload = JsonObjectField(required=False, help_text="JSON merge patch of payload, before start")
+    held = serializers.BooleanField(
+        required=False,
+        help_text="Place (true) or release (false) a legal hold: retention never removes a held run",
+    )
 
 
 class TransitionInSerializer(StrictInputSerializer):
@@ -168,6 +172,7 @@ class RunSerializer(serializers.ModelSerializer):
             "result",
             "created_at",
             "updated_at",
+            "held",
             "allowed_next",
             "open_gate",
             "artifact_count",
@@ -419,7 +424,7 @@ class RunDetailView(APIView):
 
     @extend_schema(
         operation_id="runs_patch",
-        summary="JSON-merge result (and payload while the run has not started)",
+        summary="JSON-merge result (and payload while the run has not started); place or release a legal hold",
         request=RunPatchSerializer,
         responses={
             200: OpenApiResponse(RunSerializer, description="The run after the merge"),
@@ -430,8 +435,11 @@ class RunDetailView(APIView):
     @requires_scope(Scope.RUNS)
     def patch(self, request: Request, run_id: str) -> Response:
         data = _valid(RunPatchSerializer, request.data)
+        actor = actor_for(request)
+        if "held" in data:
+            services.run_hold(run_id=run_id, held=data["held"], actor=actor)
         run = services.run_patch(
-            run_id=run_id, actor=actor_for(request), result=data.get("result"), payload=data.get("payload")
+            run_id=run_id, actor=actor, result=data.get("result"), payload=data.get("payload")
         )
         return Response(_run_body(run))
 

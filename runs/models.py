@@ -66,11 +66,14 @@ class Run(models.Model):
     result = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(db_default=Now())
     updated_at = models.DateTimeField(db_default=Now())
+    # Addition: a legal hold. Retention never removes a held run, its events or its artifacts.
+    held = models.BooleanField(default=False, db_default=False)
 
     objects = RunQuerySet.as_manager()
 
     class Meta:
         db_table = "runs"
+        permissions = [("hold_run", "Can place and release a legal hold on runs")]
         # Listing pages use a keyset on (created_at, run_id), so the indexes end with run_id: a
         # page a million rows deep is one index range scan, like the first.
         indexes = [

@@ -23,6 +23,7 @@ from myloware.api.request import is_api_actor, operator_username
 from runs.enums import DECISION_NOUNS
 from runs.langgraph.models import LangGraphCheckpoint
 from runs.models import (
+    TERMINAL_STATUSES,
     Gate,
     GatePolicy,
     GateRequest,
@@ -574,3 +575,9 @@ def open_gates(*, now: datetime) -> list[OpenGates]:
         return [
             OpenGates(gate, count, oldest, float(used)) for gate, count, oldest, used in cursor.fetchall()
         ]
+
+
+def runs_past_retention(*, ended_before: datetime) -> QuerySet[Run]:
+    """Runs that ended (a terminal status, last changed before the cutoff) and are not on legal
+    hold: retention removes them with everything under them (RETENTION_RUNS_DAYS)."""
+    return Run.objects.filter(status__in=TERMINAL_STATUSES, updated_at__lt=ended_before, held=False)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
+from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
@@ -268,8 +269,10 @@ def run_patch(
     actor: str,
     result: dict[str, Any] | None = None,
     payload: dict[str, Any] | None = None,
+    held: bool | None = None,
 ) -> Run:
-    """JSON-merge ``result`` (any time) and ``payload`` (only before the run started), one lock."""
+    """JSON-merge ``result`` (any time) and ``payload`` (only before the run started), and place
+    or release a legal hold (``held``), under one lock."""
     for name, value in (("result", result), ("payload", payload)):
         if value is not None and not isinstance(value, dict):
             raise InvalidInput(f"{name} must be a JSON object (merged into the stored one)")
@@ -286,8 +289,32 @@ def run_patch(
             run.result = deep_merge(run.result or {}, result)
         if payload is not None:
             run.payload = deep_merge(run.payload or {}, payload)
+        if held is not None:
+            run_hold(run_id=run_id, held=held, actor=actor)
         Run.objects.filter(run_id=run_id).update(result=run.result, payload=run.payload, updated_at=Now())
     return run_get(run_id=run_id)
+
+
+def run_hold(*, run_id: str, held: bool, actor: str) -> Run:
+    """Place (``held``) or release a legal hold: retention never removes a held run, nor its
+    events and artifacts. Leaves ``updated_at`` alone (retention counts a run's age from it)."""
+    if not Run.objects.filter(run_id=run_id).update(held=held):
+        raise NotFound(f"Run {run_id!r} does not exist")
+    logger.info("legal hold on run %s %s by %s", run_id, "placed" if held else "released", actor)
+    return run_get(run_id=run_id)
+
+
+def runs_remove(*, run_ids: list[str]) -> int:
+    """Delete these runs if still ended and not held (retention), with everything under them
+    (transitions, gates, decisions, notifications, checkpoints, artifacts, publications; the
+    LangGraph threads through the trigger on runs); logs the rows per table. The runs deleted."""
+    _, by_model = Run.objects.filter(pk__in=run_ids, status__in=TERMINAL_STATUSES, held=False).delete()
+    tables = {apps.get_model(label)._meta.db_table: count for label, count in by_model.items() if count}
+    if tables:
+        logger.info(
+            "retention removed %s", ", ".join(f"{count} {table}" for table, count in sorted(tables.items()))
+        )
+    return tables.get(Run._meta.db_table, 0)
 
 
 def deep_merge(base: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:

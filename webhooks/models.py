@@ -30,6 +30,7 @@ class PayloadDropReason(models.TextChoices):
     """Why an event's body is not in ``payload`` (its size and SHA-256 are kept)."""
 
     REJECTED_BUDGET = "rejected_budget", "over the hourly budget for bodies of rejected deliveries"
+    RETENTION = "retention", "expunged by the retention policy once processed"
 
 
 # The provider column of a delivery to a slug nobody configured: one bucket for all of them
@@ -94,6 +95,19 @@ class WebhookEvent(models.Model):
                 condition=models.Q(status=EventStatus.RECEIVED),
                 name="webhook_events_pending_idx",
             ),
+            # Retention (myloware.lifecycle) walks the oldest events whose body is still kept, and
+            # the oldest rejected ones: expunged and deleted rows leave these indexes, so every
+            # batch starts at the first row due instead of behind all the rows done before.
+            models.Index(
+                fields=["received_at"],
+                condition=models.Q(payload_dropped_at__isnull=True),
+                name="webhook_events_body_kept_idx",
+            ),
+            models.Index(
+                fields=["received_at"],
+                condition=models.Q(status=EventStatus.REJECTED),
+                name="webhook_events_rejected_idx",
+            ),
         ]
         permissions = [("delete_rejected_webhookevent", "Can delete rejected (unauthenticated) events")]
         constraints = [
@@ -127,6 +141,8 @@ class WebhookEvent(models.Model):
         """What the admin and the API say instead of an empty body ("" while the body is kept)."""
         if self.payload_drop_reason is None:
             return ""
+        if self.payload_drop_reason == PayloadDropReason.RETENTION and self.payload_dropped_at:
+            return f"body expunged on {self.payload_dropped_at:%Y-%m-%d}"
         return f"body not kept: {PayloadDropReason(self.payload_drop_reason).label}"
 
 

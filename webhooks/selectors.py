@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Min, QuerySet
+from django.db.models import Count, Exists, Min, OuterRef, QuerySet
 from django.db.models.functions import Coalesce, TruncHour
 
+from runs.models import Run
 from webhooks.models import EventStatus, SignatureStatus, WebhookDLQ, WebhookDLQQuerySet, WebhookEvent
 
 
@@ -127,3 +128,37 @@ def dlq_overdue_since(*, now: datetime) -> datetime | None:
     due_at = Coalesce("next_retry_at", "created_at")
     oldest: datetime | None = WebhookDLQ.objects.due(now).aggregate(oldest=Min(due_at))["oldest"]
     return oldest
+
+
+# --- retention (myloware.lifecycle applies these) ---------------------------------------------
+
+
+def events_with_expirable_body(*, received_before: datetime) -> QuerySet[WebhookEvent]:
+    """Verified events received before the cutoff whose processing is over (processed, ignored,
+    or failed with no dead-letter entry left to replay) and whose body is still kept; not an
+    event waiting for the loop, nor one of a run on legal hold."""
+    return (
+        WebhookEvent.objects.filter(
+            payload_dropped_at__isnull=True,
+            received_at__lt=received_before,
+            signature_status=SignatureStatus.VALID,
+            status__in=[EventStatus.PROCESSED, EventStatus.IGNORED, EventStatus.FAILED],
+        )
+        .exclude(
+            Exists(WebhookDLQ.objects.filter(event=OuterRef("pk")))
+            | Exists(Run.objects.filter(run_id=OuterRef("run_id"), held=True))
+        )
+        .order_by("received_at")
+    )  # oldest first, along webhook_events_body_kept_idx: a batch reads its rows only
+
+
+def rejected_events(*, received_before: datetime) -> QuerySet[WebhookEvent]:
+    """Rejected (unauthenticated) deliveries received before the cutoff."""
+    return WebhookEvent.objects.filter(status=EventStatus.REJECTED, received_at__lt=received_before).order_by(
+        "received_at"
+    )
+
+
+def dlq_dead_entries(*, dead_before: datetime) -> QuerySet[WebhookDLQ]:
+    """Dead-letter entries parked before the cutoff (never due: dead entries are not replayed)."""
+    return WebhookDLQ.objects.dead().filter(dead_at__lt=dead_before)

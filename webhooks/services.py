@@ -436,6 +436,20 @@ def webhook_failure_windows_lift(*, window_ids: Sequence[Any], actor: str) -> in
     return lifted
 
 
+def webhook_events_expunge_bodies(*, event_ids: Sequence[Any], now: datetime) -> int:
+    """Empty the body of these events (retention): the row, its size, SHA-256, headers and outcome
+    stay, and the event says "body expunged on <day>". Bodies already dropped are left alone."""
+    return WebhookEvent.objects.filter(pk__in=event_ids, payload_dropped_at__isnull=True).update(
+        payload=b"", payload_dropped_at=now, payload_drop_reason=PayloadDropReason.RETENTION
+    )
+
+
+def dlq_remove_dead(*, entry_ids: Sequence[Any]) -> int:
+    """Delete these dead-letter entries if still dead (retention); their events stay."""
+    removed, _ = WebhookDLQ.objects.dead().filter(pk__in=entry_ids).delete()
+    return removed
+
+
 def webhook_events_delete_rejected(*, event_ids: Sequence[str], actor: str) -> int:
     """Delete the rejected (unauthenticated) events among ``event_ids``; verified events are the
     audit trail and are never deleted. The number deleted."""
@@ -714,10 +728,14 @@ def _claim(event_id: str, statuses: Sequence[str]) -> WebhookEvent | None:
     """Conditional claim: ``UPDATE ... WHERE status IN (...)``; 0 rows -> someone else had it.
 
     The UPDATE's row lock is held until the caller's transaction ends, so a concurrent claim
-    waits and then re-checks the status (already processed: nothing to do).
+    waits and then re-checks the status (already processed: nothing to do). An event whose body
+    retention expunged is never claimed: there is nothing left to process.
     """
     claimed = WebhookEvent.objects.filter(
-        pk=event_id, signature_status=SignatureStatus.VALID, status__in=statuses
+        pk=event_id,
+        signature_status=SignatureStatus.VALID,
+        status__in=statuses,
+        payload_dropped_at__isnull=True,
     ).update(attempts=F("attempts") + 1)
     return WebhookEvent.objects.get(pk=event_id) if claimed else None
 
@@ -733,7 +751,9 @@ def webhook_event_reprocess(*, event_id: str, actor: str, now: datetime | None =
     with transaction.atomic():
         event = _claim(event_id, REPROCESSABLE)
         if event is None:
-            return ProcessResult(str(event_id), "skipped", "not a valid (authenticated) event")
+            return ProcessResult(
+                str(event_id), "skipped", "not a valid (authenticated) event, or its body was expunged"
+            )
         logger.info("webhook event %s reprocessed by %s", event_id, actor)
         return _process_claimed(event, now=now or timezone.now())
 

@@ -262,7 +262,7 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * JSON-merge result (and payload while the run has not started)
+         * JSON-merge result (and payload while the run has not started); place or release a legal hold
          * @description Requires the API key scope `runs`.
          */
         patch: operations["runs_patch"];
@@ -1113,6 +1113,8 @@ export interface components {
             result?: components["schemas"]["JsonObject"];
             /** @description JSON merge patch of payload, before start */
             payload?: components["schemas"]["JsonObject"];
+            /** @description Place (true) or release (false) a legal hold: retention never removes a held run */
+            held?: boolean;
         };
         /** @description Shape check; the rules live in socials.services (422) and the patterns here state them. */
         PatchedSocialWriteRequest: {
@@ -1130,9 +1132,10 @@ export interface components {
         };
         /**
          * @description * `rejected_budget` - over the hourly budget for bodies of rejected deliveries
+         *     * `retention` - expunged by the retention policy once processed
          * @enum {string}
          */
-        PayloadDropReasonEnum: "rejected_budget";
+        PayloadDropReasonEnum: "rejected_budget" | "retention";
         ProjectSocialPage: {
             results: components["schemas"]["Link"][];
             /** @description Pass as ?cursor= for the next page; null on the last page */
@@ -1237,6 +1240,7 @@ export interface components {
             readonly created_at: string;
             /** Format: date-time */
             readonly updated_at: string;
+            readonly held: boolean;
             /** @description The statuses the run may move to from its current one */
             readonly allowed_next: components["schemas"]["RunStatusEnum"][];
             readonly open_gate: components["schemas"]["Gate"] | null;

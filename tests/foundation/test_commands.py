@@ -62,6 +62,9 @@ BAD_INPUT = [
     ("setup_schedules", ["--bogus"], "unrecognized arguments: --bogus"),
     ("check_tasks", ["--bogus"], "unrecognized arguments: --bogus"),
     ("process_webhooks", ["--bogus"], "unrecognized arguments: --bogus"),
+    ("retention", ["--batch", "0"], "'0' is not a whole number of at least 1"),
+    ("backup", ["/nonexistent/dir/x.dump"], "/nonexistent/dir does not exist"),
+    ("restore", ["/nonexistent/x.dump"], "/nonexistent/x.dump is not a file"),
 ]
 
 

@@ -388,6 +388,9 @@ def test_the_event_page_and_the_api_say_the_body_was_not_kept(
 # --- the migration ---------------------------------------------------------------------------------
 
 
+# Transactional: webhooks.0008 builds its indexes CONCURRENTLY, which cannot run (either way) inside
+# the transaction of an ordinary test.
+@pytest.mark.django_db(transaction=True)
 def test_the_migration_backfills_size_and_sha256_and_unlinks_unverified_events(make_run: Any) -> None:
     run = make_run(status="running")
     executor = MigrationExecutor(connection)

@@ -22,10 +22,12 @@ class PatchedRunPatchRequest:
             (\\u0000), and it nests at most API_JSON_MAX_DEPTH levels (422 otherwise).
         payload (JsonObject | Unset): Any JSON object. No text inside it, key or value at any depth, may contain NUL
             (\\u0000), and it nests at most API_JSON_MAX_DEPTH levels (422 otherwise).
+        held (bool | Unset): Place (true) or release (false) a legal hold: retention never removes a held run
     """
 
     result: JsonObject | Unset = UNSET
     payload: JsonObject | Unset = UNSET
+    held: bool | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         result: dict[str, Any] | Unset = UNSET
@@ -36,6 +38,8 @@ class PatchedRunPatchRequest:
         if not isinstance(self.payload, Unset):
             payload = self.payload.to_dict()
 
+        held = self.held
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update({})
@@ -43,6 +47,8 @@ class PatchedRunPatchRequest:
             field_dict["result"] = result
         if payload is not UNSET:
             field_dict["payload"] = payload
+        if held is not UNSET:
+            field_dict["held"] = held
 
         return field_dict
 
@@ -65,9 +71,12 @@ class PatchedRunPatchRequest:
         else:
             payload = JsonObject.from_dict(_payload)
 
+        held = d.pop("held", UNSET)
+
         patched_run_patch_request = cls(
             result=result,
             payload=payload,
+            held=held,
         )
 
         return patched_run_patch_request

@@ -37,6 +37,7 @@ class Run:
         result (JsonObject | None):
         created_at (datetime.datetime):
         updated_at (datetime.datetime):
+        held (bool):
         allowed_next (list[RunStatusEnum]): The statuses the run may move to from its current one
         open_gate (Gate | None):
         artifact_count (int):
@@ -50,6 +51,7 @@ class Run:
     result: JsonObject | None
     created_at: datetime.datetime
     updated_at: datetime.datetime
+    held: bool
     allowed_next: list[RunStatusEnum]
     open_gate: Gate | None
     artifact_count: int
@@ -77,6 +79,8 @@ class Run:
         created_at = self.created_at.isoformat()
 
         updated_at = self.updated_at.isoformat()
+
+        held = self.held
 
         allowed_next = []
         for allowed_next_item_data in self.allowed_next:
@@ -107,6 +111,7 @@ class Run:
                 "result": result,
                 "created_at": created_at,
                 "updated_at": updated_at,
+                "held": held,
                 "allowed_next": allowed_next,
                 "open_gate": open_gate,
                 "artifact_count": artifact_count,
@@ -150,6 +155,8 @@ class Run:
 
         updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
 
+        held = d.pop("held")
+
         allowed_next = []
         _allowed_next = d.pop("allowed_next")
         for allowed_next_item_data in _allowed_next:
@@ -189,6 +196,7 @@ class Run:
             result=result,
             created_at=created_at,
             updated_at=updated_at,
+            held=held,
             allowed_next=allowed_next,
             open_gate=open_gate,
             artifact_count=artifact_count,

@@ -121,7 +121,7 @@ def sync_detailed(
     body: PatchedRunPatchRequest | Unset = UNSET,
     x_api_key: str | Unset = UNSET,
 ) -> Response[Error | Run]:
-    """JSON-merge result (and payload while the run has not started)
+    """JSON-merge result (and payload while the run has not started); place or release a legal hold
 
      Requires the API key scope `runs`.
 
@@ -158,7 +158,7 @@ def sync(
     body: PatchedRunPatchRequest | Unset = UNSET,
     x_api_key: str | Unset = UNSET,
 ) -> Error | Run | None:
-    """JSON-merge result (and payload while the run has not started)
+    """JSON-merge result (and payload while the run has not started); place or release a legal hold
 
      Requires the API key scope `runs`.
 
@@ -190,7 +190,7 @@ async def asyncio_detailed(
     body: PatchedRunPatchRequest | Unset = UNSET,
     x_api_key: str | Unset = UNSET,
 ) -> Response[Error | Run]:
-    """JSON-merge result (and payload while the run has not started)
+    """JSON-merge result (and payload while the run has not started); place or release a legal hold
 
      Requires the API key scope `runs`.
 
@@ -225,7 +225,7 @@ async def asyncio(
     body: PatchedRunPatchRequest | Unset = UNSET,
     x_api_key: str | Unset = UNSET,
 ) -> Error | Run | None:
-    """JSON-merge result (and payload while the run has not started)
+    """JSON-merge result (and payload while the run has not started); place or release a legal hold
 
      Requires the API key scope `runs`.
 
