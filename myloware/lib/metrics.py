@@ -49,7 +49,9 @@ ADMIN_LOGIN_LOCKOUTS = Counter(
     "myloware_admin_login_lockouts", "Console logins locked out (a username or an address hit the limit)."
 )
 RETENTION_REMOVED = Counter(
-    "myloware_retention_removed", "Rows removed by the retention job, by table.", ["table"]
+    "myloware_retention_removed",
+    "Rows the retention job removed (delete) or emptied of their body (expunge), by table.",
+    ["table", "action"],
 )
 
 

@@ -30,6 +30,7 @@ from django.contrib.sessions.models import Session
 from django.db import models, transaction
 from django_q.models import Task
 
+from myloware.lib.metrics import RETENTION_REMOVED
 from runs import selectors as runs_selectors
 from runs import services as runs_services
 from webhooks import selectors as webhooks_selectors
@@ -227,9 +228,10 @@ def _apply(rule: Rule, cutoff: datetime, *, now: datetime, batch: int, deadline:
 
 
 def _record(result: TableResult) -> None:
-    """One log line per table and run (counts only): where the per-table removal metric
-    (``myloware_retention_removed_total{table}``, ``result.count``) is counted."""
+    """One log line per table and run (counts only) and the removal counter; each batch has
+    committed by now."""
     if result.applied and not result.off:
+        RETENTION_REMOVED.labels(table=result.table, action=Action(result.action).value).inc(result.count)
         logger.info(
             "retention: %s in %d batches (longest %.3f s)",
             result.summary(),

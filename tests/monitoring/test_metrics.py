@@ -11,9 +11,11 @@ import pytest
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
+from django_q.models import Task
 from prometheus_client.parser import text_string_to_metric_families
 
 from artifacts.services import artifact_create
+from myloware.lifecycle.services import retention_run
 from runs.models import GateRequest, RunStatus
 from runs.services import gate_decide, gate_open, run_transition
 from tests.factories import make_run
@@ -157,7 +159,7 @@ def test_no_label_carries_an_id_or_a_path(gate_with_idea: Any, client: Client) -
     bounded = {
         # ours
         "project", "status", "to", "gate", "decision", "provider", "signature_status", "state", "schedule",
-        "table",
+        "table", "action",
         # django-prometheus (views by URL name, templates by name) and prometheus_client's own
         "le", "method", "view", "transport", "templatename", "charset", "content_type", "alias", "vendor",
         "type", "generation", "implementation", "major", "minor", "patchlevel", "version",
@@ -210,3 +212,24 @@ def test_with_the_database_unreachable_a_scrape_still_answers_and_says_so(
     assert "myloware_database_up 0.0" in text
     assert "# TYPE myloware_webhook_deliveries_total counter" in text  # the counters, from memory
     assert "myloware_runs{" not in text and "myloware_webhook_backlog_events" not in text
+
+
+def test_retention_counts_what_it_removes_by_table_and_action(client: Client) -> None:
+    long_ago = timezone.now() - timedelta(days=30)
+    for n in range(3):
+        Task.objects.create(
+            id=f"t{n}", name=f"t{n}", func="f", started=long_ago, stopped=long_ago, success=True
+        )
+    before = scrape(client)
+
+    retention_run(now=timezone.now(), apply=False)  # a dry run removes and counts nothing
+    assert value(
+        scrape(client), "myloware_retention_removed_total", table="django_q_task", action="delete"
+    ) == (value(before, "myloware_retention_removed_total", table="django_q_task", action="delete"))
+    retention_run(now=timezone.now(), apply=True)
+
+    after = scrape(client)
+    delta = value(after, "myloware_retention_removed_total", table="django_q_task", action="delete") - value(
+        before, "myloware_retention_removed_total", table="django_q_task", action="delete"
+    )
+    assert delta == 3 and not Task.objects.exists()
