@@ -36,7 +36,7 @@ def completion_event(run_id: str, job_id: str, url: str = POST_URL) -> WebhookEv
 
 def published_posts(run_id: str) -> tuple[list[str | None], list[str], int]:
     run = Run.objects.get(pk=run_id)
-    urls = list(
+    urls = sorted(  # artifacts of one transaction share their creation time: no order to rely on
         Artifact.objects.filter(run_id=run_id, type=ArtifactType.PUBLISH_URL).values_list("url", flat=True)
     )
     moves = RunTransition.objects.filter(run_id=run_id, to_status=RunStatus.PUBLISHED).count()
