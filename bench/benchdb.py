@@ -74,6 +74,19 @@ def use_for_django(name: str, *, recreate: bool = False, migrate: bool = True) -
     return bench_url
 
 
+# The columns the million-row benches fill with COPY, per table (the rest take their defaults).
+COPY_COLUMNS = {
+    "gate_requests": (
+        "run_id, gate, status, summary, artifact_ids, content_hash, opened_by, opened_at, deadline_at, "
+        "required_approvals, allow_self_approval, approve_to, decided_at, decided_by, decision_comment, "
+        "callback_status, callback_attempts, callback_next_at, callback_last_error, callback_delivered_at"
+    ),
+    "webhook_events": "id, idempotency_key, provider, headers, payload, signature_status, received_at, status, run_id",
+    "webhook_dlq": (
+        "id, idempotency_key, provider, headers, payload, error, retry_count, next_retry_at, "
+        "last_error_at, created_at, updated_at, dead_at"
+    ),
+}
 COPY_CHUNK = 50_000  # lines per write: bounded memory for millions of rows
 
 

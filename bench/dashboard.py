@@ -106,24 +106,9 @@ def load(n_runs: int, now: datetime) -> None:
         for table, columns, lines in (
             ("runs", "run_id, project, status, payload, result, created_at, updated_at", runs()),
             ("run_transitions", "run_id, from_status, to_status, actor, reason, created_at", transitions()),
-            (
-                "gate_requests",
-                "run_id, gate, status, summary, artifact_ids, content_hash, opened_by, opened_at, deadline_at, "
-                "required_approvals, allow_self_approval, approve_to, decided_at, decided_by, decision_comment, "
-                "callback_status, callback_attempts, callback_next_at, callback_last_error, callback_delivered_at",
-                gates(),
-            ),
-            (
-                "webhook_events",
-                "id, idempotency_key, provider, headers, payload, signature_status, received_at, status, run_id",
-                events(),
-            ),
-            (
-                "webhook_dlq",
-                "id, idempotency_key, provider, headers, payload, error, retry_count, next_retry_at, "
-                "last_error_at, created_at, updated_at, dead_at",
-                dlq(),
-            ),
+            ("gate_requests", benchdb.COPY_COLUMNS["gate_requests"], gates()),
+            ("webhook_events", benchdb.COPY_COLUMNS["webhook_events"], events()),
+            ("webhook_dlq", benchdb.COPY_COLUMNS["webhook_dlq"], dlq()),
         ):
             t = time.perf_counter()
             benchdb.copy_lines(cursor, table, columns, lines)
