@@ -1,8 +1,10 @@
-"""The API over real HTTP on the test database.
+"""The API through the whole HTTP stack on the test database.
 
-``live_server`` (pytest-django's threaded WSGI server, in this process, so a test's settings apply)
-for tests of our code; ``gunicorn_url`` (tests/conftest.py: gunicorn as `make run` and production
-start it, in its own process) where the judge is the HTTP framing itself.
+``http`` hands each request to Django's WSGI application in this process (httpx's WSGI transport:
+the request is built and parsed as on the wire, only the socket is skipped), inside the test's
+transaction: a test's settings apply and its writes roll back with it. ``gunicorn_url``
+(tests/conftest.py: gunicorn as `make run` and production start it, in its own process) where the
+judge is the HTTP framing itself.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ from typing import Any
 
 import httpx
 import pytest
+from django.core.signals import request_finished, request_started
+from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 
 from myloware.api.models import ALL_SCOPES
 from myloware.api.services import api_key_create
@@ -23,10 +28,22 @@ def live_key(transactional_db: None) -> str:
 
 
 @pytest.fixture
-def http(live_server: Any, live_key: str) -> Iterator[httpx.Client]:
-    """An HTTP client of the live server, authenticated with an API key."""
-    with httpx.Client(base_url=live_server.url, headers={"X-API-Key": live_key}, timeout=30) as client:
-        yield client
+def http(db: None) -> Iterator[httpx.Client]:
+    """An HTTP client of the WSGI application, authenticated with an API key."""
+    key = api_key_create(name="edge-tester", scopes=ALL_SCOPES)[1]
+    # Django closes the connection after each request, which would end the test's transaction;
+    # its own test client disconnects the same receiver for the same reason.
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    transport = httpx.WSGITransport(app=get_wsgi_application())
+    try:
+        with httpx.Client(
+            transport=transport, base_url="http://testserver", headers={"X-API-Key": key}
+        ) as client:
+            yield client
+    finally:
+        for signal in (request_started, request_finished):
+            signal.connect(close_old_connections)
 
 
 def assert_json_error(response: httpx.Response, status: int) -> dict[str, Any]:

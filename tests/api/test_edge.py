@@ -1,6 +1,6 @@
-"""Input that would reach PostgreSQL or Python's parser and fail there, through the real HTTP stack
-(live server): the API's one input edge answers each with a JSON 4xx that names the field, never a
-500 or an HTML debug page.
+"""Input that would reach PostgreSQL or Python's parser and fail there, through the whole HTTP stack
+(the WSGI application, tests/api/conftest.py): the API's one input edge answers each with a JSON 4xx
+that names the field, never a 500 or an HTML debug page.
 """
 
 from __future__ import annotations

@@ -81,7 +81,7 @@ def test_a_key_without_the_operations_scope_gets_403_naming_it(
     ("method", "path", "needed"),
     [
         ("get", "/api/v1/webhooks/events", "webhooks:read"),
-        ("post", f"/api/v1/webhooks/dlq/{uuid.uuid4()}/replay", "webhooks:replay"),
+        ("post", "/api/v1/webhooks/dlq/2c908457-e044-49a2-9f67-4550b0fa50cb/replay", "webhooks:replay"),
         ("post", "/api/v1/socials", "socials:write"),
         ("post", "/api/v1/runs/run_x/gates/prepublish/decision", "gates:decide"),
         ("post", "/api/v1/runs/run_x/publish", "socials:publish"),
