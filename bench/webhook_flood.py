@@ -110,9 +110,10 @@ class Stack:
     folder: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="bench-flood-")))
     process: subprocess.Popen[bytes] | None = None
     base: str = ""
+    port: int = 0  # a free one unless given (a proxy in front may need to know it first)
 
     def start(self) -> None:
-        port = free_port()
+        port = self.port or free_port()
         self.base = f"http://127.0.0.1:{port}"
         log = (self.folder / "make-run.log").open("wb")
         self.process = subprocess.Popen(  # noqa: S603

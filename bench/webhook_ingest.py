@@ -30,6 +30,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
@@ -211,7 +212,10 @@ class Result:
 
 
 def send_all(
-    deliveries: list[tuple[str, bytes, dict[str, str]]], concurrency: int, rate: float | None = None
+    deliveries: list[tuple[str, bytes, dict[str, str]]],
+    concurrency: int,
+    rate: float | None = None,
+    verify: ssl.SSLContext | bool = True,
 ) -> Result:
     """POST every ``(url, body, headers)`` once; closed loop, or open loop at ``rate`` requests/s.
 
@@ -229,7 +233,7 @@ def send_all(
     ready = threading.Barrier(concurrency + 1, action=set_start)
 
     def worker() -> None:
-        with httpx.Client(timeout=30) as client:
+        with httpx.Client(timeout=30, verify=verify) as client:
             ready.wait()
             while True:
                 with lock:
