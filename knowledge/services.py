@@ -90,6 +90,14 @@ def _plan_source(source: Source, existing: Sequence[KbDocument], params: ChunkPa
     return SourcePlan(source.path, "updated", chunks, source_hash, changed, removed)
 
 
+# What an ingest writes into a chunk it keeps (_apply_source); the rest never changes.
+WRITTEN_FIELDS = [
+    "content", "content_hash", "project", "persona", "source_hash", "chunk_count", "updated_at",
+    "embedding_status", "embedding_model", "embedding_attempts", "embedding_error",
+    "embedding_claimed_at", "embedded_at",
+]  # fmt: skip
+
+
 def _apply_source(source: Source, params: ChunkParams) -> SourceOutcome:
     """Write one source's chunks; only chunks whose content changed lose their vectors."""
     with transaction.atomic():
@@ -110,10 +118,15 @@ def _apply_source(source: Source, params: ChunkParams) -> SourceOutcome:
             doc.content, doc.content_hash = chunk, sha256(chunk)
             doc.project, doc.persona = source.project, source.persona
             doc.source_hash, doc.chunk_count = plan.source_hash, len(plan.chunks)
+            doc.updated_at = timezone.now()  # bulk_update does not apply auto_now
             if index in changed:
                 _reset_embedding_state(doc)
-            doc.save()
             documents.append(doc)
+        # One statement each for the new chunks and the kept ones, not one per chunk.
+        KbDocument.objects.bulk_create([doc for doc in documents if doc.chunk_index not in by_index])
+        KbDocument.objects.bulk_update(
+            [doc for doc in documents if doc.chunk_index in by_index], WRITTEN_FIELDS
+        )
         stale = [by_index[index].pk for index in changed if index in by_index]
         # Vectors of every model describe the old text: none of them may answer a search.
         KbEmbedding.objects.filter(doc_id__in=stale).delete()
