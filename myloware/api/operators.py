@@ -43,6 +43,7 @@ def sync_operators_group(apps: Any, schema_editor: Any = None) -> None:
     historical one, or the project's own (after ``migrate`` or ``flush``)."""
     from django.apps import apps as project_apps
     from django.contrib.auth.management import create_permissions
+    from django.db.models import Q
 
     for app_config in apps.get_app_configs():
         if apps is not project_apps:
@@ -51,14 +52,10 @@ def sync_operators_group(apps: Any, schema_editor: Any = None) -> None:
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")
     group, _ = group_model.objects.get_or_create(name=OPERATORS_GROUP)
-    views = permission_model.objects.filter(
-        content_type__app_label__in=OUR_APPS, codename__startswith="view_"
-    )
-    extras = [
-        permission_model.objects.filter(content_type__app_label=label, codename=codename).first()
-        for label, codename in (item.split(".") for item in OPERATOR_EXTRA_PERMISSIONS)
-    ]
-    group.permissions.add(*views, *[perm for perm in extras if perm is not None])
+    wanted = Q(content_type__app_label__in=OUR_APPS, codename__startswith="view_")
+    for label, codename in (item.split(".") for item in OPERATOR_EXTRA_PERMISSIONS):
+        wanted |= Q(content_type__app_label=label, codename=codename)
+    group.permissions.add(*permission_model.objects.filter(wanted))
 
 
 def sync_operators_group_after_migrate(sender: Any, apps: Any = None, **kwargs: Any) -> None:
