@@ -50,9 +50,12 @@ test: $(STAMP) $(NPM_STAMP)
 	$(MYPY_EXAMPLES)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# Everything but the slow groups (pyproject.toml's markers): the loop while changing code.
+# Everything but the slow groups (pyproject.toml's markers): the loop while changing code. Two
+# pytest-xdist workers, each with a test database of its own: most of a test's time is spent
+# waiting for PostgreSQL, so two of them keep two cores busy.
+TEST_WORKERS ?= 2
 test-fast: $(STAMP)
-	$(PY) -m pytest -m "not (browser or schemathesis or http or fault or crash)" $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) -m "not (browser or schemathesis or http or fault or crash)" $(PYTEST_ARGS)
 
 # The optional neural embedding backend (KB_EMBEDDING_BACKEND=minilm, docs/knowledge.md) without
 # the dev tools, for a production virtualenv. `make run` and `make test` already have it.

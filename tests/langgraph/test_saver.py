@@ -300,7 +300,9 @@ def test_async_methods_leave_the_event_loop_free_while_the_database_waits(
 
     def a_writer_waits_for_the_lock() -> bool:
         waiting = locker.execute(
-            "SELECT count(*) FROM pg_locks WHERE relation = 'langgraph_checkpoints'::regclass AND NOT granted"
+            "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database"
+            " WHERE d.datname = current_database() AND l.relation = 'langgraph_checkpoints'::regclass"
+            " AND NOT l.granted"
         ).fetchone()
         return bool(waiting and waiting[0])
 
