@@ -44,7 +44,7 @@ def second_factor_verify(user: Any, token: str) -> TOTPDevice | None:
 
 
 def second_factor_satisfied(user: Any) -> bool:
-    """May this logged-in user use the console? Verified by a device in this session; or, when
+    """May this logged-in user use the console? Verified by a device at this login; or, when
     TOTP is optional, not enrolled at all (a user enrolled later must log in again)."""
     if user.is_verified():
         return True

@@ -234,7 +234,7 @@ def test_without_a_device_the_password_is_enough_unless_two_factor_is_required(
     settings.LOGIN_OTP_REQUIRED = True
     refused = log_in(Client(), "operator", PASSWORD)
     assert refused.status_code == 200 and "ask an operator to enrol you" in refused.content.decode()
-    assert client.get("/admin/").status_code == 302  # the earlier session is not verified either
+    assert client.get("/admin/").status_code == 302  # the login made before is not verified either
 
 
 def test_an_operator_enrols_a_user_from_the_shell_and_two_factor_becomes_mandatory(
