@@ -86,36 +86,25 @@ def load(n_runs: int, now: datetime) -> None:
         for i in range(n_events):
             at = (now - month + month * (i / n_events)).isoformat()
             state = EVENT_WHEEL[(i * 31) % len(EVENT_WHEEL)]
-            signature = "invalid" if state == "rejected" else "valid"
-            yield (
-                f"{uuid.uuid4()}\tkey-{i}\t{PROVIDERS[i % 3]}\t{{}}\t\\\\x7b7d\t{signature}\t{at}\t{state}\t"
-                f"run_{i % n_runs:08d}\n"
-            )
-
-    def dlq() -> Iterator[str]:
-        for i in range(2000):
-            at = (now - timedelta(hours=i)).isoformat()
-            retry = "\\N" if i % 3 else (now + timedelta(minutes=i)).isoformat()
-            dead = at if i % 10 == 0 else "\\N"
-            yield f"{uuid.uuid4()}\tdlq-{i}\t{PROVIDERS[i % 3]}\t{{}}\t\\\\x7b7d\tboom\t{i % 8}\t{retry}\t{at}\t{at}\t{at}\t{dead}\n"
+            # A rejected delivery never names a run (a constraint of webhook_events).
+            signature, run = ("invalid", "\\N") if state == "rejected" else ("valid", f"run_{i % n_runs:08d}")
+            yield f"{uuid.uuid4()}\tkey-{i}\t{PROVIDERS[i % 3]}\t{{}}\t\\\\x7b7d\t{signature}\t{at}\t{state}\t{run}\n"
 
     with connection.cursor() as cursor:
-        cursor.execute("SET session_replication_role = replica")
-        cursor.execute("SET synchronous_commit = off")
-        cursor.execute("SET maintenance_work_mem = '512MB'")
-        for table, columns, lines in (
-            ("runs", "run_id, project, status, payload, result, created_at, updated_at", runs()),
-            ("run_transitions", "run_id, from_status, to_status, actor, reason, created_at", transitions()),
-            ("gate_requests", benchdb.COPY_COLUMNS["gate_requests"], gates()),
-            ("webhook_events", benchdb.COPY_COLUMNS["webhook_events"], events()),
-            ("webhook_dlq", benchdb.COPY_COLUMNS["webhook_dlq"], dlq()),
-        ):
-            t = time.perf_counter()
-            benchdb.copy_lines(cursor, table, columns, lines)
-            print(f"  {table} loaded in {time.perf_counter() - t:.1f} s", flush=True)
-        cursor.execute("SET session_replication_role = origin")
-        for table in ("runs", "run_transitions", "gate_requests", "webhook_events", "webhook_dlq"):
-            cursor.execute(f"VACUUM (ANALYZE) {table}")
+        benchdb.bulk_load(
+            cursor,
+            (
+                ("runs", "run_id, project, status, payload, result, created_at, updated_at", runs()),
+                (
+                    "run_transitions",
+                    "run_id, from_status, to_status, actor, reason, created_at",
+                    transitions(),
+                ),
+                ("gate_requests", benchdb.COPY_COLUMNS["gate_requests"], gates()),
+                ("webhook_events", benchdb.COPY_COLUMNS["webhook_events"], events()),
+                ("webhook_dlq", benchdb.COPY_COLUMNS["webhook_dlq"], benchdb.dlq_lines(now, PROVIDERS)),
+            ),
+        )
 
 
 def timed(call: Callable[[], object], repeat: int) -> float:

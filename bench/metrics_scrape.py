@@ -85,34 +85,22 @@ def load(n_runs: int, n_events: int, now: datetime) -> None:
             signature, run = ("invalid", "\\N") if state == "rejected" else ("valid", f"run_{i % n_runs:08d}")
             yield f"{uuid.uuid4()}\tkey-{i}\t{PROVIDERS[i % 3]}\t{{}}\t\\\\x7b7d\t{signature}\t{at}\t{state}\t{run}\n"
 
-    def dlq() -> Iterator[str]:
-        for i in range(2000):
-            at = (now - timedelta(hours=i)).isoformat()
-            retry = "\\N" if i % 3 else (now + timedelta(minutes=i)).isoformat()
-            dead = at if i % 10 == 0 else "\\N"
-            yield f"{uuid.uuid4()}\tdlq-{i}\t{PROVIDERS[i % 3]}\t{{}}\t\\\\x7b7d\tboom\t{i % 8}\t{retry}\t{at}\t{at}\t{at}\t{dead}\n"
-
     with connection.cursor() as cursor:
-        cursor.execute("SET session_replication_role = replica")
-        cursor.execute("SET synchronous_commit = off")
-        cursor.execute("SET maintenance_work_mem = '512MB'")
-        for table, columns, lines in (
-            ("runs", "run_id, project, status, payload, result, created_at, updated_at", runs()),
-            ("gate_requests", benchdb.COPY_COLUMNS["gate_requests"], gates()),
-            ("webhook_events", benchdb.COPY_COLUMNS["webhook_events"], events()),
-            ("webhook_dlq", benchdb.COPY_COLUMNS["webhook_dlq"], dlq()),
-        ):
-            t = time.perf_counter()
-            benchdb.copy_lines(cursor, table, columns, lines)
-            print(f"  {table} loaded in {time.perf_counter() - t:.1f} s", flush=True)
-        cursor.execute("SET session_replication_role = origin")
+        benchdb.bulk_load(
+            cursor,
+            (
+                ("runs", "run_id, project, status, payload, result, created_at, updated_at", runs()),
+                ("gate_requests", benchdb.COPY_COLUMNS["gate_requests"], gates()),
+                ("webhook_events", benchdb.COPY_COLUMNS["webhook_events"], events()),
+                ("webhook_dlq", benchdb.COPY_COLUMNS["webhook_dlq"], benchdb.dlq_lines(now, PROVIDERS)),
+            ),
+        )
         # COPY as replica fired no trigger: the counts of the loaded runs, as the migration writes them.
         cursor.execute("DELETE FROM run_status_counts")
         cursor.execute(
             "INSERT INTO run_status_counts (project, status, runs) SELECT project, status, count(*) FROM runs GROUP BY 1, 2"
         )
-        for table in ("runs", "gate_requests", "webhook_events", "webhook_dlq", "run_status_counts"):
-            cursor.execute(f"VACUUM (ANALYZE) {table}")
+        cursor.execute("VACUUM (ANALYZE) run_status_counts")
 
 
 def timed(call: Callable[[], object], repeat: int) -> tuple[float, float]:

@@ -67,14 +67,21 @@ class Rule:
         return None if days is None else now - timedelta(days=days)
 
 
-def _delete(model: type[models.Model]) -> Callable[[list[Any], datetime], int]:
-    """Removal of rows of a table no app of ours owns (Django's, django-q2's, django-axes')."""
+def _older_than(table: str, setting: str | None, model: type[models.Model], field: str) -> Rule:
+    """A rule for a table no app of ours owns (Django's, django-q2's, django-axes'): its rows whose
+    ``field`` is before the cutoff are deleted."""
 
     def remove(ids: list[Any], now: datetime) -> int:
         removed, _ = model._default_manager.filter(pk__in=ids).delete()
         return removed
 
-    return remove
+    return Rule(
+        table,
+        Action.DELETE,
+        setting,
+        due=lambda cutoff: model._default_manager.filter(**{f"{field}__lt": cutoff}),
+        remove=remove,
+    )
 
 
 RULES: tuple[Rule, ...] = (
@@ -106,41 +113,11 @@ RULES: tuple[Rule, ...] = (
         due=lambda cutoff: runs_selectors.runs_past_retention(ended_before=cutoff),
         remove=lambda ids, now: runs_services.runs_remove(run_ids=ids),
     ),
-    Rule(
-        "django_q_task",
-        Action.DELETE,
-        "RETENTION_TASKS_DAYS",
-        due=lambda cutoff: Task.objects.filter(stopped__lt=cutoff),
-        remove=_delete(Task),
-    ),
-    Rule(
-        "django_session",
-        Action.DELETE,
-        None,
-        due=lambda cutoff: Session.objects.filter(expire_date__lt=cutoff),
-        remove=_delete(Session),
-    ),
-    Rule(
-        "django_admin_log",
-        Action.DELETE,
-        "RETENTION_ADMIN_LOG_DAYS",
-        due=lambda cutoff: LogEntry.objects.filter(action_time__lt=cutoff),
-        remove=_delete(LogEntry),
-    ),
-    Rule(
-        "axes_accesslog",
-        Action.DELETE,
-        "RETENTION_LOGIN_LOG_DAYS",
-        due=lambda cutoff: AccessLog.objects.filter(attempt_time__lt=cutoff),
-        remove=_delete(AccessLog),
-    ),
-    Rule(
-        "axes_accessfailurelog",
-        Action.DELETE,
-        "RETENTION_LOGIN_LOG_DAYS",
-        due=lambda cutoff: AccessFailureLog.objects.filter(attempt_time__lt=cutoff),
-        remove=_delete(AccessFailureLog),
-    ),
+    _older_than("django_q_task", "RETENTION_TASKS_DAYS", Task, "stopped"),
+    _older_than("django_session", None, Session, "expire_date"),
+    _older_than("django_admin_log", "RETENTION_ADMIN_LOG_DAYS", LogEntry, "action_time"),
+    _older_than("axes_accesslog", "RETENTION_LOGIN_LOG_DAYS", AccessLog, "attempt_time"),
+    _older_than("axes_accessfailurelog", "RETENTION_LOGIN_LOG_DAYS", AccessFailureLog, "attempt_time"),
 )
 
 
