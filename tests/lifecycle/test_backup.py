@@ -87,34 +87,25 @@ def test_a_backup_restores_byte_identical_healthy_and_resumable(tmp_path: Path) 
     env = {**os.environ, "MYLOWARE_DATA_DIR": str(restored), "DJANGO_SETTINGS_MODULE": "myloware.settings"}
     env.pop("DATABASE_URL", None)
     log = tmp_path / "nodes.log"
-    try:
-        restore = subprocess.run(
-            [sys.executable, "manage.py", "restore", str(backup)],
+
+    def in_restored(*command: str) -> subprocess.CompletedProcess[str]:
+        """Python running ``command`` in a process of its own, on the restored data folder."""
+        return subprocess.run(
+            [sys.executable, *command],
             cwd=settings.BASE_DIR,
             env=env,
             capture_output=True,
             text=True,
             timeout=PROBE_TIMEOUT,
         )
+
+    try:
+        restore = in_restored("manage.py", "restore", str(backup))
         assert restore.returncode == 0, restore.stderr
         assert restore.stdout.startswith("restored ")
-        probe = subprocess.run(
-            [sys.executable, "-m", "tests.lifecycle.restored_probe", run_id, str(log)],
-            cwd=settings.BASE_DIR,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=PROBE_TIMEOUT,
-        )
+        probe = in_restored("-m", "tests.lifecycle.restored_probe", run_id, str(log))
         assert probe.returncode == 0, probe.stderr
-        again = subprocess.run(
-            [sys.executable, "manage.py", "restore", str(backup)],
-            cwd=settings.BASE_DIR,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=PROBE_TIMEOUT,
-        )
+        again = in_restored("manage.py", "restore", str(backup))
     finally:
         stop_embedded_server(restored / "pgdata")
     found: dict[str, Any] = json.loads(probe.stdout.splitlines()[-1])

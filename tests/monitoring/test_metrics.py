@@ -19,6 +19,7 @@ from myloware.lifecycle.services import retention_run
 from runs.models import GateRequest, RunStatus
 from runs.services import gate_decide, gate_open, run_transition
 from tests.factories import make_run
+from tests.monitoring.exposition import Samples, moved, samples, value
 from tests.webhooks.conftest import TEST_PROVIDERS, kieai_delivery
 from webhooks.models import WebhookEvent
 
@@ -26,20 +27,12 @@ pytestmark = pytest.mark.django_db
 TOKEN = "metrics-token-for-tests-0123456789"
 
 
-def scrape(client: Client) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    """Every sample of a scrape: ``{(name, sorted labels): value}``."""
+def scrape(client: Client) -> Samples:
+    """Every sample of a scrape of this process's /metrics."""
     response = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
     assert response.status_code == 200, response.content[:500]
     assert response["Content-Type"].startswith("text/plain; version=")
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(response.content.decode())
-        for sample in family.samples
-    }
-
-
-def value(samples: dict[Any, float], name: str, **labels: str) -> float:
-    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+    return samples(response.content.decode())
 
 
 @pytest.fixture(autouse=True)
@@ -89,11 +82,8 @@ def test_run_transitions_count_once_committed(
         run_transition(run_id=run.run_id, to=RunStatus.FAILED, actor="t")
         transaction.set_rollback(True)  # never happened: not counted
     after = scrape(client)
-    for to, moved in (("pending", 1), ("running", 1), ("failed", 0)):
-        delta = value(after, "myloware_run_transitions_total", to=to) - value(
-            before, "myloware_run_transitions_total", to=to
-        )
-        assert delta == moved, to
+    for to, expected in (("pending", 1), ("running", 1), ("failed", 0)):
+        assert moved(before, after, "myloware_run_transitions_total", to=to) == expected, to
     assert value(after, "myloware_runs", project="aismr", status="running") >= 1
 
 
@@ -133,13 +123,18 @@ def test_gate_decisions_deliveries_and_processing_are_counted(
         assert forged.send(client).status_code == 401
     after = scrape(client)
 
-    def moved(name: str, **labels: str) -> float:
-        return value(after, name, **labels) - value(before, name, **labels)
-
-    assert moved("myloware_gate_decisions_total", gate="ideate", decision="approved") == 1
-    assert moved("myloware_webhook_deliveries_total", provider="kieai", signature_status="valid") == 1
-    assert moved("myloware_webhook_deliveries_total", provider="kieai", signature_status="invalid") == 1
-    assert moved("myloware_webhook_processing_seconds_count", provider="kieai") == 1
+    assert moved(before, after, "myloware_gate_decisions_total", gate="ideate", decision="approved") == 1
+    assert (
+        moved(before, after, "myloware_webhook_deliveries_total", provider="kieai", signature_status="valid")
+        == 1
+    )
+    assert (
+        moved(
+            before, after, "myloware_webhook_deliveries_total", provider="kieai", signature_status="invalid"
+        )
+        == 1
+    )
+    assert moved(before, after, "myloware_webhook_processing_seconds_count", provider="kieai") == 1
     assert WebhookEvent.objects.filter(status="processed").count() == 1
 
 
@@ -176,12 +171,8 @@ def test_console_login_failures_and_lockouts_are_counted_where_axes_records_them
     ]
     assert answers == [200] * (settings.LOGIN_FAILURE_LIMIT - 1) + [429, 429]
     after = scrape(client)
-    failures = value(after, "myloware_admin_login_failures_total") - value(
-        before, "myloware_admin_login_failures_total"
-    )
-    lockouts = value(after, "myloware_admin_login_lockouts_total") - value(
-        before, "myloware_admin_login_lockouts_total"
-    )
+    failures = moved(before, after, "myloware_admin_login_failures_total")
+    lockouts = moved(before, after, "myloware_admin_login_lockouts_total")
     assert (failures, lockouts) == (settings.LOGIN_FAILURE_LIMIT, 1)
 
 
@@ -192,8 +183,7 @@ def test_a_malformed_content_length_is_answered_and_counted_not_a_500(client: Cl
         assert answer.status_code in (200, 401), answer.content[:300]
     after = scrape(client)
     answered = sum(
-        value(after, "django_http_responses_total_by_status_total", status=status)
-        - value(before, "django_http_responses_total_by_status_total", status=status)
+        moved(before, after, "django_http_responses_total_by_status_total", status=status)
         for status in ("200", "401")
     )
     assert answered >= 2  # the scrape itself answers 200 too

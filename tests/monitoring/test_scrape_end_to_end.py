@@ -15,14 +15,13 @@ from typing import Any
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
+from tests.monitoring.exposition import moved, samples, value
 from tests.webhooks.conftest import KIEAI_SECRET, kieai_delivery
 from tests.workers.harness import TOKEN, MakeRun, wait_for
 
 pytestmark = pytest.mark.http
 METRICS_TOKEN = "scrape-token-0123456789abcdef"
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
 @pytest.fixture(scope="module")
@@ -41,18 +40,6 @@ def scrape_text(instance: MakeRun) -> str:
     response = httpx.get(f"{instance.base}/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
     assert response.status_code == 200, response.text[:500]
     return response.text
-
-
-def samples(text: str) -> Samples:
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
-
-
-def value(scraped: Samples, name: str, **labels: str) -> float:
-    return scraped.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
 def test_the_scraped_series_move_by_what_the_instance_did(instance: MakeRun, tmp_path: Path) -> None:
@@ -86,18 +73,28 @@ def test_the_scraped_series_move_by_what_the_instance_did(instance: MakeRun, tmp
     text = scrape_text(instance)
     after = samples(text)
 
-    def moved(name: str, **labels: str) -> float:
-        return value(after, name, **labels) - value(before, name, **labels)
-
-    assert moved("myloware_webhook_deliveries_total", provider="faults", signature_status="valid") == 12
-    assert moved("myloware_webhook_deliveries_total", provider="faults", signature_status="invalid") == 3
-    assert moved("myloware_webhook_deliveries_total", provider="kieai", signature_status="valid") == 1
+    assert (
+        moved(before, after, "myloware_webhook_deliveries_total", provider="faults", signature_status="valid")
+        == 12
+    )
+    assert (
+        moved(
+            before, after, "myloware_webhook_deliveries_total", provider="faults", signature_status="invalid"
+        )
+        == 3
+    )
+    assert (
+        moved(before, after, "myloware_webhook_deliveries_total", provider="kieai", signature_status="valid")
+        == 1
+    )
     # counted by the two webhook loops, each in its own process
-    assert moved("myloware_webhook_processing_seconds_count", provider="faults") == 12
-    assert moved("myloware_run_transitions_total", to="pending_workflow") == 1
-    assert moved("myloware_run_transitions_total", to="pending") == 2  # the approval, the second run
-    assert moved("myloware_run_transitions_total", to="failed") == 1
-    assert moved("myloware_gate_decisions_total", gate="workflow", decision="approved") == 1
+    assert moved(before, after, "myloware_webhook_processing_seconds_count", provider="faults") == 12
+    assert moved(before, after, "myloware_run_transitions_total", to="pending_workflow") == 1
+    assert (
+        moved(before, after, "myloware_run_transitions_total", to="pending") == 2
+    )  # the approval, the second run
+    assert moved(before, after, "myloware_run_transitions_total", to="failed") == 1
+    assert moved(before, after, "myloware_gate_decisions_total", gate="workflow", decision="approved") == 1
     assert value(after, "myloware_runs", project="e2e", status="pending") == 1
     assert value(after, "myloware_runs", project="e2e", status="failed") == 1
     assert value(after, "myloware_gates_open", gate="workflow") == 0
@@ -112,7 +109,7 @@ def test_the_scraped_series_move_by_what_the_instance_did(instance: MakeRun, tmp
     }
     assert "webhooks.replay_due_webhooks" in schedules
     # django-prometheus, summed over gunicorn's workers: at least the forged deliveries' 401s
-    assert moved("django_http_responses_total_by_status_total", status="401") >= 3
+    assert moved(before, after, "django_http_responses_total_by_status_total", status="401") >= 3
     assert value(after, "django_db_execute_total", alias="default", vendor="postgresql") > 0
 
     promtool = shutil.which("promtool")
