@@ -165,10 +165,10 @@ def main() -> None:
             try:
                 server.start()
                 for name, step in steps.items():
-                    wait_for(server.healthy, seconds=PATIENCE, what="/healthz 200")
+                    wait_for(server.ready, seconds=PATIENCE, what="/healthz 200, the cluster's pool started")
                     figures[name].append(step(server))
                     print(f"round {round_}: {name}: {figures[name][-1]:.1f} s", flush=True)
-                wait_for(server.healthy, seconds=PATIENCE, what="/healthz 200")
+                wait_for(server.ready, seconds=PATIENCE, what="/healthz 200, the cluster's pool started")
                 for name, seconds in zip(
                     ("wedge 503", "wedge restart", "wedge done"), wedge(server), strict=True
                 ):

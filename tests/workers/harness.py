@@ -191,6 +191,19 @@ class MakeRun:
         [sentinel] = self.program("qcluster").children()
         return sentinel
 
+    def ready(self) -> bool:
+        """/healthz is 200 and the qcluster program has its sentinel, the sentinel its workers,
+        monitor and pusher. After a restart of the cluster /healthz is 200 before the pool is
+        there: the schedules' lag is still within bounds while the new sentinel spawns it."""
+        if not self.healthy():
+            return False
+        try:
+            [sentinel] = self.program("qcluster").children()
+            pool = [process for process in sentinel.children() if process.status() != psutil.STATUS_ZOMBIE]
+        except (AssertionError, ValueError, psutil.Error):
+            return False
+        return len(pool) == int(self.env["Q_WORKERS"]) + 2
+
     def cluster_pool(self) -> list[psutil.Process]:
         """Everything the sentinel runs: django-q2's workers, its monitor and its pusher (they look
         alike from outside; killing them all surely kills the idle worker that holds the task

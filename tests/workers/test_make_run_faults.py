@@ -49,7 +49,7 @@ def make_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MakeRun]:
 
 @pytest.fixture
 def server(make_run: MakeRun) -> MakeRun:
-    wait_for(make_run.healthy, seconds=RECOVERY, what="/healthz 200 before the fault")
+    wait_for(make_run.ready, seconds=RECOVERY, what="the whole make run up before the fault")
     return make_run
 
 
