@@ -104,15 +104,22 @@ def every_table_has_rows(
     )
 
 
-@pytest.mark.parametrize("model", ALL_MODELS, ids=lambda m: m._meta.label)
-def test_every_changelist_renders_its_rows(
-    superuser_client: Client, every_table_has_rows: None, model: Any
-) -> None:
-    url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
-    response = superuser_client.get(url)
-    assert response.status_code == 200
+def test_every_changelist_renders_its_rows(superuser_client: Client, every_table_has_rows: None) -> None:
+    # One test over every list: filling every table is most of its time, once is enough.
+    failures = [failure for model in ALL_MODELS if (failure := _changelist_failure(superuser_client, model))]
+    assert failures == []
+
+
+def _changelist_failure(client: Client, model: Any) -> str | None:
+    """What is wrong with ``model``'s changelist page, or None."""
+    label = model._meta.label
+    response = client.get(reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist"))
+    if response.status_code != 200:
+        return f"{label}: status {response.status_code}"
     rows = list(response.context["cl"].result_list)
-    assert rows, f"{model._meta.label}: the changelist shows no row"
     page = response.content.decode()
-    assert 'id="result_list"' in page
-    assert page.count("<tr") > len(rows)  # the header row and one row per result
+    if not rows:
+        return f"{label}: the changelist shows no row"
+    if 'id="result_list"' not in page or page.count("<tr") <= len(rows):
+        return f"{label}: no header row and one row per result"  # header + one <tr> per result
+    return None

@@ -15,6 +15,11 @@ import re
 from collections import defaultdict
 from pathlib import Path
 
+import pytest
+
+# (importing module, imported node) -> the modules it imports there
+Edges = dict[tuple[str, str], set[str]]
+
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ("myloware", "runs", "artifacts", "webhooks", "knowledge", "socials")
 
@@ -83,9 +88,11 @@ def _runtime_imports(tree: ast.AST, module: str, is_package: bool) -> set[str]:
     return found
 
 
-def import_edges() -> dict[tuple[str, str], set[str]]:
-    """(importing module, imported node) -> the modules it imports there, across nodes only."""
-    edges: dict[tuple[str, str], set[str]] = defaultdict(set)
+@pytest.fixture(scope="module")
+def edges() -> Edges:
+    """The imports across nodes (parsing every module is the slow part: once for the tests that
+    read the graph)."""
+    found: Edges = defaultdict(set)
     for app in APPS:
         for path in sorted((ROOT / app).rglob("*.py")):
             if "migrations" in path.parts:
@@ -94,8 +101,8 @@ def import_edges() -> dict[tuple[str, str], set[str]]:
             tree = ast.parse(path.read_text(), filename=str(path))
             for imported in _runtime_imports(tree, module, path.name == "__init__.py"):
                 if imported.split(".")[0] in APPS and node_of(imported) != node_of(module):
-                    edges[(module, node_of(imported))].add(imported)
-    return edges
+                    found[(module, node_of(imported))].add(imported)
+    return found
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -130,9 +137,7 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-def _node_graph(
-    edges: dict[tuple[str, str], set[str]], allowed: dict[tuple[str, str], str]
-) -> dict[str, set[str]]:
+def _node_graph(edges: Edges, allowed: dict[tuple[str, str], str]) -> dict[str, set[str]]:
     graph: dict[str, set[str]] = defaultdict(set)
     for module, target in edges:
         if (module, target) not in allowed:
@@ -140,35 +145,34 @@ def _node_graph(
     return graph
 
 
-def test_the_graph_of_the_apps_has_no_cycle_besides_the_hand_offs() -> None:
-    edges = import_edges()
+def test_the_graph_of_the_apps_has_no_cycle_besides_the_hand_offs(
+    edges: Edges,
+) -> None:
     cycles = _cycles(_node_graph(edges, HAND_OFFS))
     assert cycles == [], f"import cycles between apps (docs/architecture.md): {cycles}"
 
 
-def test_every_import_goes_down_the_layers_or_is_a_documented_hand_off() -> None:
+def test_every_import_goes_down_the_layers_or_is_a_documented_hand_off(
+    edges: Edges,
+) -> None:
     allowed = HAND_OFFS
     upward = sorted(
         f"{module} imports {', '.join(sorted(imported))} ({node_of(module)} -> {target})"
-        for (module, target), imported in import_edges().items()
+        for (module, target), imported in edges.items()
         if LAYERS.index(node_of(module)) > LAYERS.index(target) and (module, target) not in allowed
     )
     assert upward == [], "imports against the layers of docs/architecture.md:\n" + "\n".join(upward)
 
 
-def test_every_hand_off_is_still_needed() -> None:
-    edges = import_edges()
+def test_every_hand_off_is_still_needed(edges: Edges) -> None:
     stale = sorted(f"{module} -> {target}" for module, target in HAND_OFFS if (module, target) not in edges)
     assert stale == [], f"hand-offs that no import needs any more (remove them here and in the doc): {stale}"
 
 
-def test_runs_imports_neither_socials_nor_knowledge() -> None:
+def test_runs_imports_neither_socials_nor_knowledge(edges: Edges) -> None:
     # The demo pipeline is an app of its own (myloware/demo); the runs pages show publishing
     # through socials' own template tags.
-    assert (
-        sorted((m, t) for m, t in import_edges() if node_of(m) == "runs" and t in ("socials", "knowledge"))
-        == []
-    )
+    assert sorted((m, t) for m, t in edges if node_of(m) == "runs" and t in ("socials", "knowledge")) == []
 
 
 def test_the_graph_sees_module_level_and_lazy_imports_and_finds_a_cycle() -> None:
