@@ -18,7 +18,7 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 
-from myloware.api.models import ALL_SCOPES
+from myloware.api.models import ALL_SCOPES, ApiKey
 from myloware.api.services import api_key_create
 
 
@@ -28,9 +28,8 @@ def live_key(transactional_db: None) -> str:
 
 
 @pytest.fixture
-def http(db: None) -> Iterator[httpx.Client]:
+def http(api_key: tuple[ApiKey, str]) -> Iterator[httpx.Client]:
     """An HTTP client of the WSGI application, authenticated with an API key."""
-    key = api_key_create(name="edge-tester", scopes=ALL_SCOPES)[1]
     # Django closes the connection after each request, which would end the test's transaction;
     # its own test client disconnects the same receiver for the same reason.
     for signal in (request_started, request_finished):
@@ -38,7 +37,7 @@ def http(db: None) -> Iterator[httpx.Client]:
     transport = httpx.WSGITransport(app=get_wsgi_application())
     try:
         with httpx.Client(
-            transport=transport, base_url="http://testserver", headers={"X-API-Key": key}
+            transport=transport, base_url="http://testserver", headers={"X-API-Key": api_key[1]}
         ) as client:
             yield client
     finally:
