@@ -145,20 +145,8 @@ def nginx(upstream: str, folder: Path, *, allow: str = "10.0.0.0/8") -> Iterator
     certificate, key = self_signed(folder)
     site = prefix / "myloware.conf"
     site.write_text(site_config(upstream, ports, certificate, key, allow))
-    # The workers run as our own user (nginx would drop root for nobody, who can't read our
-    # folders); everything else of nginx.conf is Debian's defaults.
-    user = f"user {pwd.getpwuid(os.geteuid()).pw_name};\n" if os.geteuid() == 0 else ""
     main = prefix / "nginx.conf"
-    main.write_text(
-        f"{user}worker_processes 1;\npid {prefix}/nginx.pid;\nerror_log {prefix}/logs/error.log warn;\n"
-        "events { worker_connections 512; }\n"
-        "http {\n"
-        f"  access_log {prefix}/logs/access.log;\n"
-        f"  client_body_temp_path {prefix}/body; proxy_temp_path {prefix}/proxy;\n"
-        f"  fastcgi_temp_path {prefix}/fastcgi; uwsgi_temp_path {prefix}/uwsgi; scgi_temp_path {prefix}/scgi;\n"
-        f"  include {site};\n"
-        "}\n"
-    )
+    main.write_text(_main_config(prefix, site))
     command = [NGINX, "-p", str(prefix), "-c", str(main), "-g", "daemon off;"]
     checked = subprocess.run([*command[:-2], "-t"], capture_output=True, text=True, check=False)
     assert checked.returncode == 0, checked.stderr
@@ -171,6 +159,23 @@ def nginx(upstream: str, folder: Path, *, allow: str = "10.0.0.0/8") -> Iterator
     finally:
         server.terminate()  # fast shutdown: requests the login limit holds back are not waited for
         server.wait(timeout=20)
+
+
+def _main_config(prefix: Path, site: Path) -> str:
+    """nginx.conf around ``site``, everything in ``prefix``."""
+    # The workers run as our own user (nginx would drop root for nobody, who can't read our
+    # folders); everything else of nginx.conf is Debian's defaults.
+    user = f"user {pwd.getpwuid(os.geteuid()).pw_name};\n" if os.geteuid() == 0 else ""
+    return (
+        f"{user}worker_processes 1;\npid {prefix}/nginx.pid;\nerror_log {prefix}/logs/error.log warn;\n"
+        "events { worker_connections 512; }\n"
+        "http {\n"
+        f"  access_log {prefix}/logs/access.log;\n"
+        f"  client_body_temp_path {prefix}/body; proxy_temp_path {prefix}/proxy;\n"
+        f"  fastcgi_temp_path {prefix}/fastcgi; uwsgi_temp_path {prefix}/uwsgi; scgi_temp_path {prefix}/scgi;\n"
+        f"  include {site};\n"
+        "}\n"
+    )
 
 
 def _listens(base: str) -> bool:
