@@ -19,7 +19,7 @@ from myloware.lifecycle.services import retention_run
 from runs.models import GateRequest, RunStatus
 from runs.services import gate_decide, gate_open, run_transition
 from tests.factories import make_run
-from tests.monitoring.exposition import Samples, moved, samples, value
+from tests.monitoring.exposition import Samples, changes, samples, value
 from tests.webhooks.conftest import TEST_PROVIDERS, kieai_delivery
 from webhooks.models import WebhookEvent
 
@@ -82,8 +82,9 @@ def test_run_transitions_count_once_committed(
         run_transition(run_id=run.run_id, to=RunStatus.FAILED, actor="t")
         transaction.set_rollback(True)  # never happened: not counted
     after = scrape(client)
+    moved = changes(before, after)
     for to, expected in (("pending", 1), ("running", 1), ("failed", 0)):
-        assert moved(before, after, "myloware_run_transitions_total", to=to) == expected, to
+        assert moved("myloware_run_transitions_total", to=to) == expected, to
     assert value(after, "myloware_runs", project="aismr", status="running") >= 1
 
 
@@ -122,19 +123,12 @@ def test_gate_decisions_deliveries_and_processing_are_counted(
         forged = replace(forged, headers={**forged.headers, "X-Webhook-Signature": "AAAA"})
         assert forged.send(client).status_code == 401
     after = scrape(client)
+    moved = changes(before, after)
 
-    assert moved(before, after, "myloware_gate_decisions_total", gate="ideate", decision="approved") == 1
-    assert (
-        moved(before, after, "myloware_webhook_deliveries_total", provider="kieai", signature_status="valid")
-        == 1
-    )
-    assert (
-        moved(
-            before, after, "myloware_webhook_deliveries_total", provider="kieai", signature_status="invalid"
-        )
-        == 1
-    )
-    assert moved(before, after, "myloware_webhook_processing_seconds_count", provider="kieai") == 1
+    assert moved("myloware_gate_decisions_total", gate="ideate", decision="approved") == 1
+    assert moved("myloware_webhook_deliveries_total", provider="kieai", signature_status="valid") == 1
+    assert moved("myloware_webhook_deliveries_total", provider="kieai", signature_status="invalid") == 1
+    assert moved("myloware_webhook_processing_seconds_count", provider="kieai") == 1
     assert WebhookEvent.objects.filter(status="processed").count() == 1
 
 
@@ -171,8 +165,9 @@ def test_console_login_failures_and_lockouts_are_counted_where_axes_records_them
     ]
     assert answers == [200] * (settings.LOGIN_FAILURE_LIMIT - 1) + [429, 429]
     after = scrape(client)
-    failures = moved(before, after, "myloware_admin_login_failures_total")
-    lockouts = moved(before, after, "myloware_admin_login_lockouts_total")
+    moved = changes(before, after)
+    failures = moved("myloware_admin_login_failures_total")
+    lockouts = moved("myloware_admin_login_lockouts_total")
     assert (failures, lockouts) == (settings.LOGIN_FAILURE_LIMIT, 1)
 
 
@@ -182,9 +177,9 @@ def test_a_malformed_content_length_is_answered_and_counted_not_a_500(client: Cl
         answer = client.generic("GET", path, CONTENT_LENGTH="abc")
         assert answer.status_code in (200, 401), answer.content[:300]
     after = scrape(client)
+    moved = changes(before, after)
     answered = sum(
-        moved(before, after, "django_http_responses_total_by_status_total", status=status)
-        for status in ("200", "401")
+        moved("django_http_responses_total_by_status_total", status=status) for status in ("200", "401")
     )
     assert answered >= 2  # the scrape itself answers 200 too
 

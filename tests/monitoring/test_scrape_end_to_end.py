@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.monitoring.exposition import moved, samples, value
+from tests.monitoring.exposition import changes, samples, value
 from tests.webhooks.conftest import KIEAI_SECRET, kieai_delivery
 from tests.workers.harness import TOKEN, MakeRun, wait_for
 
@@ -72,29 +72,17 @@ def test_the_scraped_series_move_by_what_the_instance_did(instance: MakeRun, tmp
 
     text = scrape_text(instance)
     after = samples(text)
+    moved = changes(before, after)
 
-    assert (
-        moved(before, after, "myloware_webhook_deliveries_total", provider="faults", signature_status="valid")
-        == 12
-    )
-    assert (
-        moved(
-            before, after, "myloware_webhook_deliveries_total", provider="faults", signature_status="invalid"
-        )
-        == 3
-    )
-    assert (
-        moved(before, after, "myloware_webhook_deliveries_total", provider="kieai", signature_status="valid")
-        == 1
-    )
+    assert moved("myloware_webhook_deliveries_total", provider="faults", signature_status="valid") == 12
+    assert moved("myloware_webhook_deliveries_total", provider="faults", signature_status="invalid") == 3
+    assert moved("myloware_webhook_deliveries_total", provider="kieai", signature_status="valid") == 1
     # counted by the two webhook loops, each in its own process
-    assert moved(before, after, "myloware_webhook_processing_seconds_count", provider="faults") == 12
-    assert moved(before, after, "myloware_run_transitions_total", to="pending_workflow") == 1
-    assert (
-        moved(before, after, "myloware_run_transitions_total", to="pending") == 2
-    )  # the approval, the second run
-    assert moved(before, after, "myloware_run_transitions_total", to="failed") == 1
-    assert moved(before, after, "myloware_gate_decisions_total", gate="workflow", decision="approved") == 1
+    assert moved("myloware_webhook_processing_seconds_count", provider="faults") == 12
+    assert moved("myloware_run_transitions_total", to="pending_workflow") == 1
+    assert moved("myloware_run_transitions_total", to="pending") == 2  # the approval, the second run
+    assert moved("myloware_run_transitions_total", to="failed") == 1
+    assert moved("myloware_gate_decisions_total", gate="workflow", decision="approved") == 1
     assert value(after, "myloware_runs", project="e2e", status="pending") == 1
     assert value(after, "myloware_runs", project="e2e", status="failed") == 1
     assert value(after, "myloware_gates_open", gate="workflow") == 0
@@ -109,7 +97,7 @@ def test_the_scraped_series_move_by_what_the_instance_did(instance: MakeRun, tmp
     }
     assert "webhooks.replay_due_webhooks" in schedules
     # django-prometheus, summed over gunicorn's workers: at least the forged deliveries' 401s
-    assert moved(before, after, "django_http_responses_total_by_status_total", status="401") >= 3
+    assert moved("django_http_responses_total_by_status_total", status="401") >= 3
     assert value(after, "django_db_execute_total", alias="default", vendor="postgresql") > 0
 
     promtool = shutil.which("promtool")
